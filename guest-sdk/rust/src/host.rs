@@ -1,0 +1,80 @@
+use crate::bindings::stratbox::strategy::{actions, logging, oracle};
+use crate::types::{
+    Action, ActionId, Amount, AssetAmount, BlockInfo, Candle, DeploymentInfo, LendingState, Level,
+    OracleError, PoolState, Position, Rejection, VaultState,
+};
+
+/// The host interface as seen by strategy code.
+///
+/// Inside a component this is [`WasmHost`], which calls the stratbox world's
+/// imports. Natively (benchmarks, unit tests of strategy logic) any
+/// implementation can stand in, so the same strategy code runs in both.
+pub trait Host {
+    /// See `oracle.deployment`.
+    fn deployment(&mut self) -> DeploymentInfo;
+    /// See `oracle.block`.
+    fn block(&mut self) -> BlockInfo;
+    /// See `oracle.price`.
+    fn price(&mut self, base: &str, quote: &str) -> Result<f64, OracleError>;
+    /// See `oracle.candles`.
+    fn candles(&mut self, market: &str, count: u32) -> Result<Vec<Candle>, OracleError>;
+    /// See `oracle.balance`.
+    fn balance(&mut self, asset: &str) -> Result<Amount, OracleError>;
+    /// See `oracle.balances`.
+    fn balances(&mut self) -> Vec<AssetAmount>;
+    /// See `oracle.positions`.
+    fn positions(&mut self) -> Vec<Position>;
+    /// See `oracle.pool`.
+    fn pool(&mut self, pool: &str) -> Result<PoolState, OracleError>;
+    /// See `oracle.lending-market`.
+    fn lending_market(&mut self, market: &str) -> Result<LendingState, OracleError>;
+    /// See `oracle.vault`.
+    fn vault(&mut self, vault: &str) -> Result<VaultState, OracleError>;
+    /// See `actions.emit`.
+    fn emit(&mut self, action: &Action) -> Result<ActionId, Rejection>;
+    /// See `logging.log`.
+    fn log(&mut self, level: Level, message: &str);
+}
+
+/// The host of a running component: every call crosses into the runtime.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct WasmHost;
+
+impl Host for WasmHost {
+    fn deployment(&mut self) -> DeploymentInfo {
+        oracle::deployment()
+    }
+    fn block(&mut self) -> BlockInfo {
+        oracle::block()
+    }
+    fn price(&mut self, base: &str, quote: &str) -> Result<f64, OracleError> {
+        oracle::price(base, quote)
+    }
+    fn candles(&mut self, market: &str, count: u32) -> Result<Vec<Candle>, OracleError> {
+        oracle::candles(market, count)
+    }
+    fn balance(&mut self, asset: &str) -> Result<Amount, OracleError> {
+        oracle::balance(asset)
+    }
+    fn balances(&mut self) -> Vec<AssetAmount> {
+        oracle::balances()
+    }
+    fn positions(&mut self) -> Vec<Position> {
+        oracle::positions()
+    }
+    fn pool(&mut self, pool: &str) -> Result<PoolState, OracleError> {
+        oracle::pool(pool)
+    }
+    fn lending_market(&mut self, market: &str) -> Result<LendingState, OracleError> {
+        oracle::lending_market(market)
+    }
+    fn vault(&mut self, vault: &str) -> Result<VaultState, OracleError> {
+        oracle::vault(vault)
+    }
+    fn emit(&mut self, action: &Action) -> Result<ActionId, Rejection> {
+        actions::emit(action)
+    }
+    fn log(&mut self, level: Level, message: &str) {
+        logging::log(level, message)
+    }
+}

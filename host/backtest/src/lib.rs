@@ -1,0 +1,13 @@
+//! Runs a stratbox deployment over a market tape.
+//!
+//! The deployment loop is the runtime's own: each candle becomes a tick,
+//! accepted actions go to a venue, and their outcomes come back to the
+//! strategy at the next tick. The venue here is a paper venue (instant fills
+//! at the candle close, a flat fee); simulated AMM, lending and vault venues
+//! replace it in the backtesting engine.
+
+mod market;
+mod run;
+
+pub use market::{MarketOracle, PaperMarket, PaperMarketConfig};
+pub use run::{PaperRun, TickRecord, run_paper};

@@ -1,0 +1,270 @@
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use stratbox_runtime::Oracle;
+use stratbox_runtime::types::{
+    Action, ActionOutcome, Amount, AssetAmount, BlockInfo, Candle, Failure, Fill, MarketCandle,
+    OracleError, SwapAmount,
+};
+use stratbox_tape::Tape;
+
+/// Assets and starting balances of a paper market.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PaperMarketConfig {
+    /// Asset priced by the tape (e.g. `ETH`).
+    pub base: String,
+    /// Asset the tape's prices are in (e.g. `BTC`).
+    pub quote: String,
+    /// Decimals of `base`.
+    pub base_decimals: u8,
+    /// Decimals of `quote`.
+    pub quote_decimals: u8,
+    /// Starting balances, in base units.
+    pub balances: Vec<(String, u128)>,
+    /// Fee charged on the sold amount, in basis points.
+    pub fee_bps: u32,
+}
+
+impl PaperMarketConfig {
+    /// An ETH/BTC-style market (18 and 8 decimals) starting with
+    /// `quote_balance` whole units of the quote asset and a 0.30% fee.
+    pub fn new(base: &str, quote: &str, quote_balance: u128) -> Self {
+        PaperMarketConfig {
+            base: base.to_owned(),
+            quote: quote.to_owned(),
+            base_decimals: 18,
+            quote_decimals: 8,
+            balances: vec![(quote.to_owned(), quote_balance * 10u128.pow(8))],
+            fee_bps: 30,
+        }
+    }
+}
+
+/// A tape replayed one candle at a time, with an account that trades
+/// against it at the candle close.
+#[derive(Debug)]
+pub struct PaperMarket {
+    tape: Tape,
+    config: PaperMarketConfig,
+    cursor: usize,
+    balances: BTreeMap<String, u128>,
+}
+
+impl PaperMarket {
+    /// A market at the first candle of `tape`.
+    pub fn new(tape: Tape, config: PaperMarketConfig) -> Self {
+        let balances = config.balances.iter().cloned().collect();
+        PaperMarket {
+            tape,
+            config,
+            cursor: 0,
+            balances,
+        }
+    }
+
+    /// The tape.
+    pub fn tape(&self) -> &Tape {
+        &self.tape
+    }
+
+    /// Move to candle `index`.
+    pub fn seek(&mut self, index: usize) {
+        self.cursor = index.min(self.tape.len().saturating_sub(1));
+    }
+
+    fn current(&self) -> Option<&stratbox_tape::Candle> {
+        self.tape.candles().get(self.cursor)
+    }
+
+    /// The block of the current candle: its number is the candle index and
+    /// its time the candle's close.
+    pub fn block(&self) -> BlockInfo {
+        let interval = self.tape.interval_ms().unwrap_or(0);
+        BlockInfo {
+            chain_id: 0,
+            number: self.cursor as u64,
+            timestamp_ms: self.current().map_or(0, |c| c.timestamp_ms + interval),
+        }
+    }
+
+    /// The current candle, as the guest sees it.
+    pub fn market_candle(&self) -> Option<MarketCandle> {
+        self.current().map(|c| MarketCandle {
+            market: self.tape.market().to_owned(),
+            candle: wit_candle(c),
+        })
+    }
+
+    /// Balance of `asset`, in base units.
+    pub fn balance(&self, asset: &str) -> u128 {
+        self.balances.get(asset).copied().unwrap_or(0)
+    }
+
+    /// Execute an accepted action at the current close. Holds produce no
+    /// outcome.
+    pub fn execute(&mut self, action: &Action) -> Option<ActionOutcome> {
+        match action {
+            Action::Hold(_) => None,
+            Action::Swap(swap) => Some(self.swap(&swap.sell, &swap.buy, swap.amount)),
+            other => Some(failed(
+                "UNSUPPORTED",
+                &format!("the paper venue executes swaps only, not {}", other.kind()),
+            )),
+        }
+    }
+
+    fn swap(&mut self, sell: &str, buy: &str, amount: SwapAmount) -> ActionOutcome {
+        let Some(price) = self.current().map(|c| c.close) else {
+            return failed("NO_PRICE", "the tape has no candle");
+        };
+        let config = &self.config;
+        let (base, quote) = (config.base.as_str(), config.quote.as_str());
+        // Value of one whole unit of `sell` in whole units of `buy`.
+        let (rate, sell_decimals, buy_decimals) = if sell == quote && buy == base {
+            (1.0 / price, config.quote_decimals, config.base_decimals)
+        } else if sell == base && buy == quote {
+            (price, config.base_decimals, config.quote_decimals)
+        } else {
+            return failed("UNKNOWN_PAIR", &format!("no market for {sell}/{buy}"));
+        };
+        let keep = 1.0 - f64::from(config.fee_bps) / 10_000.0;
+        let scale = |decimals: u8| 10f64.powi(i32::from(decimals));
+        let (spent, received) = match amount {
+            SwapAmount::ExactIn(a) => {
+                let spent = a.to_u128();
+                let whole = spent as f64 / scale(sell_decimals);
+                (
+                    spent,
+                    (whole * rate * keep * scale(buy_decimals)).floor() as u128,
+                )
+            }
+            SwapAmount::ExactOut(a) => {
+                let received = a.to_u128();
+                let whole = received as f64 / scale(buy_decimals);
+                (
+                    (whole / rate / keep * scale(sell_decimals)).ceil() as u128,
+                    received,
+                )
+            }
+        };
+        let available = self.balance(sell);
+        if spent > available {
+            return failed(
+                "INSUFFICIENT_BALANCE",
+                &format!("need {spent} {sell}, have {available}"),
+            );
+        }
+        let fee = spent * u128::from(config.fee_bps) / 10_000;
+        *self.balances.entry(sell.to_owned()).or_default() -= spent;
+        *self.balances.entry(buy.to_owned()).or_default() += received;
+        ActionOutcome::Filled(Fill {
+            spent: vec![asset_amount(sell, spent)],
+            received: vec![asset_amount(buy, received)],
+            fees: vec![asset_amount(sell, fee)],
+            gas: None,
+            tx_hash: None,
+            position: None,
+        })
+    }
+
+    /// Value of all balances in the quote asset at the current close.
+    pub fn equity_in_quote(&self) -> f64 {
+        let price = self.current().map_or(0.0, |c| c.close);
+        let scale = |decimals: u8| 10f64.powi(i32::from(decimals));
+        self.balance(&self.config.quote) as f64 / scale(self.config.quote_decimals)
+            + self.balance(&self.config.base) as f64 / scale(self.config.base_decimals) * price
+    }
+}
+
+fn wit_candle(c: &stratbox_tape::Candle) -> Candle {
+    Candle {
+        timestamp_ms: c.timestamp_ms,
+        open: c.open,
+        high: c.high,
+        low: c.low,
+        close: c.close,
+        volume: c.volume,
+    }
+}
+
+fn asset_amount(asset: &str, units: u128) -> AssetAmount {
+    AssetAmount {
+        asset: asset.to_owned(),
+        amount: Amount::from_u128(units),
+    }
+}
+
+fn failed(code: &str, reason: &str) -> ActionOutcome {
+    ActionOutcome::Failed(Failure {
+        code: code.to_owned(),
+        reason: reason.to_owned(),
+        tx_hash: None,
+    })
+}
+
+/// The oracle view of a shared [`PaperMarket`]: history up to the current
+/// candle, its close as the price, the account's balances.
+#[derive(Debug, Clone)]
+pub struct MarketOracle(Arc<Mutex<PaperMarket>>);
+
+impl MarketOracle {
+    /// An oracle over `market`.
+    pub fn new(market: Arc<Mutex<PaperMarket>>) -> Self {
+        MarketOracle(market)
+    }
+
+    fn market(&self) -> MutexGuard<'_, PaperMarket> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Oracle for MarketOracle {
+    fn block(&mut self) -> BlockInfo {
+        self.market().block()
+    }
+
+    fn candles(&mut self, market: &str, count: u32) -> Result<Vec<Candle>, OracleError> {
+        let m = self.market();
+        if market != m.tape.market() {
+            return Err(OracleError::Unknown(market.to_owned()));
+        }
+        let end = m.cursor + 1;
+        let start = end.saturating_sub(count as usize);
+        Ok(m.tape.candles()[start..end]
+            .iter()
+            .map(wit_candle)
+            .collect())
+    }
+
+    fn price(&mut self, base: &str, quote: &str) -> Result<f64, OracleError> {
+        let m = self.market();
+        let close = m
+            .current()
+            .map(|c| c.close)
+            .ok_or_else(|| OracleError::Unavailable("no candle yet".into()))?;
+        if base == m.config.base && quote == m.config.quote {
+            Ok(close)
+        } else if base == m.config.quote && quote == m.config.base {
+            Ok(1.0 / close)
+        } else {
+            Err(OracleError::Unknown(format!("{base}/{quote}")))
+        }
+    }
+
+    fn balance(&mut self, asset: &str) -> Result<Amount, OracleError> {
+        let m = self.market();
+        if asset != m.config.base && asset != m.config.quote {
+            return Err(OracleError::Unknown(asset.to_owned()));
+        }
+        Ok(Amount::from_u128(m.balance(asset)))
+    }
+
+    fn balances(&mut self) -> Vec<AssetAmount> {
+        self.market()
+            .balances
+            .iter()
+            .filter(|(_, units)| **units > 0)
+            .map(|(asset, units)| asset_amount(asset, *units))
+            .collect()
+    }
+}

@@ -1,0 +1,710 @@
+//! A running strategy: the tick protocol, commits, rollback after failure,
+//! and pausing after repeated failures.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use wasmtime::Store;
+
+use crate::bindings::StrategyWorld;
+use crate::error::{DeployError, ResourceExceeded, TickError, TrapCode};
+use crate::host::{LogSink, Oracle, Policy};
+use crate::limits::Limits;
+use crate::report::{CallTrace, TickFailure, TickReport};
+use crate::runtime::{EpochTicker, Runtime, StrategyComponent};
+use crate::state::{HostState, Phase};
+use crate::types::{ActionId, ActionOutcome, BlockInfo, DeploymentInfo, MarketCandle, TickContext};
+
+/// Deadline used when no epoch thread runs: effectively never, without
+/// overflowing the engine's epoch arithmetic.
+const NO_DEADLINE: u64 = u64::MAX / 4;
+
+/// Who a deployment is and how it is bounded.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DeploymentSpec {
+    /// Stable identifier (also seeds guest-side randomness).
+    pub id: String,
+    /// The account actions execute from, as shown to the guest.
+    pub account: String,
+    /// Strategy config, JSON text, passed to `init`.
+    pub config: String,
+    /// Resource limits.
+    pub limits: Limits,
+    /// Take a snapshot every this many successful ticks (at least 1). With
+    /// more than 1, a failed tick rolls the strategy back further than the
+    /// previous tick, trading crash-consistency for speed.
+    pub commit_every: u32,
+    /// Pause after this many consecutive failed ticks (0: never).
+    pub max_consecutive_failures: u32,
+}
+
+impl DeploymentSpec {
+    /// A spec with default limits, committing every tick and pausing after
+    /// three consecutive failures.
+    pub fn new(id: impl Into<String>, config: impl Into<String>) -> Self {
+        let id = id.into();
+        DeploymentSpec {
+            account: id.clone(),
+            id,
+            config: config.into(),
+            limits: Limits::default(),
+            commit_every: 1,
+            max_consecutive_failures: 3,
+        }
+    }
+
+    /// Replace the limits.
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+}
+
+/// What the embedder plugs into a deployment.
+pub struct DeploymentHost {
+    /// Where reads are served from.
+    pub oracle: Box<dyn Oracle>,
+    /// Who judges actions.
+    pub policy: Box<dyn Policy>,
+    /// Where log lines go as they happen (they are in reports regardless).
+    pub log_sink: Option<Arc<dyn LogSink>>,
+}
+
+impl DeploymentHost {
+    /// An oracle and a policy, no log sink.
+    pub fn new(oracle: impl Oracle + 'static, policy: impl Policy + 'static) -> Self {
+        DeploymentHost {
+            oracle: Box::new(oracle),
+            policy: Box::new(policy),
+            log_sink: None,
+        }
+    }
+
+    /// Forward log lines to `sink` as they are emitted.
+    pub fn with_log_sink(mut self, sink: Arc<dyn LogSink>) -> Self {
+        self.log_sink = Some(sink);
+        self
+    }
+}
+
+impl std::fmt::Debug for DeploymentHost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeploymentHost").finish_non_exhaustive()
+    }
+}
+
+/// Input of one tick.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TickInput {
+    /// The block (or simulated step) of this tick.
+    pub block: BlockInfo,
+    /// Candles closed since the previous tick.
+    pub candles: Vec<MarketCandle>,
+    /// Outcomes of earlier actions that became known since the last tick,
+    /// delivered to the guest (and the policy) before `on-tick`.
+    pub results: Vec<(ActionId, ActionOutcome)>,
+}
+
+impl TickInput {
+    /// A tick at `block` with nothing else to deliver.
+    pub fn at(block: BlockInfo) -> Self {
+        TickInput {
+            block,
+            candles: Vec::new(),
+            results: Vec::new(),
+        }
+    }
+}
+
+/// The committed state of a deployment: enough to resume it in another
+/// process. The snapshot is the strategy's private state; store it sealed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Checkpoint {
+    /// Sequence number of the next tick.
+    pub sequence: u64,
+    /// Next action id to hand out.
+    pub next_action_id: ActionId,
+    /// The strategy's snapshot.
+    pub snapshot: Vec<u8>,
+}
+
+impl std::fmt::Debug for Checkpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print strategy state: it is its author's secret.
+        f.debug_struct("Checkpoint")
+            .field("sequence", &self.sequence)
+            .field("next_action_id", &self.next_action_id)
+            .field("snapshot_bytes", &self.snapshot.len())
+            .finish()
+    }
+}
+
+/// Whether a deployment accepts ticks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeploymentStatus {
+    /// Ticks run.
+    Active,
+    /// Too many consecutive failures; ticks are refused until
+    /// [`Deployment::resume`].
+    Paused {
+        /// Failures that led to the pause.
+        consecutive_failures: u32,
+    },
+}
+
+enum Instance {
+    Live {
+        store: Store<HostState>,
+        bindings: StrategyWorld,
+    },
+    /// Discarded after a failure; the host state waits for a rebuild.
+    Parked(HostState),
+}
+
+/// One strategy instance with its own store, limits, oracle and policy.
+pub struct Deployment {
+    component: StrategyComponent,
+    engine: wasmtime::Engine,
+    epoch: Option<Arc<EpochTicker>>,
+    spec: DeploymentSpec,
+    /// Always `Some` between calls.
+    instance: Option<Instance>,
+    committed: Checkpoint,
+    sequence: u64,
+    since_commit: u32,
+    consecutive_failures: u32,
+    paused: bool,
+    /// Outcomes delivered during a failed tick: the rollback erased them from
+    /// the guest's state, so they are delivered again.
+    redeliver: Vec<(ActionId, ActionOutcome)>,
+}
+
+impl std::fmt::Debug for Deployment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Deployment")
+            .field("id", &self.spec.id)
+            .field("sequence", &self.sequence)
+            .field("status", &self.status())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Deployment {
+    /// Instantiate `component`, call `init` with the spec's config, and
+    /// commit the first snapshot.
+    pub fn new(
+        runtime: &Runtime,
+        component: &StrategyComponent,
+        spec: DeploymentSpec,
+        host: DeploymentHost,
+    ) -> Result<(Self, CallTrace), DeployError> {
+        let checkpoint = Checkpoint {
+            sequence: 0,
+            next_action_id: 1,
+            snapshot: Vec::new(),
+        };
+        Self::start(runtime, component, spec, host, checkpoint, false)
+    }
+
+    /// Rebuild a deployment from a [`Checkpoint`] taken earlier (possibly in
+    /// another process): `init` with the spec's config, then `restore`.
+    pub fn resume_from(
+        runtime: &Runtime,
+        component: &StrategyComponent,
+        spec: DeploymentSpec,
+        host: DeploymentHost,
+        checkpoint: Checkpoint,
+    ) -> Result<(Self, CallTrace), DeployError> {
+        Self::start(runtime, component, spec, host, checkpoint, true)
+    }
+
+    fn start(
+        runtime: &Runtime,
+        component: &StrategyComponent,
+        spec: DeploymentSpec,
+        host: DeploymentHost,
+        checkpoint: Checkpoint,
+        restore: bool,
+    ) -> Result<(Self, CallTrace), DeployError> {
+        spec.limits.validate(runtime.config())?;
+        if spec.commit_every == 0 {
+            return Err(DeployError::InvalidLimits {
+                reason: "commit_every must be at least 1".into(),
+            });
+        }
+        check_static_resources(component, &spec.limits)?;
+        let state = HostState::new(
+            host.oracle,
+            host.policy,
+            host.log_sink,
+            DeploymentInfo {
+                id: spec.id.clone(),
+                account: spec.account.clone(),
+            },
+            spec.limits.clone(),
+            checkpoint.next_action_id,
+        );
+        let mut deployment = Deployment {
+            component: component.clone(),
+            engine: runtime.engine().clone(),
+            epoch: runtime.epoch_ticker(),
+            sequence: checkpoint.sequence,
+            committed: checkpoint,
+            spec,
+            instance: None,
+            since_commit: 0,
+            consecutive_failures: 0,
+            paused: false,
+            redeliver: Vec::new(),
+        };
+        let started = Instant::now();
+        let snapshot = restore.then(|| deployment.committed.snapshot.clone());
+        let booted = deployment.boot(state, snapshot.as_deref());
+        let outcome = booted.and_then(|fuel| {
+            if restore {
+                return Ok(fuel);
+            }
+            // The initial snapshot makes a failure of the very first tick
+            // recoverable like any other.
+            let (snapshot, more) = deployment.snapshot_now()?;
+            deployment.committed.snapshot = snapshot;
+            Ok(fuel + more)
+        });
+        let mut trace = deployment.state_mut().take_trace();
+        trace.duration = started.elapsed();
+        match outcome {
+            Ok(fuel) => {
+                trace.fuel_used = fuel;
+                Ok((deployment, trace))
+            }
+            Err((error, fuel)) => {
+                trace.fuel_used = fuel;
+                Err(DeployError::Init(Box::new(TickFailure {
+                    sequence: deployment.sequence,
+                    error,
+                    trace,
+                    paused: false,
+                })))
+            }
+        }
+    }
+
+    /// The deployment's id.
+    pub fn id(&self) -> &str {
+        &self.spec.id
+    }
+
+    /// Sequence number the next tick will get.
+    pub fn sequence(&self) -> u64 {
+        self.sequence
+    }
+
+    /// The last committed state.
+    pub fn checkpoint(&self) -> &Checkpoint {
+        &self.committed
+    }
+
+    /// Whether ticks run.
+    pub fn status(&self) -> DeploymentStatus {
+        if self.paused {
+            DeploymentStatus::Paused {
+                consecutive_failures: self.consecutive_failures,
+            }
+        } else {
+            DeploymentStatus::Active
+        }
+    }
+
+    /// Accept ticks again after a pause.
+    pub fn resume(&mut self) {
+        self.paused = false;
+        self.consecutive_failures = 0;
+    }
+
+    /// Run one tick: deliver outcomes, call `on-tick`, commit. On success the
+    /// accepted actions are returned for release; on failure nothing is, and
+    /// the instance is rebuilt from the last committed snapshot before the
+    /// next tick.
+    pub fn tick(&mut self, input: TickInput) -> Result<TickReport, TickFailure> {
+        let started = Instant::now();
+        let sequence = self.sequence;
+        if self.paused {
+            return Err(TickFailure {
+                sequence,
+                error: TickError::Paused {
+                    consecutive_failures: self.consecutive_failures,
+                },
+                trace: CallTrace::default(),
+                paused: true,
+            });
+        }
+        let _span = tracing::debug_span!("tick", deployment = %self.spec.id, sequence).entered();
+        for (id, outcome) in &input.results {
+            self.state_mut().policy.on_outcome(*id, outcome);
+        }
+        let mut results = std::mem::take(&mut self.redeliver);
+        results.extend(input.results);
+
+        let mut rebuild_fuel = None;
+        if let Some(Instance::Parked(_)) = self.instance {
+            let Some(Instance::Parked(state)) = self.instance.take() else {
+                unreachable!("checked just above");
+            };
+            let snapshot = std::mem::take(&mut self.committed.snapshot);
+            let booted = self.boot(state, Some(&snapshot));
+            self.committed.snapshot = snapshot;
+            match booted {
+                Ok(fuel) => rebuild_fuel = Some(fuel),
+                Err((error, fuel)) => {
+                    return Err(self.fail(sequence, error, 0, Some(fuel), results, started));
+                }
+            }
+        }
+
+        let context = TickContext {
+            sequence,
+            block: input.block,
+            candles: input.candles,
+        };
+        let commit = self.since_commit + 1 >= self.spec.commit_every;
+        let fuel_limit = self.spec.limits.fuel_per_tick;
+        let deadline = self.deadline_ticks();
+        let limits = self.spec.limits.clone();
+        let Some(Instance::Live { store, bindings }) = self.instance.as_mut() else {
+            unreachable!("the instance is live after a successful rebuild");
+        };
+        store.data_mut().begin(Phase::Tick, sequence, input.block);
+        let outcome = prepare_call(store, fuel_limit, deadline)
+            .and_then(|()| run_tick(store, bindings, &results, &context, commit, &limits));
+        let fuel_used = fuel_limit - store.get_fuel().unwrap_or(0);
+
+        match outcome {
+            Ok(snapshot) => {
+                let state = store.data_mut();
+                let actions = std::mem::take(&mut state.accepted);
+                state.policy.on_released(&actions);
+                let next_action_id = state.next_action_id;
+                let mut trace = state.take_trace();
+                trace.fuel_used = fuel_used;
+                trace.rebuild_fuel = rebuild_fuel;
+                trace.duration = started.elapsed();
+                self.sequence += 1;
+                self.consecutive_failures = 0;
+                let committed = snapshot.is_some();
+                if let Some(snapshot) = snapshot {
+                    self.committed = Checkpoint {
+                        sequence: self.sequence,
+                        next_action_id,
+                        snapshot,
+                    };
+                    self.since_commit = 0;
+                } else {
+                    self.since_commit += 1;
+                }
+                Ok(TickReport {
+                    sequence,
+                    actions,
+                    committed,
+                    trace,
+                })
+            }
+            Err(error) => {
+                Err(self.fail(sequence, error, fuel_used, rebuild_fuel, results, started))
+            }
+        }
+    }
+
+    /// Instantiate, `init`, and `restore` if a snapshot is given. Returns
+    /// the fuel used; on failure the host state is parked.
+    fn boot(&mut self, state: HostState, snapshot: Option<&[u8]>) -> Result<u64, (TickError, u64)> {
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|state| state as &mut dyn wasmtime::ResourceLimiter);
+        store.epoch_deadline_trap();
+        let sequence = self.sequence;
+        let block = self.committed_block();
+        store.data_mut().begin(Phase::Setup, sequence, block);
+        let fuel_limit = self.spec.limits.fuel_per_tick;
+        let limits = self.spec.limits.clone();
+        let result = prepare_call(&mut store, fuel_limit, self.deadline_ticks()).and_then(|()| {
+            let bindings = self
+                .component
+                .pre
+                .instantiate(&mut store)
+                .map_err(|e| classify(e, &limits, Stage::Instantiate))?;
+            let guest = bindings.stratbox_strategy_strategy();
+            guest
+                .call_init(&mut store, &self.spec.config)
+                .map_err(|e| classify(e, &limits, Stage::Call))?
+                .map_err(|message| guest_error(message, &limits))?;
+            if let Some(snapshot) = snapshot {
+                guest
+                    .call_restore(&mut store, snapshot)
+                    .map_err(|e| classify(e, &limits, Stage::Call))?
+                    .map_err(|message| guest_error(message, &limits))?;
+            }
+            Ok(bindings)
+        });
+        let fuel = fuel_limit - store.get_fuel().unwrap_or(0);
+        match result {
+            Ok(bindings) => {
+                self.instance = Some(Instance::Live { store, bindings });
+                Ok(fuel)
+            }
+            Err(error) => {
+                self.instance = Some(Instance::Parked(store.into_data()));
+                Err((error, fuel))
+            }
+        }
+    }
+
+    /// Take a snapshot outside a tick (after init). Returns it and the fuel
+    /// used.
+    fn snapshot_now(&mut self) -> Result<(Vec<u8>, u64), (TickError, u64)> {
+        let fuel_limit = self.spec.limits.fuel_per_tick;
+        let deadline = self.deadline_ticks();
+        let limits = self.spec.limits.clone();
+        let Some(Instance::Live { store, bindings }) = self.instance.as_mut() else {
+            return Err((host_fault("no live instance to snapshot"), 0));
+        };
+        let result = prepare_call(store, fuel_limit, deadline)
+            .and_then(|()| take_snapshot(store, bindings, &limits));
+        let fuel = fuel_limit - store.get_fuel().unwrap_or(0);
+        match result {
+            Ok(snapshot) => Ok((snapshot, fuel)),
+            Err(error) => {
+                if let Some(Instance::Live { store, .. }) = self.instance.take() {
+                    self.instance = Some(Instance::Parked(store.into_data()));
+                }
+                Err((error, fuel))
+            }
+        }
+    }
+
+    fn fail(
+        &mut self,
+        sequence: u64,
+        error: TickError,
+        fuel_used: u64,
+        rebuild_fuel: Option<u64>,
+        results: Vec<(ActionId, ActionOutcome)>,
+        started: Instant,
+    ) -> TickFailure {
+        if let Some(Instance::Live { store, .. }) = self.instance.take() {
+            self.instance = Some(Instance::Parked(store.into_data()));
+        }
+        let state = self.state_mut();
+        let dropped = std::mem::take(&mut state.accepted);
+        state.policy.on_dropped(&dropped);
+        let mut trace = state.take_trace();
+        trace.fuel_used = fuel_used;
+        trace.rebuild_fuel = rebuild_fuel;
+        trace.duration = started.elapsed();
+        self.redeliver = results;
+        self.sequence += 1;
+        self.consecutive_failures += 1;
+        let max = self.spec.max_consecutive_failures;
+        if max > 0 && self.consecutive_failures >= max {
+            self.paused = true;
+            tracing::warn!(
+                deployment = %self.spec.id,
+                failures = self.consecutive_failures,
+                "deployment paused"
+            );
+        }
+        tracing::debug!(deployment = %self.spec.id, sequence, %error, "tick failed");
+        TickFailure {
+            sequence,
+            error,
+            trace,
+            paused: self.paused,
+        }
+    }
+
+    fn state_mut(&mut self) -> &mut HostState {
+        match self.instance.as_mut() {
+            Some(Instance::Live { store, .. }) => store.data_mut(),
+            Some(Instance::Parked(state)) => state,
+            None => unreachable!("a deployment always holds its host state between calls"),
+        }
+    }
+
+    fn committed_block(&self) -> BlockInfo {
+        BlockInfo {
+            chain_id: 0,
+            number: 0,
+            timestamp_ms: 0,
+        }
+    }
+
+    fn deadline_ticks(&self) -> u64 {
+        match &self.epoch {
+            Some(ticker) => ticker.ticks(self.spec.limits.deadline),
+            None => NO_DEADLINE,
+        }
+    }
+}
+
+fn prepare_call(store: &mut Store<HostState>, fuel: u64, deadline: u64) -> Result<(), TickError> {
+    store
+        .set_fuel(fuel)
+        .map_err(|e| host_fault(&format!("setting fuel: {e:#}")))?;
+    store.set_epoch_deadline(deadline);
+    Ok(())
+}
+
+fn run_tick(
+    store: &mut Store<HostState>,
+    bindings: &StrategyWorld,
+    results: &[(ActionId, ActionOutcome)],
+    context: &TickContext,
+    commit: bool,
+    limits: &Limits,
+) -> Result<Option<Vec<u8>>, TickError> {
+    let guest = bindings.stratbox_strategy_strategy();
+    for (id, outcome) in results {
+        guest
+            .call_on_action_result(&mut *store, *id, outcome)
+            .map_err(|e| classify(e, limits, Stage::Call))?
+            .map_err(|message| guest_error(message, limits))?;
+    }
+    guest
+        .call_on_tick(&mut *store, context)
+        .map_err(|e| classify(e, limits, Stage::Call))?
+        .map_err(|message| guest_error(message, limits))?;
+    if commit {
+        return take_snapshot(store, bindings, limits).map(Some);
+    }
+    Ok(None)
+}
+
+fn take_snapshot(
+    store: &mut Store<HostState>,
+    bindings: &StrategyWorld,
+    limits: &Limits,
+) -> Result<Vec<u8>, TickError> {
+    let snapshot = bindings
+        .stratbox_strategy_strategy()
+        .call_snapshot(&mut *store)
+        .map_err(|e| classify(e, limits, Stage::Call))?;
+    if snapshot.len() > limits.snapshot_bytes as usize {
+        return Err(TickError::Resource(ResourceExceeded::SnapshotBytes {
+            bytes: snapshot.len() as u64,
+            limit: limits.snapshot_bytes,
+        }));
+    }
+    Ok(snapshot)
+}
+
+fn check_static_resources(
+    component: &StrategyComponent,
+    limits: &Limits,
+) -> Result<(), DeployError> {
+    let info = component.info();
+    if info.core_instances > u64::from(limits.instances) {
+        return Err(DeployError::ComponentTooLarge {
+            what: "core instances",
+            needed: info.core_instances,
+            limit: u64::from(limits.instances),
+        });
+    }
+    if let Some(required) = component
+        .pre
+        .instance_pre()
+        .component()
+        .resources_required()
+    {
+        let checks = [
+            (
+                "memories",
+                u64::from(required.num_memories),
+                u64::from(limits.memories),
+            ),
+            (
+                "tables",
+                u64::from(required.num_tables),
+                u64::from(limits.tables),
+            ),
+        ];
+        for (what, needed, limit) in checks {
+            if needed > limit {
+                return Err(DeployError::ComponentTooLarge {
+                    what,
+                    needed,
+                    limit,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Where an engine error came from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    Instantiate,
+    Call,
+}
+
+/// Turn an engine error into a typed tick error. Errors raised by the host
+/// side (limits) travel through the guest as `TickError`s and come back out
+/// unchanged.
+fn classify(error: wasmtime::Error, limits: &Limits, stage: Stage) -> TickError {
+    if let Some(tick_error) = error.downcast_ref::<TickError>() {
+        return tick_error.clone();
+    }
+    if let Some(trap) = error.downcast_ref::<wasmtime::Trap>() {
+        use wasmtime::Trap;
+        return match trap {
+            Trap::OutOfFuel => TickError::OutOfFuel {
+                limit: limits.fuel_per_tick,
+            },
+            Trap::Interrupt => TickError::Deadline {
+                limit: limits.deadline,
+            },
+            Trap::StackOverflow => TickError::StackOverflow,
+            other => TickError::GuestTrap {
+                code: trap_code(*other),
+            },
+        };
+    }
+    match stage {
+        Stage::Instantiate => TickError::Instantiation {
+            reason: format!("{error:#}"),
+        },
+        Stage::Call => host_fault(&format!("{error:#}")),
+    }
+}
+
+fn trap_code(trap: wasmtime::Trap) -> TrapCode {
+    use wasmtime::Trap;
+    match trap {
+        Trap::UnreachableCodeReached => TrapCode::Unreachable,
+        Trap::MemoryOutOfBounds => TrapCode::MemoryOutOfBounds,
+        Trap::TableOutOfBounds => TrapCode::TableOutOfBounds,
+        Trap::IndirectCallToNull => TrapCode::IndirectCallToNull,
+        Trap::BadSignature => TrapCode::BadSignature,
+        Trap::IntegerOverflow => TrapCode::IntegerOverflow,
+        Trap::IntegerDivisionByZero => TrapCode::IntegerDivisionByZero,
+        Trap::BadConversionToInteger => TrapCode::BadConversionToInteger,
+        Trap::CannotEnterComponent => TrapCode::CannotEnterComponent,
+        other => TrapCode::Other(other.to_string()),
+    }
+}
+
+fn guest_error(mut message: String, limits: &Limits) -> TickError {
+    let max = limits.argument_bytes as usize;
+    if message.len() > max {
+        let mut end = max;
+        while !message.is_char_boundary(end) {
+            end -= 1;
+        }
+        message.truncate(end);
+    }
+    TickError::GuestError { message }
+}
+
+fn host_fault(reason: &str) -> TickError {
+    TickError::HostFault {
+        reason: reason.to_owned(),
+    }
+}

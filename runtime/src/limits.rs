@@ -1,0 +1,195 @@
+//! Per-deployment limits and runtime-wide configuration, with the defaults
+//! of the architecture brief.
+
+use std::time::Duration;
+
+use crate::error::DeployError;
+
+/// Size of the wasm stack, fixed runtime-wide: the point at which recursion
+/// overflows must not depend on where a strategy runs.
+pub const WASM_STACK_BYTES: usize = 1 << 20;
+
+const MIB: u64 = 1 << 20;
+
+/// Resource limits of one deployment. Each ends in a typed error when hit.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Fuel per tick (init, restore and snapshot get the same budget each).
+    pub fuel_per_tick: u64,
+    /// Maximum linear memory, in bytes, summed over the component's memories.
+    pub memory_bytes: u64,
+    /// Maximum elements per table.
+    pub table_elements: u64,
+    /// Maximum core instances in the component.
+    pub instances: u32,
+    /// Maximum tables in the component.
+    pub tables: u32,
+    /// Maximum linear memories in the component.
+    pub memories: u32,
+    /// Wall-clock backstop per tick (`deadline_ms` in files).
+    #[serde(with = "duration_ms", rename = "deadline_ms")]
+    pub deadline: Duration,
+    /// `emit` calls per tick, accepted or not.
+    pub actions_per_tick: u32,
+    /// Oracle reads per tick.
+    pub oracle_reads_per_tick: u32,
+    /// Log bytes per tick.
+    pub log_bytes_per_tick: u32,
+    /// Bytes of one argument crossing into the host (strings, lists).
+    pub argument_bytes: u32,
+    /// Bytes of one snapshot.
+    pub snapshot_bytes: u32,
+}
+
+impl Limits {
+    /// Defaults for Rust strategies (64 MiB of memory).
+    pub fn rust() -> Self {
+        Limits {
+            fuel_per_tick: 100_000_000,
+            memory_bytes: 64 * MIB,
+            table_elements: 100_000,
+            instances: 16,
+            tables: 16,
+            memories: 4,
+            deadline: Duration::from_secs(2),
+            actions_per_tick: 16,
+            oracle_reads_per_tick: 1_024,
+            log_bytes_per_tick: 4 * 1024,
+            argument_bytes: 64 * 1024,
+            snapshot_bytes: 1 << 20,
+        }
+    }
+
+    /// Defaults for Python strategies (256 MiB of memory; an interpreter
+    /// needs more room, nothing else changes).
+    pub fn python() -> Self {
+        Limits {
+            memory_bytes: 256 * MIB,
+            ..Limits::rust()
+        }
+    }
+
+    pub(crate) fn validate(&self, runtime: &RuntimeConfig) -> Result<(), DeployError> {
+        let invalid = |reason: String| Err(DeployError::InvalidLimits { reason });
+        if self.fuel_per_tick == 0 {
+            return invalid("fuel_per_tick must be positive".into());
+        }
+        if self.deadline.is_zero() {
+            return invalid("deadline must be positive".into());
+        }
+        if let Some(pool) = &runtime.pooling
+            && self.memory_bytes > pool.max_memory_bytes
+        {
+            return invalid(format!(
+                "memory_bytes {} exceeds the pooling allocator's slot of {} bytes",
+                self.memory_bytes, pool.max_memory_bytes
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits::rust()
+    }
+}
+
+/// Limits checked when a component is loaded.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LoadLimits {
+    /// Component size in bytes.
+    pub component_bytes: u64,
+    /// Core functions defined across all modules.
+    pub functions: u64,
+    /// Imports of the component.
+    pub imports: u64,
+}
+
+impl Default for LoadLimits {
+    fn default() -> Self {
+        LoadLimits {
+            component_bytes: 128 * MIB,
+            functions: 200_000,
+            imports: 64,
+        }
+    }
+}
+
+/// Pooling allocator settings: instances are carved out of preallocated
+/// slots, which makes instantiation a matter of microseconds.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PoolingConfig {
+    /// Concurrent component instances.
+    pub total_instances: u32,
+    /// Largest linear memory a slot can hold; deployments may not ask for
+    /// more.
+    pub max_memory_bytes: u64,
+    /// Largest table a slot can hold.
+    pub table_elements: u64,
+}
+
+impl Default for PoolingConfig {
+    fn default() -> Self {
+        PoolingConfig {
+            total_instances: 1_000,
+            max_memory_bytes: 256 * MIB,
+            table_elements: 100_000,
+        }
+    }
+}
+
+/// Runtime-wide configuration. Everything that affects compiled code or
+/// determinism is fixed here, not per deployment.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RuntimeConfig {
+    /// Use the pooling allocator (`None`: allocate on demand).
+    pub pooling: Option<PoolingConfig>,
+    /// Load-time limits.
+    pub load: LoadLimits,
+    /// How often the wall-clock backstop is checked. Zero disables the
+    /// background epoch thread (deadlines then never fire).
+    #[serde(with = "duration_ms", rename = "epoch_period_ms")]
+    pub epoch_period: Duration,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        RuntimeConfig {
+            pooling: None,
+            load: LoadLimits::default(),
+            epoch_period: DEFAULT_EPOCH_PERIOD,
+        }
+    }
+}
+
+impl RuntimeConfig {
+    /// Default configuration with the pooling allocator enabled.
+    pub fn pooled() -> Self {
+        RuntimeConfig {
+            pooling: Some(PoolingConfig::default()),
+            ..RuntimeConfig::default()
+        }
+    }
+}
+
+/// The default epoch period of the wall-clock backstop.
+pub const DEFAULT_EPOCH_PERIOD: Duration = Duration::from_millis(10);
+
+mod duration_ms {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        Ok(Duration::from_millis(u64::deserialize(d)?))
+    }
+}

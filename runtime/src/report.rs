@@ -1,0 +1,141 @@
+//! What a tick produced: the released actions, every verdict, logs, oracle
+//! reads (request and response, in order) and fuel. A journal records these
+//! and a replay compares them.
+
+use std::time::Duration;
+
+use crate::error::TickError;
+use crate::types::{
+    Action, ActionId, Amount, AssetAmount, BlockInfo, Candle, LendingState, Level, OracleError,
+    PoolState, Position, Rejection, VaultState,
+};
+
+/// An action the policy accepted, with the id the guest received.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AcceptedAction {
+    /// Id returned to the guest.
+    pub id: ActionId,
+    /// The action.
+    pub action: Action,
+}
+
+/// One `emit` call and its verdict.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Emission {
+    /// What the guest emitted.
+    pub action: Action,
+    /// What it got back.
+    pub verdict: Result<ActionId, Rejection>,
+}
+
+/// One log line.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LogRecord {
+    /// Severity.
+    pub level: Level,
+    /// Text.
+    pub message: String,
+}
+
+/// One oracle read: the request and the response, as served.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "read", rename_all = "snake_case")]
+#[allow(missing_docs)] // the fields mirror the WIT function parameters
+pub enum OracleRead {
+    Block {
+        response: BlockInfo,
+    },
+    Price {
+        base: String,
+        quote: String,
+        response: Result<f64, OracleError>,
+    },
+    Candles {
+        market: String,
+        count: u32,
+        response: Result<Vec<Candle>, OracleError>,
+    },
+    Balance {
+        asset: String,
+        response: Result<Amount, OracleError>,
+    },
+    Balances {
+        response: Vec<AssetAmount>,
+    },
+    Positions {
+        response: Vec<Position>,
+    },
+    Pool {
+        pool: String,
+        response: Result<PoolState, OracleError>,
+    },
+    LendingMarket {
+        market: String,
+        response: Result<LendingState, OracleError>,
+    },
+    Vault {
+        vault: String,
+        response: Result<VaultState, OracleError>,
+    },
+}
+
+/// The observable side of one guest call sequence (a tick, or init).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CallTrace {
+    /// Every emission, in order, with its verdict.
+    pub emissions: Vec<Emission>,
+    /// Log lines, in order.
+    pub logs: Vec<LogRecord>,
+    /// Oracle reads, in order.
+    pub oracle_reads: Vec<OracleRead>,
+    /// Fuel consumed by the tick's calls (excluding a rebuild).
+    pub fuel_used: u64,
+    /// Fuel consumed rebuilding the instance before the tick, if it was
+    /// rebuilt (init + restore of the last committed snapshot).
+    pub rebuild_fuel: Option<u64>,
+    /// Wall-clock time of the whole call sequence. Not deterministic.
+    #[serde(with = "duration_nanos")]
+    pub duration: Duration,
+}
+
+/// A successful tick.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TickReport {
+    /// Sequence number of the tick.
+    pub sequence: u64,
+    /// Accepted actions, released to the venue in this order.
+    pub actions: Vec<AcceptedAction>,
+    /// Whether a new snapshot was committed at the end of the tick.
+    pub committed: bool,
+    /// What happened inside the tick.
+    pub trace: CallTrace,
+}
+
+/// A failed tick: nothing it emitted is released.
+#[derive(Debug, Clone, PartialEq, thiserror::Error, serde::Serialize, serde::Deserialize)]
+#[error("tick {sequence} failed: {error}")]
+pub struct TickFailure {
+    /// Sequence number of the tick.
+    pub sequence: u64,
+    /// Why it failed.
+    #[source]
+    pub error: TickError,
+    /// What happened before it failed (verdicts given, logs, reads, fuel).
+    pub trace: CallTrace,
+    /// Whether this failure paused the deployment.
+    pub paused: bool,
+}
+
+mod duration_nanos {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        Ok(Duration::from_nanos(u64::deserialize(d)?))
+    }
+}

@@ -1,0 +1,298 @@
+//! The [`Runtime`]: one engine configured for determinism, one linker that
+//! provides exactly the stratbox world, and the loading of components.
+
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig};
+
+use crate::bindings::{StrategyWorld, StrategyWorldPre};
+use crate::error::LoadError;
+use crate::inspect::{ComponentInfo, inspect};
+use crate::limits::{RuntimeConfig, WASM_STACK_BYTES};
+use crate::state::HostState;
+
+/// Error creating a [`Runtime`].
+#[derive(Debug, thiserror::Error)]
+#[error("could not create the wasm engine: {reason}")]
+pub struct EngineError {
+    /// Engine diagnostic.
+    pub reason: String,
+}
+
+/// A loaded, checked and compiled strategy component, ready to instantiate.
+/// Cheap to clone; share one per component across deployments.
+#[derive(Clone)]
+pub struct StrategyComponent {
+    pub(crate) pre: StrategyWorldPre<HostState>,
+    info: Arc<ComponentInfo>,
+}
+
+impl std::fmt::Debug for StrategyComponent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StrategyComponent")
+            .field("info", &self.info)
+            .finish_non_exhaustive()
+    }
+}
+
+impl StrategyComponent {
+    /// What the component is.
+    pub fn info(&self) -> &ComponentInfo {
+        &self.info
+    }
+}
+
+/// The embeddable strategy runtime. Create one per process and share it.
+pub struct Runtime {
+    engine: Engine,
+    linker: Linker<HostState>,
+    config: RuntimeConfig,
+    epoch: Option<Arc<EpochTicker>>,
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Runtime {
+    /// Build the engine and linker.
+    pub fn new(config: RuntimeConfig) -> Result<Self, EngineError> {
+        let engine = Engine::new(&engine_config(&config)).map_err(|e| EngineError {
+            reason: format!("{e:#}"),
+        })?;
+        let mut linker = Linker::new(&engine);
+        StrategyWorld::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |state| state)
+            .map_err(|e| EngineError {
+            reason: format!("{e:#}"),
+        })?;
+        let epoch = if config.epoch_period.is_zero() {
+            None
+        } else {
+            Some(Arc::new(EpochTicker::start(&engine, config.epoch_period)?))
+        };
+        Ok(Runtime {
+            engine,
+            linker,
+            config,
+            epoch,
+        })
+    }
+
+    /// The configuration the runtime was built with.
+    pub fn config(&self) -> &RuntimeConfig {
+        &self.config
+    }
+
+    pub(crate) fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Inspect component bytes without compiling them: size, imports,
+    /// exports, world version. Refuses anything outside the stratbox world.
+    pub fn inspect(&self, bytes: &[u8]) -> Result<ComponentInfo, LoadError> {
+        inspect(bytes, &self.config.load)
+    }
+
+    /// Check and compile a component.
+    pub fn load(&self, bytes: &[u8]) -> Result<StrategyComponent, LoadError> {
+        let info = self.inspect(bytes)?;
+        let _span = tracing::debug_span!("compile", sha256 = %info.sha256, size = info.size_bytes)
+            .entered();
+        let component = Component::new(&self.engine, bytes).map_err(|e| LoadError::Malformed {
+            reason: format!("{e:#}"),
+        })?;
+        self.prepare(component, info)
+    }
+
+    /// Serialize the compiled code of a component so a caller can cache it
+    /// (see [`Runtime::load_precompiled`]). Cache it under
+    /// [`Runtime::artifact_key`]: artifacts only fit the engine that made
+    /// them.
+    pub fn serialize(&self, component: &StrategyComponent) -> Result<Vec<u8>, LoadError> {
+        component
+            .pre
+            .instance_pre()
+            .component()
+            .serialize()
+            .map_err(|e| LoadError::Serialize {
+                reason: format!("{e:#}"),
+            })
+    }
+
+    /// Load compiled code produced by [`Runtime::serialize`], skipping
+    /// compilation. `component_bytes` are the original component, used only
+    /// for the static checks (which are cheap next to compiling).
+    ///
+    /// # Safety
+    ///
+    /// `artifact` becomes executable code. It must be exactly the bytes
+    /// [`Runtime::serialize`] returned for `component_bytes` on a runtime
+    /// with the same [`Runtime::artifact_key`], and must have been
+    /// authenticated (e.g. with an AEAD tag) after it was last outside this
+    /// process's memory. The engine checks its version and configuration,
+    /// but cannot detect tampered code.
+    #[allow(unsafe_code)]
+    pub unsafe fn load_precompiled(
+        &self,
+        component_bytes: &[u8],
+        artifact: &[u8],
+    ) -> Result<StrategyComponent, LoadError> {
+        let info = self.inspect(component_bytes)?;
+        // SAFETY: the caller guarantees `artifact` is an authenticated output
+        // of `Runtime::serialize` for an engine with the same artifact key.
+        let component = unsafe { Component::deserialize(&self.engine, artifact) }.map_err(|e| {
+            LoadError::IncompatibleArtifact {
+                reason: format!("{e:#}"),
+            }
+        })?;
+        self.prepare(component, info)
+    }
+
+    /// Key under which the compiled code of the component with SHA-256
+    /// `component_sha256` (hex) may be cached: it covers the component, the
+    /// engine's compilation settings and the runtime version.
+    pub fn artifact_key(&self, component_sha256: &str) -> String {
+        let mut engine_hash = EngineHasher(Sha256::new());
+        self.engine
+            .precompile_compatibility_hash()
+            .hash(&mut engine_hash);
+        let mut hasher = Sha256::new();
+        hasher.update(component_sha256.as_bytes());
+        hasher.update(engine_hash.0.finalize());
+        hasher.update(env!("CARGO_PKG_VERSION").as_bytes());
+        hex::encode(hasher.finalize())
+    }
+
+    fn prepare(
+        &self,
+        component: Component,
+        info: ComponentInfo,
+    ) -> Result<StrategyComponent, LoadError> {
+        let instance_pre =
+            self.linker
+                .instantiate_pre(&component)
+                .map_err(|e| LoadError::Incompatible {
+                    reason: format!("{e:#}"),
+                })?;
+        let pre = StrategyWorldPre::new(instance_pre).map_err(|e| LoadError::Incompatible {
+            reason: format!("{e:#}"),
+        })?;
+        Ok(StrategyComponent {
+            pre,
+            info: Arc::new(info),
+        })
+    }
+}
+
+/// Feeds `Hash` output into SHA-256 so the artifact key is stable.
+struct EngineHasher(Sha256);
+
+impl Hasher for EngineHasher {
+    fn finish(&self) -> u64 {
+        0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+}
+
+fn engine_config(config: &RuntimeConfig) -> Config {
+    let mut c = Config::new();
+    // Determinism: fuel, canonical NaNs, no threads, deterministic relaxed
+    // SIMD, and one fixed stack size everywhere. Neither threads
+    // nor async components are compiled into the engine at all (their
+    // cargo features are off).
+    c.consume_fuel(true)
+        .epoch_interruption(true)
+        .cranelift_nan_canonicalization(true)
+        .shared_memory(false)
+        .wasm_relaxed_simd(true)
+        .relaxed_simd_deterministic(true)
+        .wasm_component_model(true)
+        .max_wasm_stack(WASM_STACK_BYTES)
+        .cranelift_opt_level(OptLevel::Speed)
+        .parallel_compilation(true);
+    if let Some(pool) = &config.pooling {
+        let mut p = PoolingAllocationConfig::new();
+        let n = pool.total_instances;
+        p.total_component_instances(n)
+            .total_core_instances(n.saturating_mul(8))
+            .total_memories(n.saturating_mul(2))
+            .total_tables(n.saturating_mul(4))
+            .max_memory_size(usize::try_from(pool.max_memory_bytes).unwrap_or(usize::MAX))
+            .table_elements(usize::try_from(pool.table_elements).unwrap_or(usize::MAX));
+        c.allocation_strategy(InstanceAllocationStrategy::Pooling(p));
+    }
+    c
+}
+
+/// Background thread advancing the engine's epoch, which drives the
+/// wall-clock deadline of ticks. Stops when the runtime and every deployment
+/// created from it are dropped.
+pub(crate) struct EpochTicker {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+    period: Duration,
+}
+
+impl EpochTicker {
+    fn start(engine: &Engine, period: Duration) -> Result<Self, EngineError> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let weak = engine.weak();
+        let flag = Arc::clone(&stop);
+        let thread = std::thread::Builder::new()
+            .name("stratbox-epoch".into())
+            .spawn(move || {
+                while !flag.load(Ordering::Relaxed) {
+                    std::thread::sleep(period);
+                    match weak.upgrade() {
+                        Some(engine) => engine.increment_epoch(),
+                        None => break,
+                    }
+                }
+            })
+            .map_err(|e| EngineError {
+                reason: format!("could not start the epoch thread: {e}"),
+            })?;
+        Ok(EpochTicker {
+            stop,
+            thread: Some(thread),
+            period,
+        })
+    }
+}
+
+impl Drop for EpochTicker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl EpochTicker {
+    /// Epoch ticks that make up `deadline` (at least one).
+    pub(crate) fn ticks(&self, deadline: Duration) -> u64 {
+        let period = self.period.as_nanos().max(1);
+        u64::try_from(deadline.as_nanos().div_ceil(period))
+            .unwrap_or(u64::MAX)
+            .max(1)
+    }
+}
+
+impl Runtime {
+    pub(crate) fn epoch_ticker(&self) -> Option<Arc<EpochTicker>> {
+        self.epoch.clone()
+    }
+}

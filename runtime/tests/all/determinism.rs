@@ -1,0 +1,51 @@
+//! Same component, config and tape: same actions, logs and fuel, bit for
+//! bit, in fresh engines with and without the pooling allocator.
+
+use stratbox_backtest::PaperRun;
+use stratbox_runtime::{Runtime, RuntimeConfig};
+use stratbox_test_artifacts::Guest;
+
+use crate::support::{eth_tape, paper_run};
+
+/// Everything a tick observably did, except wall-clock time.
+fn fingerprint(run: &PaperRun) -> Vec<String> {
+    run.ticks
+        .iter()
+        .map(|tick| match &tick.result {
+            Ok(report) => format!(
+                "ok {:?} {:?} {:?} {:?} fuel={} {:?}",
+                report.actions,
+                report.trace.emissions,
+                report.trace.logs,
+                report.trace.oracle_reads,
+                report.trace.fuel_used,
+                tick.outcomes
+            ),
+            Err(failure) => format!("err {:?}", failure.error),
+        })
+        .collect()
+}
+
+#[test]
+fn rsi_over_5000_candles_is_identical_in_fresh_engines_with_and_without_pooling() {
+    let tape = eth_tape(5_000);
+    assert_eq!(tape.len(), 5_000);
+    let plain = Runtime::new(RuntimeConfig::default()).expect("runtime");
+    let pooled = Runtime::new(RuntimeConfig::pooled()).expect("pooled runtime");
+    let a = paper_run(&plain, Guest::RsiMomentum, "{}", tape.clone());
+    let b = paper_run(&pooled, Guest::RsiMomentum, "{}", tape);
+    let (a, b) = (fingerprint(&a), fingerprint(&b));
+    assert_eq!(a.len(), 5_000);
+    let actions = a.iter().filter(|t| t.contains("Swap")).count();
+    assert!(
+        actions > 10,
+        "the run must actually trade ({actions} ticks with swaps)"
+    );
+    for (n, (x, y)) in a.iter().zip(&b).enumerate() {
+        assert_eq!(x, y, "tick {n} differs");
+    }
+    assert!(
+        a.iter()
+            .all(|t| t.contains("fuel=") && !t.contains("fuel=0 "))
+    );
+}

@@ -1,0 +1,184 @@
+//! Load-time checks: what is accepted, what is refused and why.
+
+use stratbox_runtime::{LoadError, LoadLimit, LoadLimits, Runtime, RuntimeConfig};
+use stratbox_test_artifacts::Guest;
+
+use crate::support::runtime;
+
+#[test]
+fn example_strategies_load_and_report_their_world() {
+    let runtime = runtime();
+    for guest in [Guest::RsiMomentum, Guest::EmaCrossover, Guest::Hostile] {
+        let component = runtime.load(&guest.bytes()).expect("loads");
+        let info = component.info();
+        assert_eq!(
+            info.world_version
+                .as_ref()
+                .map(ToString::to_string)
+                .as_deref(),
+            Some("0.1.0")
+        );
+        assert!(
+            info.exports
+                .contains(&"stratbox:strategy/strategy@0.1.0".to_owned())
+        );
+        assert!(
+            info.imports
+                .iter()
+                .all(|i| i.starts_with("stratbox:strategy/")),
+            "{:?}",
+            info.imports
+        );
+        assert_eq!(info.sha256.len(), 64);
+    }
+}
+
+#[test]
+fn foreign_interface_import_is_refused_by_name() {
+    match runtime().load(&Guest::ForeignImport.bytes()) {
+        Err(LoadError::ForbiddenImports { imports }) => {
+            assert_eq!(imports, vec!["evil:exfil/net".to_owned()]);
+        }
+        other => panic!("expected ForbiddenImports, got {other:?}"),
+    }
+}
+
+#[test]
+fn wasip2_component_is_refused_with_every_wasi_import() {
+    match runtime().load(&Guest::WasiClock.bytes()) {
+        Err(LoadError::ForbiddenImports { imports }) => {
+            assert!(imports.len() >= 2, "{imports:?}");
+            assert!(
+                imports.iter().all(|i| i.starts_with("wasi:")),
+                "{imports:?}"
+            );
+            assert!(
+                imports.iter().any(|i| i.starts_with("wasi:clocks/")),
+                "{imports:?}"
+            );
+            assert!(
+                imports.iter().any(|i| i.starts_with("wasi:cli/")),
+                "{imports:?}"
+            );
+        }
+        other => panic!("expected ForbiddenImports, got {other:?}"),
+    }
+}
+
+#[test]
+fn world_major_version_mismatch_names_both_versions() {
+    let error = runtime()
+        .load(&Guest::WorldV1.bytes())
+        .expect_err("refused");
+    match &error {
+        LoadError::WorldVersionMismatch { expected, found } => {
+            assert_eq!(expected.to_string(), "0.1.0");
+            assert_eq!(found.to_string(), "1.0.0");
+        }
+        other => panic!("expected WorldVersionMismatch, got {other:?}"),
+    }
+    let message = error.to_string();
+    assert!(
+        message.contains("0.1.0") && message.contains("1.0.0"),
+        "{message}"
+    );
+}
+
+#[test]
+fn component_without_the_strategy_export_is_refused() {
+    assert!(matches!(
+        runtime().load(&Guest::NoExport.bytes()),
+        Err(LoadError::MissingExport { .. })
+    ));
+}
+
+#[test]
+fn malformed_bytes_are_refused() {
+    let runtime = runtime();
+    let mut truncated = Guest::RsiMomentum.bytes();
+    truncated.truncate(truncated.len() / 2);
+    assert!(matches!(
+        runtime.load(&truncated),
+        Err(LoadError::Malformed { .. })
+    ));
+    assert!(matches!(
+        runtime.load(b"\0asm\x01\0\0\0"),
+        Err(LoadError::Malformed { .. })
+    ));
+    assert!(matches!(
+        runtime.load(b"not wasm"),
+        Err(LoadError::Malformed { .. })
+    ));
+}
+
+#[test]
+fn load_limits_are_enforced() {
+    let bytes = Guest::RsiMomentum.bytes();
+    let tight = |load: LoadLimits| {
+        Runtime::new(RuntimeConfig {
+            load,
+            ..RuntimeConfig::default()
+        })
+        .expect("runtime")
+    };
+    let small = tight(LoadLimits {
+        component_bytes: 1024,
+        ..LoadLimits::default()
+    });
+    assert!(matches!(
+        small.load(&bytes),
+        Err(LoadError::LimitExceeded {
+            what: LoadLimit::ComponentBytes,
+            limit: 1024,
+            ..
+        })
+    ));
+    let few_functions = tight(LoadLimits {
+        functions: 10,
+        ..LoadLimits::default()
+    });
+    assert!(matches!(
+        few_functions.load(&bytes),
+        Err(LoadError::LimitExceeded {
+            what: LoadLimit::Functions,
+            ..
+        })
+    ));
+    let no_imports = tight(LoadLimits {
+        imports: 1,
+        ..LoadLimits::default()
+    });
+    assert!(matches!(
+        no_imports.load(&bytes),
+        Err(LoadError::LimitExceeded {
+            what: LoadLimit::Imports,
+            ..
+        })
+    ));
+}
+
+#[test]
+fn compiled_code_round_trips_through_serialize() {
+    let runtime = runtime();
+    let bytes = Guest::RsiMomentum.bytes();
+    let component = runtime.load(&bytes).expect("loads");
+    let artifact = runtime.serialize(&component).expect("serializes");
+    // SAFETY: the artifact was produced by this runtime a moment ago and
+    // never left this process's memory.
+    #[allow(unsafe_code)]
+    let again = unsafe { runtime.load_precompiled(&bytes, &artifact) }.expect("deserializes");
+    assert_eq!(again.info(), component.info());
+
+    let key = runtime.artifact_key(&component.info().sha256);
+    assert_eq!(key, runtime.artifact_key(&component.info().sha256));
+    assert_ne!(key, runtime.artifact_key(&"0".repeat(64)));
+
+    // SAFETY: deliberately not an artifact; the engine's header check must
+    // refuse it before anything is executed.
+    #[allow(unsafe_code)]
+    let garbage = unsafe { runtime.load_precompiled(&bytes, b"definitely not compiled code") };
+    assert!(matches!(
+        garbage,
+        Err(LoadError::IncompatibleArtifact { .. })
+    ));
+}

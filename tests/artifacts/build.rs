@@ -1,0 +1,163 @@
+//! Builds the workspace's guest strategies and fixtures into components.
+//!
+//! Runs once per change of the WIT, the SDK or a strategy; products are
+//! cached under `<target>/stratbox-guests` (cargo) and `OUT_DIR`
+//! (components).
+
+use std::env;
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use stratbox_builder::{RustBuild, WasmTarget, componentize, dummy_component};
+
+/// Rust guests built for wasm32-unknown-unknown: (constant name, package).
+const RUST_GUESTS: &[(&str, &str)] = &[
+    ("RSI_MOMENTUM", "rsi-momentum"),
+    ("EMA_CROSSOVER", "ema-crossover"),
+    ("HOSTILE", "hostile"),
+    ("FOREIGN_IMPORT", "foreign-import"),
+];
+
+/// Guests built for wasm32-wasip2 (already components).
+const WASIP2_GUESTS: &[(&str, &str)] = &[("WASI_CLOCK", "wasi-clock")];
+
+fn main() {
+    let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));
+    let root = manifest_dir
+        .join("../..")
+        .canonicalize()
+        .expect("workspace root");
+    let out_dir = PathBuf::from(env::var("OUT_DIR").expect("set by cargo"));
+    for input in ["wit", "guest-sdk/rust", "strategies", "Cargo.lock"] {
+        println!("cargo:rerun-if-changed={}", root.join(input).display());
+    }
+    println!("cargo:rerun-if-env-changed=STRATBOX_SKIP_GUEST_BUILD");
+    // `cargo clippy` runs build scripts too; it needs no components, and the
+    // variable changing back makes `cargo test` rerun this script.
+    println!("cargo:rerun-if-env-changed=RUSTC_WORKSPACE_WRAPPER");
+    let skip = env::var_os("STRATBOX_SKIP_GUEST_BUILD").is_some()
+        || env::var("RUSTC_WORKSPACE_WRAPPER").is_ok_and(|w| w.contains("clippy"));
+
+    let mut paths: Vec<(&str, PathBuf)> = Vec::new();
+    let component_path = |name: &str| out_dir.join(format!("{}.wasm", name.to_lowercase()));
+    if skip {
+        for (name, _) in RUST_GUESTS.iter().chain(WASIP2_GUESTS) {
+            paths.push((name, component_path(name)));
+        }
+        paths.push(("WORLD_V1", component_path("WORLD_V1")));
+        paths.push(("NO_EXPORT", component_path("NO_EXPORT")));
+    } else {
+        let target_dir = guest_target_dir(&out_dir);
+        let manifest = root.join("Cargo.toml");
+        build(
+            &manifest,
+            &target_dir,
+            WasmTarget::Unknown,
+            RUST_GUESTS,
+            true,
+            &mut paths,
+            &component_path,
+        );
+        build(
+            &manifest,
+            &target_dir,
+            WasmTarget::Wasip2,
+            WASIP2_GUESTS,
+            false,
+            &mut paths,
+            &component_path,
+        );
+        let wit = fs::read_to_string(root.join("wit/strategy.wit")).expect("read wit/strategy.wit");
+        paths.push((
+            "WORLD_V1",
+            write(&component_path("WORLD_V1"), &world_v1(&wit)),
+        ));
+        paths.push((
+            "NO_EXPORT",
+            write(&component_path("NO_EXPORT"), &no_export(&wit)),
+        ));
+    }
+
+    let mut source = String::new();
+    for (name, path) in &paths {
+        writeln!(source, "/// Component file `{}`.", path.display()).expect("write to string");
+        writeln!(
+            source,
+            "pub const {name}: &str = {:?};",
+            path.display().to_string()
+        )
+        .expect("write to string");
+    }
+    writeln!(
+        source,
+        "/// Whether the components were built (false under clippy)."
+    )
+    .expect("write");
+    writeln!(source, "pub const BUILT: bool = {};", !skip).expect("write to string");
+    fs::write(out_dir.join("artifacts.rs"), source).expect("write artifacts.rs");
+}
+
+fn build(
+    manifest: &Path,
+    target_dir: &Path,
+    target: WasmTarget,
+    guests: &[(&'static str, &str)],
+    needs_componentizing: bool,
+    paths: &mut Vec<(&'static str, PathBuf)>,
+    component_path: &dyn Fn(&str) -> PathBuf,
+) {
+    let packages: Vec<&str> = guests.iter().map(|(_, package)| *package).collect();
+    let modules = RustBuild::new(manifest, &packages, target)
+        .target_dir(target_dir)
+        .run()
+        .unwrap_or_else(|e| panic!("building guests {packages:?} failed: {e}"));
+    for ((name, _), module) in guests.iter().zip(modules) {
+        let bytes = if needs_componentizing {
+            componentize(&module.path).unwrap_or_else(|e| panic!("{e}"))
+        } else {
+            fs::read(&module.path).unwrap_or_else(|e| panic!("{}: {e}", module.path.display()))
+        };
+        paths.push((name, write(&component_path(name), &bytes)));
+    }
+}
+
+/// A component for the same world at version 1.0.0: the runtime must refuse
+/// it and name both versions.
+fn world_v1(wit: &str) -> Vec<u8> {
+    let bumped = wit.replace(
+        "package stratbox:strategy@0.1.0;",
+        "package stratbox:strategy@1.0.0;",
+    );
+    assert_ne!(
+        bumped, wit,
+        "wit/strategy.wit must declare stratbox:strategy@0.1.0"
+    );
+    dummy_component(&[], &bumped, "strategy-world").unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// A component that imports the oracle but exports no strategy.
+fn no_export(wit: &str) -> Vec<u8> {
+    let world = "package fixture:no-export;\n\nworld reader {\n    import stratbox:strategy/oracle@0.1.0;\n}\n";
+    dummy_component(&[wit], world, "reader").unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn write(path: &Path, bytes: &[u8]) -> PathBuf {
+    fs::write(path, bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    path.to_owned()
+}
+
+/// `<target>/stratbox-guests`, next to the profile directories, so nested
+/// builds never wait on the outer build's lock and survive `OUT_DIR` churn.
+fn guest_target_dir(out_dir: &Path) -> PathBuf {
+    // OUT_DIR is <target>/[<triple>/]<profile>/build/<pkg>-<hash>/out.
+    out_dir
+        .ancestors()
+        .find(|dir| dir.file_name().is_some_and(|n| n == "build"))
+        .and_then(Path::parent)
+        .and_then(Path::parent)
+        .map_or_else(
+            || out_dir.join("guests"),
+            |target| target.join("stratbox-guests"),
+        )
+}
