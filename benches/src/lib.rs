@@ -1,1 +1,2 @@
-//! stub
+//! Criterion benchmarks of the stratbox runtime; see `benches/` and
+//! `BENCHMARKS.md`. This library is empty.

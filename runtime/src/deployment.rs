@@ -158,7 +158,7 @@ enum Instance {
         bindings: StrategyWorld,
     },
     /// Discarded after a failure; the host state waits for a rebuild.
-    Parked(HostState),
+    Parked(Box<HostState>),
 }
 
 /// One strategy instance with its own store, limits, oracle and policy.
@@ -282,7 +282,7 @@ impl Deployment {
                 Err(DeployError::Init(Box::new(TickFailure {
                     sequence: deployment.sequence,
                     error,
-                    trace,
+                    trace: Box::new(trace),
                     paused: false,
                 })))
             }
@@ -334,7 +334,7 @@ impl Deployment {
                 error: TickError::Paused {
                     consecutive_failures: self.consecutive_failures,
                 },
-                trace: CallTrace::default(),
+                trace: Box::default(),
                 paused: true,
             });
         }
@@ -351,7 +351,7 @@ impl Deployment {
                 unreachable!("checked just above");
             };
             let snapshot = std::mem::take(&mut self.committed.snapshot);
-            let booted = self.boot(state, Some(&snapshot));
+            let booted = self.boot(*state, Some(&snapshot));
             self.committed.snapshot = snapshot;
             match booted {
                 Ok(fuel) => rebuild_fuel = Some(fuel),
@@ -451,7 +451,7 @@ impl Deployment {
                 Ok(fuel)
             }
             Err(error) => {
-                self.instance = Some(Instance::Parked(store.into_data()));
+                self.instance = Some(Instance::Parked(Box::new(store.into_data())));
                 Err((error, fuel))
             }
         }
@@ -473,7 +473,7 @@ impl Deployment {
             Ok(snapshot) => Ok((snapshot, fuel)),
             Err(error) => {
                 if let Some(Instance::Live { store, .. }) = self.instance.take() {
-                    self.instance = Some(Instance::Parked(store.into_data()));
+                    self.instance = Some(Instance::Parked(Box::new(store.into_data())));
                 }
                 Err((error, fuel))
             }
@@ -490,7 +490,7 @@ impl Deployment {
         started: Instant,
     ) -> TickFailure {
         if let Some(Instance::Live { store, .. }) = self.instance.take() {
-            self.instance = Some(Instance::Parked(store.into_data()));
+            self.instance = Some(Instance::Parked(Box::new(store.into_data())));
         }
         let state = self.state_mut();
         let dropped = std::mem::take(&mut state.accepted);
@@ -515,7 +515,7 @@ impl Deployment {
         TickFailure {
             sequence,
             error,
-            trace,
+            trace: Box::new(trace),
             paused: self.paused,
         }
     }
@@ -523,7 +523,7 @@ impl Deployment {
     fn state_mut(&mut self) -> &mut HostState {
         match self.instance.as_mut() {
             Some(Instance::Live { store, .. }) => store.data_mut(),
-            Some(Instance::Parked(state)) => state,
+            Some(Instance::Parked(state)) => state.as_mut(),
             None => unreachable!("a deployment always holds its host state between calls"),
         }
     }

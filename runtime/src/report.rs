@@ -121,7 +121,7 @@ pub struct TickFailure {
     #[source]
     pub error: TickError,
     /// What happened before it failed (verdicts given, logs, reads, fuel).
-    pub trace: CallTrace,
+    pub trace: Box<CallTrace>,
     /// Whether this failure paused the deployment.
     pub paused: bool,
 }

@@ -35,6 +35,22 @@ impl Amount {
     pub const fn is_zero(self) -> bool {
         self.hi == 0 && self.lo == 0
     }
+
+    /// The amount as a decimal number of whole tokens with `decimals`
+    /// decimals, without trailing zeros (`150000000` with 8 decimals is
+    /// `1.5`).
+    pub fn to_decimal_string(self, decimals: u8) -> String {
+        let units = self.to_u128();
+        let Some(scale) = 10u128.checked_pow(u32::from(decimals)) else {
+            return units.to_string();
+        };
+        let (whole, fraction) = (units / scale, units % scale);
+        if fraction == 0 {
+            return whole.to_string();
+        }
+        let digits = format!("{fraction:0width$}", width = usize::from(decimals));
+        format!("{whole}.{}", digits.trim_end_matches('0'))
+    }
 }
 
 impl From<u128> for Amount {
@@ -101,5 +117,32 @@ impl Denial {
 impl std::fmt::Display for Denial {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} (rule {})", self.detail, self.rule)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Amount;
+
+    #[test]
+    fn amounts_split_and_join_128_bits() {
+        for value in [0u128, 1, u64::MAX as u128, u64::MAX as u128 + 1, u128::MAX] {
+            assert_eq!(Amount::from_u128(value).to_u128(), value);
+        }
+        assert_eq!(Amount::from_u128(1 << 64), Amount { hi: 1, lo: 0 });
+    }
+
+    #[test]
+    fn decimal_strings_are_exact() {
+        assert_eq!(Amount::from_u128(150_000_000).to_decimal_string(8), "1.5");
+        assert_eq!(
+            Amount::from_u128(1).to_decimal_string(18),
+            "0.000000000000000001"
+        );
+        assert_eq!(Amount::from_u128(42).to_decimal_string(0), "42");
+        assert_eq!(
+            Amount::from_u128(u128::MAX).to_decimal_string(40),
+            u128::MAX.to_string()
+        );
     }
 }

@@ -89,12 +89,6 @@ fn main() {
         )
         .expect("write to string");
     }
-    writeln!(
-        source,
-        "/// Whether the components were built (false under clippy)."
-    )
-    .expect("write");
-    writeln!(source, "pub const BUILT: bool = {};", !skip).expect("write to string");
     fs::write(out_dir.join("artifacts.rs"), source).expect("write artifacts.rs");
 }
 

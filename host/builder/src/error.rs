@@ -13,6 +13,14 @@ pub enum BuildError {
         #[source]
         source: std::io::Error,
     },
+    /// The directory is not a buildable strategy.
+    #[error("{} is not a strategy: {reason}", dir.display())]
+    NotAStrategy {
+        /// The directory.
+        dir: PathBuf,
+        /// Why.
+        reason: String,
+    },
     /// `cargo` could not be started.
     #[error("could not run cargo ({program}): {source}")]
     CargoNotFound {

@@ -8,7 +8,9 @@
 mod cargo;
 mod componentize;
 mod error;
+mod package;
 
 pub use cargo::{BuiltModule, RustBuild, WasmTarget};
 pub use componentize::{componentize, dummy_component};
 pub use error::BuildError;
+pub use package::RustPackage;

@@ -1,4 +1,5 @@
 //! Integration tests of the runtime against real guest components.
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 mod determinism;
 mod examples;

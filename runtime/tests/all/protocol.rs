@@ -41,13 +41,13 @@ fn candles(n: usize) -> Vec<MarketCandle> {
 #[test]
 fn denials_are_returned_to_the_guest_which_adapts() {
     let runtime = runtime();
-    let component = load(&runtime, Guest::RsiMomentum);
+    let component = load(runtime, Guest::RsiMomentum);
     // A tiny RSI period and a huge overbought/oversold band guarantee an
     // attempt within a few candles.
     let config = json!({"period": 2, "oversold": 99.0, "overbought": 99.5, "cooldown_ms": 0});
     let spec = DeploymentSpec::new("denied", config.to_string());
     let (mut deployment, _) = Deployment::new(
-        &runtime,
+        runtime,
         &component,
         spec,
         DeploymentHost::new(Clock, DenyAll),
@@ -91,11 +91,11 @@ fn denials_are_returned_to_the_guest_which_adapts() {
 #[test]
 fn accepted_actions_are_released_only_when_the_tick_succeeds() {
     let runtime = runtime();
-    let component = load(&runtime, Guest::Hostile);
+    let component = load(runtime, Guest::Hostile);
     let heard = Arc::new(Mutex::new(Heard::default()));
     let policy = RecordingPolicy(Arc::clone(&heard));
     let (mut deployment, _) = Deployment::new(
-        &runtime,
+        runtime,
         &component,
         hostile_spec("return-error", Some(1)),
         DeploymentHost::new(Clock, policy),
@@ -122,10 +122,10 @@ fn accepted_actions_are_released_only_when_the_tick_succeeds() {
 #[test]
 fn action_outcomes_reach_the_policy_once_and_the_guest_again_after_a_rollback() {
     let runtime = runtime();
-    let component = load(&runtime, Guest::Hostile);
+    let component = load(runtime, Guest::Hostile);
     let heard = Arc::new(Mutex::new(Heard::default()));
     let (mut deployment, _) = Deployment::new(
-        &runtime,
+        runtime,
         &component,
         hostile_spec("return-error", Some(0)),
         DeploymentHost::new(Clock, RecordingPolicy(Arc::clone(&heard))),
@@ -172,9 +172,9 @@ fn action_outcomes_reach_the_policy_once_and_the_guest_again_after_a_rollback() 
 #[test]
 fn next_tick_starts_from_the_last_committed_snapshot() {
     let runtime = runtime();
-    let component = load(&runtime, Guest::Hostile);
+    let component = load(runtime, Guest::Hostile);
     let (mut deployment, _) = Deployment::new(
-        &runtime,
+        runtime,
         &component,
         hostile_spec("panic", Some(2)),
         DeploymentHost::new(Clock, DenyAll),
@@ -211,12 +211,12 @@ fn next_tick_starts_from_the_last_committed_snapshot() {
 #[test]
 fn repeated_failures_pause_the_deployment_until_resumed() {
     let runtime = runtime();
-    let component = load(&runtime, Guest::Hostile);
+    let component = load(runtime, Guest::Hostile);
     let config = json!({"attack": "return-error", "at_sequence": 1, "repeat": true});
     let mut spec = DeploymentSpec::new("flaky", config.to_string());
     spec.max_consecutive_failures = 3;
     let (mut deployment, _) = Deployment::new(
-        &runtime,
+        runtime,
         &component,
         spec,
         DeploymentHost::new(Clock, DenyAll),
@@ -266,7 +266,7 @@ fn repeated_failures_pause_the_deployment_until_resumed() {
 #[test]
 fn a_strategy_failing_in_init_does_not_deploy() {
     let runtime = runtime();
-    let component = load(&runtime, Guest::Hostile);
+    let component = load(runtime, Guest::Hostile);
     for (attack, check) in [
         (
             "return-error",
@@ -278,7 +278,7 @@ fn a_strategy_failing_in_init_does_not_deploy() {
         ("panic", |e| matches!(e, TickError::GuestTrap { .. })),
     ] {
         let result = Deployment::new(
-            &runtime,
+            runtime,
             &component,
             hostile_spec(attack, None),
             DeploymentHost::new(Clock, DenyAll),
@@ -294,7 +294,7 @@ fn a_strategy_failing_in_init_does_not_deploy() {
 
 #[test]
 fn checkpoints_resume_in_a_fresh_runtime() {
-    let first_runtime = runtime();
+    let first_runtime = Runtime::new(RuntimeConfig::default()).expect("runtime");
     let component = load(&first_runtime, Guest::Hostile);
     let spec = hostile_spec("none", Some(0));
     let (mut deployment, _) = Deployment::new(
@@ -331,9 +331,9 @@ fn checkpoints_resume_in_a_fresh_runtime() {
 #[test]
 fn emitting_outside_a_tick_is_invalid() {
     let runtime = runtime();
-    let component = load(&runtime, Guest::Hostile);
+    let component = load(runtime, Guest::Hostile);
     let (_, init) = Deployment::new(
-        &runtime,
+        runtime,
         &component,
         hostile_spec("none", Some(0)),
         DeploymentHost::new(Clock, RecordingPolicy::default()),

@@ -1,4 +1,5 @@
 //! Integration tests for `stratbox-tape`, one module per scenario.
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 mod files;
 mod real_data;

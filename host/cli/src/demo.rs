@@ -1,0 +1,206 @@
+//! `stratbox demo`: build a strategy, run it over real candles against a
+//! paper venue, print its actions and a summary.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use stratbox_backtest::{PaperMarket, PaperMarketConfig, TickRecord, run_paper};
+use stratbox_runtime::types::{Action, ActionOutcome, Amount, SwapAmount};
+use stratbox_runtime::{AllowAll, DeploymentSpec, Runtime, RuntimeConfig};
+
+/// Options of `stratbox demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Strategy directory (a Rust cdylib crate) to build and run.
+    #[arg(long, default_value = "strategies/rust/rsi-momentum")]
+    strategy: PathBuf,
+    /// Run this prebuilt component instead of building `--strategy`.
+    #[arg(long)]
+    component: Option<PathBuf>,
+    /// Candles to run over (CSV: timestamp_ms,open,high,low,close,volume).
+    #[arg(long, default_value = "data/ETH_BTC-5m.csv")]
+    data: PathBuf,
+    /// Market name of the candles, as the strategy config refers to it.
+    #[arg(long, default_value = "ETH/BTC")]
+    market: String,
+    /// Asset priced by the candles.
+    #[arg(long, default_value = "ETH")]
+    base: String,
+    /// Asset the candles' prices are in.
+    #[arg(long, default_value = "BTC")]
+    quote: String,
+    /// Strategy config, JSON.
+    #[arg(long, default_value = "{}")]
+    config: String,
+    /// Starting balance of the quote asset, in whole tokens.
+    #[arg(long, default_value_t = 1)]
+    quote_balance: u128,
+    /// Use only the first N candles.
+    #[arg(long)]
+    limit: Option<usize>,
+}
+
+/// Decimals of the paper market's assets.
+const BASE_DECIMALS: u8 = 18;
+const QUOTE_DECIMALS: u8 = 8;
+
+pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
+    let component_bytes = match &args.component {
+        Some(path) => std::fs::read(path).with_context(|| format!("reading {}", path.display()))?,
+        None => crate::build::build(&args.strategy)?.1,
+    };
+    let mut tape = stratbox_tape::load_csv(&args.data, &args.market)?;
+    if let Some(limit) = args.limit {
+        tape = tape.take(limit);
+    }
+    serde_json::from_str::<serde_json::Value>(&args.config)
+        .context("--config must be valid JSON")?;
+
+    let runtime = Runtime::new(RuntimeConfig::default())?;
+    let component = runtime.load(&component_bytes)?;
+    let candles = tape.len();
+    println!(
+        "running {} over {} {} candles from {}",
+        component.info().sha256.get(..12).unwrap_or_default(),
+        candles,
+        args.market,
+        args.data.display()
+    );
+    let mut market_config = PaperMarketConfig::new(&args.base, &args.quote, args.quote_balance);
+    market_config.base_decimals = BASE_DECIMALS;
+    market_config.quote_decimals = QUOTE_DECIMALS;
+    let market = PaperMarket::new(tape.clone(), market_config);
+    let spec = DeploymentSpec::new("demo", args.config.clone());
+
+    let bar = ProgressBar::new(candles as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} ticks ({per_sec}, eta {eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let started = Instant::now();
+    let mut fuel = Vec::with_capacity(candles);
+    let run = run_paper(
+        &runtime,
+        &component,
+        spec,
+        market,
+        AllowAll,
+        |index, record| {
+            bar.inc(1);
+            if let Ok(report) = &record.result {
+                fuel.push(report.trace.fuel_used);
+            }
+            let lines = describe(index, record, &tape);
+            if !lines.is_empty() {
+                bar.suspend(|| lines.iter().for_each(|line| println!("{line}")));
+            }
+        },
+    )?;
+    bar.finish_and_clear();
+    let elapsed = started.elapsed();
+
+    let actions: usize = run.reports().map(|r| r.actions.len()).sum();
+    let failures = run.failures().count();
+    fuel.sort_unstable();
+    let percentile = |p: usize| {
+        fuel.get((fuel.len().saturating_sub(1)) * p / 100)
+            .copied()
+            .unwrap_or(0)
+    };
+    let start_equity = args.quote_balance as f64;
+    let equity = run.equity_in_quote();
+    println!();
+    println!("ticks        {candles} ({failures} failed)");
+    println!("actions      {actions}");
+    println!(
+        "equity       {equity:.8} {} (started with {start_equity}, {:+.2}%)",
+        args.quote,
+        (equity / start_equity - 1.0) * 100.0
+    );
+    println!(
+        "fuel/tick    p50 {} / p99 {}",
+        percentile(50),
+        percentile(99)
+    );
+    println!(
+        "speed        {:.0} ticks/s ({:.2?} in all)",
+        candles as f64 / elapsed.as_secs_f64().max(1e-9),
+        elapsed
+    );
+    Ok(())
+}
+
+/// One line per action of a tick, with its outcome.
+fn describe(index: usize, record: &TickRecord, tape: &stratbox_tape::Tape) -> Vec<String> {
+    let time = tape
+        .candles()
+        .get(index)
+        .and_then(|c| chrono::DateTime::from_timestamp_millis(c.timestamp_ms as i64))
+        .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_default();
+    let report = match &record.result {
+        Ok(report) => report,
+        Err(failure) => {
+            return vec![format!(
+                "tick {index:>5}  {time}  FAILED: {}",
+                failure.error
+            )];
+        }
+    };
+    report
+        .actions
+        .iter()
+        .map(|accepted| {
+            let outcome = record
+                .outcomes
+                .iter()
+                .find(|(id, _)| *id == accepted.id)
+                .map(|(_, outcome)| describe_outcome(outcome))
+                .unwrap_or_default();
+            format!(
+                "tick {index:>5}  {time}  #{:<3} {}{outcome}",
+                accepted.id,
+                describe_action(&accepted.action)
+            )
+        })
+        .collect()
+}
+
+fn decimals(asset: &str) -> u8 {
+    if asset == "BTC" {
+        QUOTE_DECIMALS
+    } else {
+        BASE_DECIMALS
+    }
+}
+
+fn units(amount: Amount, asset: &str) -> String {
+    format!("{} {asset}", amount.to_decimal_string(decimals(asset)))
+}
+
+fn describe_action(action: &Action) -> String {
+    match action {
+        Action::Swap(swap) => match swap.amount {
+            SwapAmount::ExactIn(a) => format!("swap {} -> {}", units(a, &swap.sell), swap.buy),
+            SwapAmount::ExactOut(a) => format!("swap {} -> {}", swap.sell, units(a, &swap.buy)),
+        },
+        other => other.kind().to_owned(),
+    }
+}
+
+fn describe_outcome(outcome: &ActionOutcome) -> String {
+    match outcome {
+        ActionOutcome::Filled(fill) => {
+            let received: Vec<String> = fill
+                .received
+                .iter()
+                .map(|a| units(a.amount, &a.asset))
+                .collect();
+            format!("  filled: {}", received.join(", "))
+        }
+        ActionOutcome::Failed(failure) => format!("  failed: {} {}", failure.code, failure.reason),
+    }
+}

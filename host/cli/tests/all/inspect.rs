@@ -1,0 +1,43 @@
+use stratbox_test_artifacts::Guest;
+
+use crate::{stratbox, text};
+
+fn path(guest: Guest) -> &'static str {
+    guest.path().to_str().expect("utf-8 path")
+}
+
+#[test]
+fn inspect_shows_the_world_imports_and_exports() {
+    let output = stratbox(&["inspect", path(Guest::RsiMomentum)]);
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stdout.contains("world       stratbox:strategy@0.1.0"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("import      stratbox:strategy/oracle@0.1.0"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("export      stratbox:strategy/strategy@0.1.0"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn inspect_json_is_machine_readable() {
+    let output = stratbox(&["inspect", "--json", path(Guest::EmaCrossover)]);
+    assert!(output.status.success());
+    let info: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    assert_eq!(info["world_version"], "0.1.0");
+    assert_eq!(info["sha256"].as_str().map(str::len), Some(64));
+}
+
+#[test]
+fn inspect_refuses_a_component_with_foreign_imports() {
+    let output = stratbox(&["inspect", path(Guest::ForeignImport)]);
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr.contains("evil:exfil/net"), "{stderr}");
+}

@@ -1,0 +1,26 @@
+//! End-to-end tests of the `stratbox` binary.
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+mod bad_input;
+mod build;
+mod demo;
+mod inspect;
+
+use std::process::{Command, Output};
+
+/// Run `stratbox` with `args` from the repository root.
+pub fn stratbox(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_stratbox"))
+        .args(args)
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+        .output()
+        .expect("stratbox runs")
+}
+
+/// Standard output and error as text.
+pub fn text(output: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
