@@ -30,6 +30,7 @@
 //! compiled artifacts and snapshots go in and out as byte slices.
 
 mod bindings;
+mod cache;
 mod deployment;
 mod error;
 mod host;
@@ -41,6 +42,7 @@ mod state;
 pub mod types;
 mod validation;
 
+pub use cache::{ArtifactCache, ArtifactCacheError, CacheOutcome, MemoryArtifactCache};
 pub use deployment::{
     Checkpoint, Deployment, DeploymentHost, DeploymentSpec, DeploymentStatus, TickInput,
 };

@@ -182,3 +182,23 @@ fn compiled_code_round_trips_through_serialize() {
         Err(LoadError::IncompatibleArtifact { .. })
     ));
 }
+
+#[test]
+fn second_load_through_a_cache_deserializes() {
+    use stratbox_runtime::{CacheOutcome, MemoryArtifactCache};
+    let runtime = runtime();
+    let cache = MemoryArtifactCache::new();
+    let bytes = Guest::EmaCrossover.bytes();
+    let (first, outcome) = runtime.load_cached(&bytes, &cache).expect("loads");
+    assert!(matches!(outcome, CacheOutcome::Miss));
+    assert_eq!(cache.len(), 1);
+    let (second, outcome) = runtime.load_cached(&bytes, &cache).expect("loads");
+    assert!(matches!(outcome, CacheOutcome::Hit));
+    assert_eq!(first.info(), second.info());
+    // The static checks still run on a hit: a refused component never
+    // reaches the cache lookup.
+    assert!(matches!(
+        runtime.load_cached(&Guest::ForeignImport.bytes(), &cache),
+        Err(LoadError::ForbiddenImports { .. })
+    ));
+}
