@@ -94,7 +94,7 @@ impl std::fmt::Debug for DeploymentHost {
 }
 
 /// Input of one tick.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TickInput {
     /// The block (or simulated step) of this tick.
     pub block: BlockInfo,
@@ -315,6 +315,12 @@ impl Deployment {
         }
     }
 
+    /// What the policy must remember across a restart, as of the last
+    /// tick (see [`Policy::persistent_state`]).
+    pub fn policy_state(&self) -> Option<Vec<u8>> {
+        self.state().policy.persistent_state()
+    }
+
     /// Accept ticks again after a pause.
     pub fn resume(&mut self) {
         self.paused = false;
@@ -517,6 +523,14 @@ impl Deployment {
             error,
             trace: Box::new(trace),
             paused: self.paused,
+        }
+    }
+
+    fn state(&self) -> &HostState {
+        match self.instance.as_ref() {
+            Some(Instance::Live { store, .. }) => store.data(),
+            Some(Instance::Parked(state)) => state.as_ref(),
+            None => unreachable!("a deployment always holds its host state between calls"),
         }
     }
 

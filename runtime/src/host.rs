@@ -1,7 +1,10 @@
 //! Traits the embedder implements: where oracle data comes from, who decides
 //! on actions, where logs go.
 
-use crate::report::AcceptedAction;
+use std::cell::RefCell;
+
+use crate::deployment::{Deployment, TickInput};
+use crate::report::{AcceptedAction, CallTrace, OracleRead, TickFailure, TickReport};
 use crate::types::{
     Action, ActionId, ActionOutcome, Amount, AssetAmount, BlockInfo, Candle, Denial, LendingState,
     Level, OracleError, PoolState, Position, VaultState,
@@ -70,6 +73,119 @@ pub struct PolicyContext<'a> {
     pub block: &'a BlockInfo,
     /// Actions already accepted in this tick, in order.
     pub accepted_in_tick: &'a [AcceptedAction],
+    /// The id the action gets if it is accepted (what later hooks name it
+    /// by).
+    pub action_id: ActionId,
+    /// The deployment's oracle, for policies that judge by prices or
+    /// lending state.
+    pub oracle: &'a PolicyOracle<'a>,
+}
+
+/// The deployment's oracle as a policy sees it. Every read is recorded in
+/// the tick's oracle reads, in order, exactly like the guest's, so a replay
+/// serves the policy the same answers and reaches the same verdicts.
+/// Policy reads do not count against the guest's per-tick read limit.
+pub struct PolicyOracle<'a> {
+    inner: RefCell<RecordedOracle<'a>>,
+}
+
+struct RecordedOracle<'a> {
+    oracle: &'a mut dyn Oracle,
+    reads: &'a mut Vec<OracleRead>,
+}
+
+impl std::fmt::Debug for PolicyOracle<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PolicyOracle").finish_non_exhaustive()
+    }
+}
+
+impl<'a> PolicyOracle<'a> {
+    /// Serve reads from `oracle`, appending each to `reads`.
+    pub fn new(oracle: &'a mut dyn Oracle, reads: &'a mut Vec<OracleRead>) -> Self {
+        PolicyOracle {
+            inner: RefCell::new(RecordedOracle { oracle, reads }),
+        }
+    }
+
+    fn with<T>(&self, read: impl FnOnce(&mut dyn Oracle) -> (T, OracleRead)) -> T {
+        let mut inner = self.inner.borrow_mut();
+        let (response, record) = read(&mut *inner.oracle);
+        inner.reads.push(record);
+        response
+    }
+
+    /// Price of one `base` in `quote`.
+    pub fn price(&self, base: &str, quote: &str) -> Result<f64, OracleError> {
+        self.with(|oracle| {
+            let response = oracle.price(base, quote);
+            let record = OracleRead::Price {
+                base: base.to_owned(),
+                quote: quote.to_owned(),
+                response: response.clone(),
+            };
+            (response, record)
+        })
+    }
+
+    /// Balance of one asset.
+    pub fn balance(&self, asset: &str) -> Result<Amount, OracleError> {
+        self.with(|oracle| {
+            let response = oracle.balance(asset);
+            let record = OracleRead::Balance {
+                asset: asset.to_owned(),
+                response: response.clone(),
+            };
+            (response, record)
+        })
+    }
+
+    /// Open positions.
+    pub fn positions(&self) -> Vec<Position> {
+        self.with(|oracle| {
+            let response = oracle.positions();
+            let record = OracleRead::Positions {
+                response: response.clone(),
+            };
+            (response, record)
+        })
+    }
+
+    /// State of an AMM pool.
+    pub fn pool(&self, pool: &str) -> Result<PoolState, OracleError> {
+        self.with(|oracle| {
+            let response = oracle.pool(pool);
+            let record = OracleRead::Pool {
+                pool: pool.to_owned(),
+                response: response.clone(),
+            };
+            (response, record)
+        })
+    }
+
+    /// State of a lending market.
+    pub fn lending_market(&self, market: &str) -> Result<LendingState, OracleError> {
+        self.with(|oracle| {
+            let response = oracle.lending_market(market);
+            let record = OracleRead::LendingMarket {
+                market: market.to_owned(),
+                response: response.clone(),
+            };
+            (response, record)
+        })
+    }
+
+    /// State of a vault.
+    pub fn vault(&self, vault: &str) -> Result<VaultState, OracleError> {
+        self.with(|oracle| {
+            let response = oracle.vault(vault);
+            let record = OracleRead::Vault {
+                vault: vault.to_owned(),
+                response: response.clone(),
+            };
+            (response, record)
+        })
+    }
 }
 
 /// Verdict of a [`Policy`] on one action.
@@ -107,6 +223,37 @@ pub trait Policy: Send {
     fn on_outcome(&mut self, id: ActionId, outcome: &ActionOutcome) {
         let _ = (id, outcome);
     }
+
+    /// What the policy must remember across a restart (allowance balances,
+    /// cooldown clocks, day counters), serialized; `None` for a stateless
+    /// policy. A host journals it with every tick and rebuilds the policy
+    /// from it.
+    fn persistent_state(&self) -> Option<Vec<u8>> {
+        None
+    }
+}
+
+/// A boxed policy is a policy, so one can be chosen at run time.
+impl<P: Policy + ?Sized> Policy for Box<P> {
+    fn check(&mut self, action: &Action, ctx: &PolicyContext<'_>) -> Verdict {
+        (**self).check(action, ctx)
+    }
+
+    fn on_released(&mut self, actions: &[AcceptedAction]) {
+        (**self).on_released(actions);
+    }
+
+    fn on_dropped(&mut self, actions: &[AcceptedAction]) {
+        (**self).on_dropped(actions);
+    }
+
+    fn on_outcome(&mut self, id: ActionId, outcome: &ActionOutcome) {
+        (**self).on_outcome(id, outcome);
+    }
+
+    fn persistent_state(&self) -> Option<Vec<u8>> {
+        (**self).persistent_state()
+    }
 }
 
 /// The default policy: every action is denied.
@@ -132,6 +279,35 @@ impl Policy for AllowAll {
     fn check(&mut self, _action: &Action, _ctx: &PolicyContext<'_>) -> Verdict {
         Verdict::Accept
     }
+}
+
+/// Why a [`JournalSink`] could not persist something; the loop stops.
+pub type JournalSinkError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Where a deployment loop persists what happens, in order, so a run can be
+/// audited, resumed and replayed. A loop calls [`JournalSink::tick`] before
+/// it releases the tick's actions to the venue (write-ahead) and stops if
+/// the sink fails.
+pub trait JournalSink {
+    /// The deployment was created and `init` ran.
+    fn init(&mut self, deployment: &Deployment, trace: &CallTrace) -> Result<(), JournalSinkError>;
+
+    /// A tick ran with `input`; `deployment` is already past it (its
+    /// checkpoint and policy state are the tick's).
+    fn tick(
+        &mut self,
+        deployment: &Deployment,
+        input: &TickInput,
+        result: &Result<TickReport, TickFailure>,
+    ) -> Result<(), JournalSinkError>;
+
+    /// The venue reported what became of the actions released by tick
+    /// `sequence`.
+    fn outcomes(
+        &mut self,
+        sequence: u64,
+        outcomes: &[(ActionId, ActionOutcome)],
+    ) -> Result<(), JournalSinkError>;
 }
 
 /// Receives log lines as they are emitted (they are also in the tick

@@ -30,12 +30,15 @@
 //! compiled artifacts and snapshots go in and out as byte slices.
 
 mod bindings;
+pub mod bundle;
 mod cache;
 mod deployment;
 mod error;
 mod host;
 mod inspect;
 mod limits;
+pub mod policy;
+mod replay;
 mod report;
 mod runtime;
 mod state;
@@ -48,12 +51,14 @@ pub use deployment::{
 };
 pub use error::{DeployError, LoadError, LoadLimit, ResourceExceeded, TickError, TrapCode};
 pub use host::{
-    AllowAll, DenyAll, LogSink, Oracle, Policy, PolicyContext, TracingLogSink, Verdict,
+    AllowAll, DenyAll, JournalSink, JournalSinkError, LogSink, Oracle, Policy, PolicyContext,
+    PolicyOracle, TracingLogSink, Verdict,
 };
 pub use inspect::{ComponentInfo, WORLD_PACKAGE, WORLD_VERSION, world_version};
 pub use limits::{
     DEFAULT_EPOCH_PERIOD, Limits, LoadLimits, PoolingConfig, RuntimeConfig, WASM_STACK_BYTES,
 };
+pub use replay::{ReadMismatch, ReplayFeed, ReplayOracle};
 pub use report::{
     AcceptedAction, CallTrace, Emission, LogRecord, OracleRead, TickFailure, TickReport,
 };

@@ -61,12 +61,27 @@ impl Limits {
         }
     }
 
-    /// Defaults for Python strategies (256 MiB of memory; an interpreter
-    /// needs more room, nothing else changes).
+    /// Defaults for Python strategies: 256 MiB of memory, and room for the
+    /// ~110 core instances a componentize-py component links (interpreter,
+    /// C library, runtime, bindings, adapters and WASI stubs); nothing else
+    /// changes.
     pub fn python() -> Self {
         Limits {
             memory_bytes: 256 * MIB,
+            instances: 128,
             ..Limits::rust()
+        }
+    }
+
+    /// The defaults that fit a component: Python's when it links more core
+    /// instances than Rust's defaults allow (componentize-py output does),
+    /// Rust's otherwise.
+    pub fn fitting(info: &crate::ComponentInfo) -> Self {
+        let rust = Limits::rust();
+        if info.core_instances > u64::from(rust.instances) {
+            Limits::python()
+        } else {
+            rust
         }
     }
 

@@ -7,7 +7,7 @@ use wasmtime::ResourceLimiter;
 
 use crate::bindings::stratbox::strategy::{actions, logging, oracle, types as wit_types};
 use crate::error::{ResourceExceeded, TickError};
-use crate::host::{LogSink, Oracle, Policy, PolicyContext, Verdict};
+use crate::host::{LogSink, Oracle, Policy, PolicyContext, PolicyOracle, Verdict};
 use crate::limits::Limits;
 use crate::report::{AcceptedAction, CallTrace, Emission, LogRecord, OracleRead};
 use crate::types::{
@@ -128,13 +128,17 @@ impl HostState {
             )));
         }
         validate(action).map_err(Rejection::Invalid)?;
+        let oracle = PolicyOracle::new(&mut *self.oracle, &mut self.trace.oracle_reads);
         let ctx = PolicyContext {
             deployment_id: &self.deployment.id,
             sequence: self.sequence,
             block: &self.block,
             accepted_in_tick: &self.accepted,
+            action_id: self.next_action_id,
+            oracle: &oracle,
         };
-        match self.policy.check(action, &ctx) {
+        let verdict = self.policy.check(action, &ctx);
+        match verdict {
             Verdict::Accept => {
                 let id = self.next_action_id;
                 self.next_action_id += 1;

@@ -11,12 +11,16 @@ use std::path::{Path, PathBuf};
 
 use stratbox_builder::{RustBuild, WasmTarget, componentize, dummy_component};
 
+#[path = "build/python.rs"]
+mod python;
+
 /// Rust guests built for wasm32-unknown-unknown: (constant name, package).
 const RUST_GUESTS: &[(&str, &str)] = &[
     ("RSI_MOMENTUM", "rsi-momentum"),
     ("EMA_CROSSOVER", "ema-crossover"),
     ("HOSTILE", "hostile"),
     ("FOREIGN_IMPORT", "foreign-import"),
+    ("CANARY", "canary"),
 ];
 
 /// Guests built for wasm32-wasip2 (already components).
@@ -29,7 +33,13 @@ fn main() {
         .canonicalize()
         .expect("workspace root");
     let out_dir = PathBuf::from(env::var("OUT_DIR").expect("set by cargo"));
-    for input in ["wit", "guest-sdk/rust", "strategies", "Cargo.lock"] {
+    for input in [
+        "wit",
+        "guest-sdk/rust",
+        "guest-sdk/python",
+        "strategies",
+        "Cargo.lock",
+    ] {
         println!("cargo:rerun-if-changed={}", root.join(input).display());
     }
     println!("cargo:rerun-if-env-changed=STRATBOX_SKIP_GUEST_BUILD");
@@ -47,6 +57,10 @@ fn main() {
         }
         paths.push(("WORLD_V1", component_path("WORLD_V1")));
         paths.push(("NO_EXPORT", component_path("NO_EXPORT")));
+        paths.push(("MINIMAL", component_path("MINIMAL")));
+        for (name, _) in python::GUESTS {
+            paths.push((name, component_path(name)));
+        }
     } else {
         let target_dir = guest_target_dir(&out_dir);
         let manifest = root.join("Cargo.toml");
@@ -77,7 +91,19 @@ fn main() {
             "NO_EXPORT",
             write(&component_path("NO_EXPORT"), &no_export(&wit)),
         ));
+        paths.push(("MINIMAL", write(&component_path("MINIMAL"), &minimal(&wit))));
+        python::build(
+            &root,
+            &guest_target_dir(&out_dir).join("python"),
+            &mut paths,
+        );
     }
+
+    // Where tests may keep compiled (wasmtime) artifacts between runs.
+    paths.push((
+        "COMPILED_CACHE_DIR",
+        guest_target_dir(&out_dir).join("compiled"),
+    ));
 
     let mut source = String::new();
     for (name, path) in &paths {
@@ -128,6 +154,12 @@ fn world_v1(wit: &str) -> Vec<u8> {
         "wit/strategy.wit must declare stratbox:strategy@0.1.0"
     );
     dummy_component(&[], &bumped, "strategy-world").unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The smallest component of the stratbox world that loads (its functions
+/// trap): small enough to tamper with every byte of a sealed bundle of it.
+fn minimal(wit: &str) -> Vec<u8> {
+    dummy_component(&[], wit, "strategy-world").unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// A component that imports the oracle but exports no strategy.

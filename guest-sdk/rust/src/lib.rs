@@ -27,6 +27,7 @@
 //! [`Host`], and the WebAssembly export glue uses [`WasmHost`], which calls
 //! the component's imports.
 
+mod action;
 pub mod amount;
 pub mod bindings;
 mod context;
@@ -41,7 +42,7 @@ mod strategy;
 pub use amount::{AmountError, TokenAmount};
 pub use context::Context;
 pub use host::{Host, WasmHost};
-pub use strategy::{Error, Strategy};
+pub use strategy::{Error, Strategy, parse_config};
 
 /// WIT types, re-exported under short names.
 pub mod types {
@@ -64,6 +65,7 @@ pub mod types {
 pub mod prelude {
     pub use crate::indicators::{Atr, Bollinger, BollingerBands, Ema, Rsi, Sma};
     pub use crate::long_only::{Attempt, LongOnly, Stage};
+    pub use crate::state_machine::StateMachine;
     pub use crate::types::*;
-    pub use crate::{Context, Error, Strategy, TokenAmount};
+    pub use crate::{Context, Error, Strategy, TokenAmount, parse_config};
 }

@@ -48,3 +48,13 @@ pub trait Strategy: Serialize + DeserializeOwned + Send + 'static {
         Ok(())
     }
 }
+
+/// Parse a strategy's JSON config; empty text means `T::default()`.
+///
+/// Unknown fields are refused if `T` says `#[serde(deny_unknown_fields)]`.
+pub fn parse_config<T: DeserializeOwned + Default>(config: &str) -> Result<T, Error> {
+    if config.trim().is_empty() {
+        return Ok(T::default());
+    }
+    serde_json::from_str(config).map_err(|e| format!("invalid config: {e}").into())
+}

@@ -7,7 +7,11 @@
 //! replace it in the backtesting engine.
 
 mod market;
+pub mod metrics;
+pub mod report;
 mod run;
+pub mod sim;
 
-pub use market::{MarketOracle, PaperMarket, PaperMarketConfig};
-pub use run::{PaperRun, TickRecord, run_paper};
+pub use market::{MarketOracle, PaperMarket, PaperMarketConfig, market_candles, wit_candle};
+pub use metrics::{ClosedTrade, Metrics, MetricsInput};
+pub use run::{PaperRun, PaperRunError, TickRecord, run_paper, run_paper_journaled};

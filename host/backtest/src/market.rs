@@ -176,7 +176,8 @@ impl PaperMarket {
     }
 }
 
-fn wit_candle(c: &stratbox_tape::Candle) -> Candle {
+/// A tape candle as the guest sees it.
+pub fn wit_candle(c: &stratbox_tape::Candle) -> Candle {
     Candle {
         timestamp_ms: c.timestamp_ms,
         open: c.open,
@@ -185,6 +186,17 @@ fn wit_candle(c: &stratbox_tape::Candle) -> Candle {
         close: c.close,
         volume: c.volume,
     }
+}
+
+/// Every candle of `tape`, as the guest sees it in a tick context.
+pub fn market_candles(tape: &Tape) -> Vec<MarketCandle> {
+    tape.candles()
+        .iter()
+        .map(|c| MarketCandle {
+            market: tape.market().to_owned(),
+            candle: wit_candle(c),
+        })
+        .collect()
 }
 
 fn asset_amount(asset: &str, units: u128) -> AssetAmount {

@@ -2,8 +2,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use stratbox_runtime::types::{ActionId, ActionOutcome};
 use stratbox_runtime::{
-    CallTrace, DeployError, Deployment, DeploymentHost, DeploymentSpec, Policy, Runtime,
-    StrategyComponent, TickFailure, TickInput, TickReport,
+    CallTrace, DeployError, Deployment, DeploymentHost, DeploymentSpec, JournalSink,
+    JournalSinkError, Policy, Runtime, StrategyComponent, TickFailure, TickInput, TickReport,
 };
 
 use crate::market::{MarketOracle, PaperMarket};
@@ -58,12 +58,88 @@ pub fn run_paper(
     spec: DeploymentSpec,
     market: PaperMarket,
     policy: impl Policy + 'static,
-    mut on_tick: impl FnMut(usize, &TickRecord),
+    on_tick: impl FnMut(usize, &TickRecord),
 ) -> Result<PaperRun, DeployError> {
+    let journaled = run_paper_journaled(
+        runtime,
+        component,
+        spec,
+        market,
+        policy,
+        &mut NoJournal,
+        on_tick,
+    );
+    match journaled {
+        Ok(run) => Ok(run),
+        Err(PaperRunError::Deploy(error)) => Err(error),
+        Err(PaperRunError::Journal { .. }) => unreachable!("NoJournal never fails"),
+    }
+}
+
+/// Journals nothing.
+struct NoJournal;
+
+impl JournalSink for NoJournal {
+    fn init(&mut self, _: &Deployment, _: &CallTrace) -> Result<(), JournalSinkError> {
+        Ok(())
+    }
+
+    fn tick(
+        &mut self,
+        _: &Deployment,
+        _: &TickInput,
+        _: &Result<TickReport, TickFailure>,
+    ) -> Result<(), JournalSinkError> {
+        Ok(())
+    }
+
+    fn outcomes(
+        &mut self,
+        _: u64,
+        _: &[(ActionId, ActionOutcome)],
+    ) -> Result<(), JournalSinkError> {
+        Ok(())
+    }
+}
+
+/// A journaled paper run could not go on.
+#[derive(Debug, thiserror::Error)]
+pub enum PaperRunError {
+    /// The deployment could not be created.
+    #[error(transparent)]
+    Deploy(#[from] DeployError),
+    /// The journal failed; the run stopped before releasing anything the
+    /// journal does not hold.
+    #[error("journaling {what} failed: {source}")]
+    Journal {
+        /// `init`, `tick N` or `results of tick N`.
+        what: String,
+        /// The sink's error.
+        #[source]
+        source: JournalSinkError,
+    },
+}
+
+/// [`run_paper`], with every call journaled to `journal` as it happens:
+/// each tick is journaled before its actions reach the venue, and the
+/// venue's results after. The run stops at the first journal failure.
+pub fn run_paper_journaled(
+    runtime: &Runtime,
+    component: &StrategyComponent,
+    spec: DeploymentSpec,
+    market: PaperMarket,
+    policy: impl Policy + 'static,
+    journal: &mut dyn JournalSink,
+    mut on_tick: impl FnMut(usize, &TickRecord),
+) -> Result<PaperRun, PaperRunError> {
     let candles = market.tape().len();
     let market = Arc::new(Mutex::new(market));
     let host = DeploymentHost::new(MarketOracle::new(Arc::clone(&market)), policy);
     let (mut deployment, init) = Deployment::new(runtime, component, spec, host)?;
+    let journal_error = |what: String| move |source| PaperRunError::Journal { what, source };
+    journal
+        .init(&deployment, &init)
+        .map_err(journal_error("init".into()))?;
     let mut ticks = Vec::with_capacity(candles);
     let mut pending: Vec<(ActionId, ActionOutcome)> = Vec::new();
     for index in 0..candles {
@@ -76,7 +152,14 @@ pub fn run_paper(
                 results: std::mem::take(&mut pending),
             }
         };
-        let result = deployment.tick(input);
+        let result = deployment.tick(input.clone());
+        let sequence = match &result {
+            Ok(report) => report.sequence,
+            Err(failure) => failure.sequence,
+        };
+        journal
+            .tick(&deployment, &input, &result)
+            .map_err(journal_error(format!("tick {sequence}")))?;
         let mut outcomes = Vec::new();
         if let Ok(report) = &result {
             let mut m = market.lock().unwrap_or_else(PoisonError::into_inner);
@@ -86,6 +169,9 @@ pub fn run_paper(
                 }
             }
         }
+        journal
+            .outcomes(sequence, &outcomes)
+            .map_err(journal_error(format!("results of tick {sequence}")))?;
         pending.extend(outcomes.iter().cloned());
         let record = TickRecord { result, outcomes };
         on_tick(index, &record);

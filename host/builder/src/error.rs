@@ -1,4 +1,23 @@
+use std::fmt;
 use std::path::PathBuf;
+
+/// A place in a strategy's Python sources.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceLocation {
+    /// The file, on the building machine.
+    pub file: PathBuf,
+    /// The 1-based line, when known.
+    pub line: Option<u32>,
+}
+
+impl fmt::Display for SourceLocation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{line}", self.file.display()),
+            None => write!(f, "{}", self.file.display()),
+        }
+    }
+}
 
 /// Why a build failed.
 #[derive(Debug, thiserror::Error)]
@@ -59,5 +78,100 @@ pub enum BuildError {
     Wit {
         /// Diagnostic.
         reason: String,
+    },
+    /// componentize-py, which builds Python strategies, is not installed.
+    #[error(
+        "componentize-py not found (looked for {}); run scripts/setup.sh, which installs it into .venv",
+        searched.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+    )]
+    ComponentizePyMissing {
+        /// Where it was looked for.
+        searched: Vec<PathBuf>,
+    },
+    /// componentize-py is not the pinned version.
+    #[error(
+        "{} is componentize-py {found:?}, but stratbox builds with {expected}; run scripts/setup.sh",
+        path.display()
+    )]
+    ComponentizePyVersion {
+        /// The executable.
+        path: PathBuf,
+        /// Its version (empty if it did not say).
+        found: String,
+        /// The pinned version.
+        expected: &'static str,
+    },
+    /// A Python source file does not parse.
+    #[error("{at}: syntax error: {message}")]
+    PythonSyntax {
+        /// Where.
+        at: SourceLocation,
+        /// The parser's message.
+        message: String,
+    },
+    /// Importing the strategy raised an exception (module-level code runs
+    /// when the component is built).
+    #[error("{at}: {exception} raised while importing the strategy: {message}")]
+    PythonImport {
+        /// The innermost line of the strategy's own code in the traceback.
+        at: SourceLocation,
+        /// The exception's type.
+        exception: String,
+        /// The exception's message.
+        message: String,
+    },
+    /// The strategy imports a module that is not available (not in the
+    /// strategy directory, the SDK or the standard library).
+    #[error("{at}: cannot import `{module}`: {message}")]
+    PythonModuleNotFound {
+        /// Where it is imported.
+        at: SourceLocation,
+        /// The module.
+        module: String,
+        /// Python's message.
+        message: String,
+    },
+    /// The strategy imports bindings of an interface that the stratbox world
+    /// does not have: it was written for another world.
+    #[error(
+        "{at}: `{module}` is not part of the stratbox world (stratbox:strategy@0.1.0 offers oracle, actions and logging); use the stratbox SDK"
+    )]
+    WrongWorld {
+        /// Where it is imported.
+        at: SourceLocation,
+        /// The missing bindings module.
+        module: String,
+    },
+    /// `strategy.py` defines no `stratbox.Strategy` subclass.
+    #[error("{}: defines no subclass of stratbox.Strategy", file.display())]
+    MissingStrategyClass {
+        /// The strategy module.
+        file: PathBuf,
+    },
+    /// `strategy.py` defines several strategies and marks none.
+    #[error(
+        "{}: defines several strategies ({}); mark the exported one with @stratbox.export",
+        file.display(),
+        classes.join(", ")
+    )]
+    AmbiguousStrategyClass {
+        /// The strategy module.
+        file: PathBuf,
+        /// The candidate classes.
+        classes: Vec<String>,
+    },
+    /// componentize-py failed for a reason the SDK did not report.
+    #[error("componentize-py failed ({status}):\n{output}")]
+    ComponentizePyFailed {
+        /// Exit status.
+        status: String,
+        /// The end of its output.
+        output: String,
+    },
+    /// The built component imports interfaces outside the stratbox world.
+    #[error("the built component imports interfaces outside the stratbox world: {}", imports.join(", "))]
+    ForeignImports {
+        /// The offending imports.
+        imports: Vec<String>,
     },
 }

@@ -4,13 +4,24 @@
 //! imports nothing but the stratbox world) and turned into a component with
 //! `wit-component`, using the component-type section that `wit-bindgen`
 //! embedded in the module.
+//!
+//! Python strategies (a directory with `strategy.py`) are built with
+//! componentize-py `--stub-wasi` together with the embedded Python SDK, and
+//! checked to import only the stratbox world.
 
 mod cargo;
 mod componentize;
 mod error;
 mod package;
+mod python;
+mod python_errors;
+mod python_sdk;
+mod world_check;
 
 pub use cargo::{BuiltModule, RustBuild, WasmTarget};
 pub use componentize::{componentize, dummy_component};
-pub use error::BuildError;
+pub use error::{BuildError, SourceLocation};
 pub use package::RustPackage;
+pub use python::{
+    COMPONENTIZE_PY_ENV, COMPONENTIZE_PY_VERSION, PythonStrategy, PythonToolchain, STRATEGY_FILE,
+};

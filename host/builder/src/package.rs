@@ -23,7 +23,7 @@ impl RustPackage {
         if !manifest.is_file() {
             return Err(BuildError::NotAStrategy {
                 dir: dir.to_owned(),
-                reason: "no Cargo.toml (a Rust strategy is a cdylib crate)".into(),
+                reason: "no Cargo.toml (a Rust strategy is a cdylib crate) and no strategy.py (a Python strategy)".into(),
             });
         }
         let manifest = manifest.canonicalize().map_err(|source| BuildError::Io {

@@ -3,33 +3,59 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use stratbox_builder::RustPackage;
+use stratbox_builder::{PythonStrategy, PythonToolchain, RustPackage};
 use stratbox_runtime::{Runtime, RuntimeConfig};
 
 use crate::output::write_atomically;
 
+/// A strategy built into a component the runtime accepts.
+#[derive(Debug)]
+pub struct Built {
+    /// Package or directory name.
+    pub name: String,
+    /// Component bytes.
+    pub component: Vec<u8>,
+}
+
 /// Build the strategy in `dir`, check that it loads, write the component.
 pub fn run(dir: &Path, output: Option<&Path>) -> anyhow::Result<()> {
-    let (package, component) = build(dir)?;
-    let output = output.map_or_else(|| default_output(&package), Path::to_owned);
-    write_atomically(&output, &component)?;
-    println!("{} ({} bytes)", output.display(), component.len());
+    let built = build(dir)?;
+    let output = output.map_or_else(|| default_output(&built.name), Path::to_owned);
+    write_atomically(&output, &built.component)?;
+    println!("{} ({} bytes)", output.display(), built.component.len());
     Ok(())
 }
 
-/// Build the strategy in `dir` into a component that loads in the runtime;
-/// returns its package name and bytes.
-pub fn build(dir: &Path) -> anyhow::Result<(String, Vec<u8>)> {
-    let package = RustPackage::locate(dir)?;
-    eprintln!("building {} for wasm32-unknown-unknown", package.name);
-    let component = package.build_component()?;
+/// Build the strategy in `dir` (a Rust crate, or a Python directory with
+/// `strategy.py`) into a component that loads in the runtime.
+pub fn build(dir: &Path) -> anyhow::Result<Built> {
+    let built = if PythonStrategy::is_python_strategy(dir) {
+        let strategy = PythonStrategy::locate(dir)?;
+        let cwd = std::env::current_dir().context("reading the current directory")?;
+        let toolchain = PythonToolchain::find(&[strategy.dir(), &cwd])?;
+        eprintln!(
+            "building {} with componentize-py (takes a few seconds)",
+            strategy.name()
+        );
+        Built {
+            component: strategy.build_component(&toolchain)?,
+            name: strategy.name().to_owned(),
+        }
+    } else {
+        let package = RustPackage::locate(dir)?;
+        eprintln!("building {} for wasm32-unknown-unknown", package.name);
+        Built {
+            component: package.build_component()?,
+            name: package.name,
+        }
+    };
     // Refuse to hand out a component the runtime would refuse.
     Runtime::new(RuntimeConfig::default())?
-        .inspect(&component)
-        .with_context(|| format!("{} built, but the runtime refuses it", package.name))?;
-    Ok((package.name, component))
+        .inspect(&built.component)
+        .with_context(|| format!("{} built, but the runtime refuses it", built.name))?;
+    Ok(built)
 }
 
-fn default_output(package: &str) -> PathBuf {
-    Path::new("target/stratbox").join(format!("{package}.wasm"))
+fn default_output(name: &str) -> PathBuf {
+    Path::new("target/stratbox").join(format!("{name}.wasm"))
 }

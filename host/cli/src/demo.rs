@@ -1,15 +1,21 @@
 //! `stratbox demo`: build a strategy, run it over real candles against a
 //! paper venue, print its actions and a summary.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::Context;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use stratbox_backtest::{PaperMarket, PaperMarketConfig, TickRecord, run_paper};
-use stratbox_runtime::types::{Action, ActionOutcome, Amount, SwapAmount};
-use stratbox_runtime::{AllowAll, DeploymentSpec, Runtime, RuntimeConfig};
+use stratbox_backtest::{PaperMarket, PaperMarketConfig, TickRecord, run_paper_journaled};
+use stratbox_journal::{Durability, Journal, NewRun, Recorder, RunPolicy};
+use stratbox_runtime::policy::{AssetCatalog, PolicyEngine};
+use stratbox_runtime::types::{Action, ActionOutcome, Amount, Rejection, SwapAmount};
+use stratbox_runtime::{
+    AllowAll, DeploymentSpec, JournalSink, Limits, Policy, Runtime, RuntimeConfig,
+};
+
+use crate::output::write_atomically;
 
 /// Options of `stratbox demo`.
 #[derive(Debug, Args)]
@@ -41,6 +47,14 @@ pub struct DemoArgs {
     /// Use only the first N candles.
     #[arg(long)]
     limit: Option<usize>,
+    /// Judge every action with this policy file (default: accept every
+    /// well-formed action). Its tokens must be `--base` or `--quote`.
+    #[arg(long)]
+    policy: Option<PathBuf>,
+    /// Record the run in this journal (SQLite; created if missing), for
+    /// `stratbox journal` and `stratbox replay`.
+    #[arg(long)]
+    journal: Option<PathBuf>,
 }
 
 /// Decimals of the paper market's assets.
@@ -48,9 +62,35 @@ const BASE_DECIMALS: u8 = 18;
 const QUOTE_DECIMALS: u8 = 8;
 
 pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
-    let component_bytes = match &args.component {
-        Some(path) => std::fs::read(path).with_context(|| format!("reading {}", path.display()))?,
-        None => crate::build::build(&args.strategy)?.1,
+    let (component_bytes, component_path) = match &args.component {
+        Some(path) => (
+            std::fs::read(path).with_context(|| format!("reading {}", path.display()))?,
+            path.clone(),
+        ),
+        None => {
+            let built = crate::build::build(&args.strategy)?;
+            // Replay finds the component by path; keep what was built.
+            let path = Path::new("target/stratbox").join(format!("{}.wasm", built.name));
+            if args.journal.is_some() {
+                write_atomically(&path, &built.component)?;
+            }
+            (built.component, path)
+        }
+    };
+    let assets = AssetCatalog::new()
+        .with(args.base.clone(), BASE_DECIMALS)
+        .with(args.quote.clone(), QUOTE_DECIMALS);
+    let (policy, run_policy): (Box<dyn Policy>, RunPolicy) = match &args.policy {
+        Some(path) => {
+            let file = stratbox_policy::load(path, &assets)?;
+            let run_policy = RunPolicy::File {
+                source: file.source.clone(),
+                sha256: file.sha256.clone(),
+                origin: Some(path.clone()),
+            };
+            (Box::new(PolicyEngine::new(file.compiled)), run_policy)
+        }
+        None => (Box::new(AllowAll), RunPolicy::AllowAll),
     };
     let mut tape = stratbox_tape::load_csv(&args.data, &args.market)?;
     if let Some(limit) = args.limit {
@@ -73,7 +113,32 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
     market_config.base_decimals = BASE_DECIMALS;
     market_config.quote_decimals = QUOTE_DECIMALS;
     let market = PaperMarket::new(tape.clone(), market_config);
-    let spec = DeploymentSpec::new("demo", args.config.clone());
+    let spec = DeploymentSpec::new("demo", args.config.clone())
+        .with_limits(Limits::fitting(component.info()));
+    let mut recorder = match &args.journal {
+        Some(path) => {
+            // A backtest: commits survive a crash of this process, and the
+            // run can be recorded again if the machine goes down.
+            let journal = Journal::open_with(path, Durability::Normal)
+                .with_context(|| format!("opening journal {}", path.display()))?;
+            let run = NewRun {
+                spec: spec.clone(),
+                component_sha256: component.info().sha256.clone(),
+                component_path: Some(std::path::absolute(&component_path)?),
+                policy: run_policy,
+                initial_policy_state: None,
+                assets: assets.clone(),
+                label: Some(format!("demo {}", args.data.display())),
+            };
+            Some(Recorder::start(journal, &run)?)
+        }
+        None => None,
+    };
+    let mut no_journal = NoJournal;
+    let sink: &mut dyn JournalSink = match recorder.as_mut() {
+        Some(recorder) => recorder,
+        None => &mut no_journal,
+    };
 
     let bar = ProgressBar::new(candles as u64);
     bar.set_style(
@@ -82,12 +147,13 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
     );
     let started = Instant::now();
     let mut fuel = Vec::with_capacity(candles);
-    let run = run_paper(
+    let run = run_paper_journaled(
         &runtime,
         &component,
         spec,
         market,
-        AllowAll,
+        policy,
+        sink,
         |index, record| {
             bar.inc(1);
             if let Ok(report) = &record.result {
@@ -103,6 +169,11 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
     let elapsed = started.elapsed();
 
     let actions: usize = run.reports().map(|r| r.actions.len()).sum();
+    let rejected: usize = run
+        .reports()
+        .flat_map(|r| &r.trace.emissions)
+        .filter(|e| e.verdict.is_err())
+        .count();
     let failures = run.failures().count();
     fuel.sort_unstable();
     let percentile = |p: usize| {
@@ -114,7 +185,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
     let equity = run.equity_in_quote();
     println!();
     println!("ticks        {candles} ({failures} failed)");
-    println!("actions      {actions}");
+    println!("actions      {actions} ({rejected} rejected by the policy)");
     println!(
         "equity       {equity:.8} {} (started with {start_equity}, {:+.2}%)",
         args.quote,
@@ -130,7 +201,46 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
         candles as f64 / elapsed.as_secs_f64().max(1e-9),
         elapsed
     );
+    if let (Some(recorder), Some(path)) = (&recorder, &args.journal) {
+        println!(
+            "journal      run {} in {} (stratbox replay {} --journal {})",
+            recorder.run(),
+            path.display(),
+            recorder.run(),
+            path.display()
+        );
+    }
     Ok(())
+}
+
+/// Records nothing (the demo without `--journal`).
+struct NoJournal;
+
+impl JournalSink for NoJournal {
+    fn init(
+        &mut self,
+        _: &stratbox_runtime::Deployment,
+        _: &stratbox_runtime::CallTrace,
+    ) -> Result<(), stratbox_runtime::JournalSinkError> {
+        Ok(())
+    }
+
+    fn tick(
+        &mut self,
+        _: &stratbox_runtime::Deployment,
+        _: &stratbox_runtime::TickInput,
+        _: &Result<stratbox_runtime::TickReport, stratbox_runtime::TickFailure>,
+    ) -> Result<(), stratbox_runtime::JournalSinkError> {
+        Ok(())
+    }
+
+    fn outcomes(
+        &mut self,
+        _: u64,
+        _: &[(stratbox_runtime::types::ActionId, ActionOutcome)],
+    ) -> Result<(), stratbox_runtime::JournalSinkError> {
+        Ok(())
+    }
 }
 
 /// One line per action of a tick, with its outcome.
@@ -151,20 +261,28 @@ fn describe(index: usize, record: &TickRecord, tape: &stratbox_tape::Tape) -> Ve
         }
     };
     report
-        .actions
+        .trace
+        .emissions
         .iter()
-        .map(|accepted| {
-            let outcome = record
-                .outcomes
-                .iter()
-                .find(|(id, _)| *id == accepted.id)
-                .map(|(_, outcome)| describe_outcome(outcome))
-                .unwrap_or_default();
-            format!(
-                "tick {index:>5}  {time}  #{:<3} {}{outcome}",
-                accepted.id,
-                describe_action(&accepted.action)
-            )
+        .map(|emission| match &emission.verdict {
+            Ok(id) => {
+                let outcome = record
+                    .outcomes
+                    .iter()
+                    .find(|(done, _)| done == id)
+                    .map(|(_, outcome)| describe_outcome(outcome))
+                    .unwrap_or_default();
+                format!(
+                    "tick {index:>5}  {time}  #{id:<3} {}{outcome}",
+                    describe_action(&emission.action)
+                )
+            }
+            Err(Rejection::Denied(denial) | Rejection::Invalid(denial)) => format!(
+                "tick {index:>5}  {time}  {} rejected: {} (rule {})",
+                describe_action(&emission.action),
+                denial.detail,
+                denial.rule
+            ),
         })
         .collect()
 }

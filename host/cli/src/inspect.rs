@@ -3,11 +3,18 @@
 use std::path::Path;
 
 use anyhow::Context;
+use stratbox_runtime::bundle::ObjectKind;
 use stratbox_runtime::{Runtime, RuntimeConfig};
 
-/// Print what a component is and whether it loads under the defaults.
-pub fn run(path: &Path, json: bool) -> anyhow::Result<()> {
+use crate::keys::KeyArgs;
+
+/// Print what a component is and whether it loads under the defaults, or
+/// what a sealed bundle's manifest says.
+pub fn run(path: &Path, key: &KeyArgs, json: bool) -> anyhow::Result<()> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    if ObjectKind::Bundle.matches(&bytes) {
+        return crate::inspect_bundle::run(path, &bytes, key, json);
+    }
     let runtime = Runtime::new(RuntimeConfig::default())?;
     let info = runtime.inspect(&bytes)?;
     runtime.load(&bytes)?;

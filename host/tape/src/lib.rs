@@ -28,9 +28,11 @@
 mod candle;
 mod error;
 mod read;
+pub mod synthetic;
 mod tape;
 
 pub use candle::{COLUMNS, Candle, HEADER};
 pub use error::{RowErrorKind, TapeError};
 pub use read::{load_csv, read_csv};
+pub use synthetic::{SyntheticConfig, SyntheticError, generate};
 pub use tape::Tape;

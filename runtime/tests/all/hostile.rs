@@ -57,21 +57,7 @@ fn bystander() -> Deployment {
 }
 
 fn market_candles() -> Vec<MarketCandle> {
-    eth_tape(TICKS as usize)
-        .candles()
-        .iter()
-        .map(|c| MarketCandle {
-            market: "ETH/BTC".into(),
-            candle: stratbox_runtime::types::Candle {
-                timestamp_ms: c.timestamp_ms,
-                open: c.open,
-                high: c.high,
-                low: c.low,
-                close: c.close,
-                volume: c.volume,
-            },
-        })
-        .collect()
+    stratbox_backtest::market_candles(&eth_tape(TICKS as usize))
 }
 
 fn scenario(attack: &str, limits: Limits, expected: impl Fn(&TickError) -> bool) {

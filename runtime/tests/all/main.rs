@@ -1,9 +1,13 @@
 //! Integration tests of the runtime against real guest components.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
+mod bundle_key_errors;
+mod bundle_roundtrip;
+mod bundle_tampering;
 mod determinism;
 mod examples;
 mod hostile;
 mod loading;
+mod policy;
 mod protocol;
 mod support;

@@ -21,21 +21,7 @@ fn hostile_spec(attack: &str, at_sequence: Option<u64>) -> DeploymentSpec {
 }
 
 fn candles(n: usize) -> Vec<MarketCandle> {
-    let tape = eth_tape(n);
-    tape.candles()
-        .iter()
-        .map(|c| MarketCandle {
-            market: "ETH/BTC".into(),
-            candle: stratbox_runtime::types::Candle {
-                timestamp_ms: c.timestamp_ms,
-                open: c.open,
-                high: c.high,
-                low: c.low,
-                close: c.close,
-                volume: c.volume,
-            },
-        })
-        .collect()
+    stratbox_backtest::market_candles(&eth_tape(n))
 }
 
 #[test]

@@ -24,6 +24,19 @@ pub enum Guest {
     WorldV1,
     /// A dummy component importing the oracle and exporting nothing.
     NoExport,
+    /// `strategies/fixtures/canary`: code and state carry a unique marker.
+    Canary,
+    /// The smallest loadable component of the world (a dummy; calls trap).
+    Minimal,
+    /// `strategies/python/bollinger`.
+    PyBollinger,
+    /// `strategies/python/yield-rotator`.
+    PyYieldRotator,
+    /// `strategies/python/fixtures/hostile`: attacks selected by config.
+    PyHostile,
+    /// `strategies/python/fixtures/probe`: determinism, sandbox shims and
+    /// SDK behaviour, selected by config.
+    PyProbe,
 }
 
 impl Guest {
@@ -37,7 +50,22 @@ impl Guest {
             Guest::WasiClock => paths::WASI_CLOCK,
             Guest::WorldV1 => paths::WORLD_V1,
             Guest::NoExport => paths::NO_EXPORT,
+            Guest::Canary => paths::CANARY,
+            Guest::Minimal => paths::MINIMAL,
+            Guest::PyBollinger => paths::PY_BOLLINGER,
+            Guest::PyYieldRotator => paths::PY_YIELD_ROTATOR,
+            Guest::PyHostile => paths::PY_HOSTILE,
+            Guest::PyProbe => paths::PY_PROBE,
         })
+    }
+
+    /// Whether the guest is a Python strategy (an interpreter component of
+    /// ~18 MB: compile it once and cache the artifact).
+    pub fn is_python(self) -> bool {
+        matches!(
+            self,
+            Guest::PyBollinger | Guest::PyYieldRotator | Guest::PyHostile | Guest::PyProbe
+        )
     }
 
     /// The component's bytes.
@@ -52,6 +80,12 @@ impl Guest {
             panic!("{path}: {e} (guests are built by `cargo test`, not `cargo clippy`)")
         })
     }
+}
+
+/// A directory under the target directory where tests may keep compiled
+/// artifacts between runs (test use only: it is not authenticated).
+pub fn compiled_cache_dir() -> &'static Path {
+    Path::new(paths::COMPILED_CACHE_DIR)
 }
 
 /// The repository's `data/` directory of market candles.

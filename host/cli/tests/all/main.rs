@@ -5,6 +5,9 @@ mod bad_input;
 mod build;
 mod demo;
 mod inspect;
+mod journal;
+mod python_build;
+mod sealing;
 
 use std::process::{Command, Output};
 

@@ -72,11 +72,7 @@ pub struct EmaCrossover {
 
 impl Strategy for EmaCrossover {
     fn init(config: &str, _ctx: &mut Context<'_>) -> Result<Self, Error> {
-        let config: Config = if config.trim().is_empty() {
-            Config::default()
-        } else {
-            serde_json::from_str(config)?
-        };
+        let config: Config = parse_config(config)?;
         if config.fast == 0 || config.fast >= config.slow {
             return Err("need 1 <= fast < slow".into());
         }

@@ -67,11 +67,7 @@ pub struct RsiMomentum {
 
 impl Strategy for RsiMomentum {
     fn init(config: &str, _ctx: &mut Context<'_>) -> Result<Self, Error> {
-        let config: Config = if config.trim().is_empty() {
-            Config::default()
-        } else {
-            serde_json::from_str(config)?
-        };
+        let config: Config = parse_config(config)?;
         if config.period == 0 {
             return Err("period must be at least 1".into());
         }

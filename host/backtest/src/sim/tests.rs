@@ -1,0 +1,278 @@
+//! The simulated market on small hand-built tapes.
+
+use std::collections::BTreeMap;
+
+use stratbox_runtime::types::{
+    Action, ActionOutcome, LendingOp, LpClose, LpOpen, LpRange, Swap, SwapAmount, VaultOp,
+};
+use stratbox_tape::{Candle, Tape};
+use stratbox_venues::gas::GasModel;
+
+use super::market::AmmPool;
+use super::*;
+
+const E18: u128 = 1_000_000_000_000_000_000;
+const USDC: u128 = 1_000_000;
+const DAY: u64 = 86_400_000;
+
+fn tape(market: &str, closes: &[f64], interval_ms: u64) -> Tape {
+    let candles = closes
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| Candle {
+            timestamp_ms: i as u64 * interval_ms,
+            open: c,
+            high: c,
+            low: c,
+            close: c,
+            volume: 1.0,
+        })
+        .collect();
+    Tape::new(market, candles).unwrap()
+}
+
+fn config() -> SimConfig {
+    let asset = |decimals| AssetConfig { decimals };
+    SimConfig {
+        chain_id: 1,
+        quote: "USDC".into(),
+        native: Some("ETH".into()),
+        assets: BTreeMap::from([("ETH".into(), asset(18)), ("USDC".into(), asset(6))]),
+        balances: BTreeMap::from([("ETH".into(), "10".into()), ("USDC".into(), "20000".into())]),
+        pools: BTreeMap::from([(
+            "ETH/USDC-0.3".into(),
+            PoolConfig {
+                kind: PoolKind::Concentrated,
+                token0: "ETH".into(),
+                token1: "USDC".into(),
+                fee_pips: 3_000,
+                market: "ETH/USDC".into(),
+                depth: 10_000_000.0,
+                range: 0.5,
+            },
+        )]),
+        lending: BTreeMap::from([(
+            "aave".into(),
+            BTreeMap::from([
+                ("ETH".into(), lending_asset(8_000, 8_250, 1_000.0, 100.0)),
+                ("USDC".into(), lending_asset(0, 0, 5_000_000.0, 2_500_000.0)),
+            ]),
+        )]),
+        vaults: BTreeMap::from([(
+            "susd".into(),
+            VaultConfig {
+                asset: "USDC".into(),
+                apy: 0.10,
+                redemption_days: Some(30),
+                tvl: 1_000_000.0,
+            },
+        )]),
+        gas: GasModel::free(),
+    }
+}
+
+fn lending_asset(ltv: u32, threshold: u32, supplied: f64, borrowed: f64) -> LendingAssetConfig {
+    LendingAssetConfig {
+        ltv_bps: ltv,
+        liquidation_threshold_bps: threshold,
+        liquidation_bonus_bps: 500,
+        reserve_factor_bps: 1_000,
+        base_rate: 0.0,
+        slope1: 0.04,
+        slope2: 0.6,
+        optimal_utilization: 0.8,
+        supplied,
+        borrowed,
+    }
+}
+
+fn swap(sell: &str, buy: &str, amount: u128, bps: u32) -> Action {
+    Action::Swap(Swap {
+        sell: sell.into(),
+        buy: buy.into(),
+        amount: SwapAmount::ExactIn(amount.into()),
+        max_slippage_bps: bps,
+        venue: None,
+    })
+}
+
+fn filled(outcome: Option<ActionOutcome>) -> stratbox_runtime::types::Fill {
+    match outcome {
+        Some(ActionOutcome::Filled(fill)) => fill,
+        other => panic!("expected a fill, got {other:?}"),
+    }
+}
+
+fn failure_code(outcome: Option<ActionOutcome>) -> String {
+    match outcome {
+        Some(ActionOutcome::Failed(f)) => f.code,
+        other => panic!("expected a failure, got {other:?}"),
+    }
+}
+
+#[test]
+fn pools_follow_the_tape_through_arbitrage() {
+    let mut market = SimMarket::new(
+        config(),
+        vec![tape("ETH/USDC", &[2_000.0, 2_100.0, 1_900.0], DAY)],
+    )
+    .unwrap();
+    for (i, expected) in [2_000.0, 2_100.0, 1_900.0].into_iter().enumerate() {
+        market.advance(i).unwrap();
+        let price = market.pool_price("ETH/USDC-0.3").unwrap();
+        assert!(
+            (price / expected - 1.0).abs() < 2e-4,
+            "candle {i}: {price} vs {expected}"
+        );
+    }
+}
+
+#[test]
+fn swaps_pay_fee_and_impact_and_respect_the_slippage_bound() {
+    let mut market = SimMarket::new(config(), vec![tape("ETH/USDC", &[2_000.0], DAY)]).unwrap();
+    market.advance(0).unwrap();
+    // 0.30% fee alone exceeds a 10 bps tolerance: refused, nothing moves.
+    assert_eq!(
+        failure_code(market.execute(&swap("ETH", "USDC", E18, 10))),
+        "SLIPPAGE_EXCEEDED"
+    );
+    assert_eq!(market.balance("ETH"), 10 * E18);
+    let fill = filled(market.execute(&swap("ETH", "USDC", E18, 50)));
+    let got = fill.received[0].amount.to_u128();
+    // ~2000 USDC less 0.30% fee and a little impact.
+    assert!(got < 1_994 * USDC && got > 1_990 * USDC, "{got}");
+    assert_eq!(fill.fees[0].amount.to_u128(), 3 * E18 / 1_000);
+    assert_eq!(market.balance("ETH"), 9 * E18);
+    assert_eq!(market.balance("USDC"), 20_000 * USDC + got);
+    assert!((market.fees_paid() - 6.0).abs() < 0.01);
+    assert_eq!(
+        failure_code(market.execute(&swap("ETH", "DOGE", E18, 50))),
+        "NO_ROUTE"
+    );
+}
+
+#[test]
+fn lp_position_earns_fees_only_while_in_range() {
+    let closes = [
+        2_000.0, 2_010.0, 1_990.0, 2_010.0, 1_990.0, 3_000.0, 3_100.0, 2_900.0,
+    ];
+    let mut market = SimMarket::new(config(), vec![tape("ETH/USDC", &closes, DAY)]).unwrap();
+    market.advance(0).unwrap();
+    let open = Action::LpOpen(LpOpen {
+        pool: "ETH/USDC-0.3".into(),
+        range: LpRange::Price((1_900.0, 2_100.0)),
+        amount0: E18.into(),
+        amount1: (2_000 * USDC).into(),
+    });
+    let position = filled(market.execute(&open)).position.unwrap();
+    for i in 1..=4 {
+        market.advance(i).unwrap();
+    }
+    // Oscillating inside the range: arbitrage volume paid fees.
+    market.advance(5).unwrap();
+    let (pool, inner) = market.lp_positions[&position].clone();
+    let AmmPool::Concentrated(p) = &market.pools[&pool] else {
+        unreachable!()
+    };
+    let fees_when_left = p.uncollected_fees(inner).unwrap();
+    for i in 6..closes.len() {
+        market.advance(i).unwrap();
+    }
+    let AmmPool::Concentrated(p) = &market.pools[&pool] else {
+        unreachable!()
+    };
+    assert_eq!(
+        p.uncollected_fees(inner).unwrap(),
+        fees_when_left,
+        "no fees above the range"
+    );
+    assert!(fees_when_left.0 > 0 && fees_when_left.1 > 0);
+    let closed = filled(market.execute(&Action::LpClose(LpClose {
+        position: position.clone(),
+    })));
+    assert_eq!(closed.received.len(), 2);
+    assert!(market.lp_positions.is_empty());
+}
+
+#[test]
+fn borrowing_then_a_crash_liquidates() {
+    let mut market = SimMarket::new(
+        config(),
+        vec![tape("ETH/USDC", &[2_000.0, 2_000.0, 1_500.0], DAY)],
+    )
+    .unwrap();
+    market.advance(0).unwrap();
+    let op = |asset: &str, amount: u128| LendingOp {
+        market: "aave".into(),
+        asset: asset.into(),
+        amount: amount.into(),
+    };
+    filled(market.execute(&Action::Supply(op("ETH", 5 * E18))));
+    // 5 ETH at 2000 with 80% LTV: 8000 USDC at most.
+    assert_eq!(
+        failure_code(market.execute(&Action::Borrow(op("USDC", 8_001 * USDC)))),
+        "UNDERCOLLATERALIZED"
+    );
+    filled(market.execute(&Action::Borrow(op("USDC", 7_500 * USDC))));
+    market.advance(1).unwrap();
+    assert_eq!(market.liquidations(), 0);
+    // ETH -25%: HF = 5*1500*0.825/7500 = 0.825 < 1.
+    market.advance(2).unwrap();
+    assert_eq!(market.liquidations(), 1);
+    let repay = market.execute(&Action::Repay(op("USDC", 100 * USDC)));
+    filled(repay);
+}
+
+#[test]
+fn thirty_day_redemption_queue_pays_out_after_the_wait() {
+    let closes = vec![2_000.0; 40];
+    let mut market = SimMarket::new(config(), vec![tape("ETH/USDC", &closes, DAY)]).unwrap();
+    market.advance(0).unwrap();
+    let deposit = filled(market.execute(&Action::VaultDeposit(VaultOp {
+        vault: "susd".into(),
+        amount: (10_000 * USDC).into(),
+    })));
+    let shares = deposit.received[0].amount.to_u128();
+    market.advance(10).unwrap();
+    let request = filled(market.execute(&Action::VaultRequestRedeem(VaultOp {
+        vault: "susd".into(),
+        amount: shares.into(),
+    })));
+    assert!(request.received.is_empty(), "queued: nothing paid yet");
+    let before = market.balance("USDC");
+    market.advance(39).unwrap();
+    assert_eq!(
+        market.balance("USDC"),
+        before,
+        "29 days later: still waiting"
+    );
+    let mut longer = closes;
+    longer.push(2_000.0);
+    // Ten days of 10% APY, then paid out 30 days after the request.
+    let mut market2 = SimMarket::new(config(), vec![tape("ETH/USDC", &longer, DAY)]).unwrap();
+    market2.advance(0).unwrap();
+    let deposit = filled(market2.execute(&Action::VaultDeposit(VaultOp {
+        vault: "susd".into(),
+        amount: (10_000 * USDC).into(),
+    })));
+    market2.advance(10).unwrap();
+    market2.execute(&Action::VaultRequestRedeem(VaultOp {
+        vault: "susd".into(),
+        amount: deposit.received[0].amount,
+    }));
+    let before = market2.balance("USDC");
+    market2.advance(40).unwrap();
+    let paid = market2.balance("USDC") - before;
+    // 10,000 * (1 + 0.10 * 10/365) ~ 10,027.39 (accrued daily, compounding).
+    assert!(paid > 10_027 * USDC && paid < 10_028 * USDC, "{paid}");
+}
+
+#[test]
+fn unknown_assets_in_the_config_are_named() {
+    let mut bad = config();
+    bad.balances.insert("DOGE".into(), "1".into());
+    assert!(matches!(
+        SimMarket::new(bad, vec![tape("ETH/USDC", &[1.0], DAY)]),
+        Err(SimError::UnknownAsset { asset, place }) if asset == "DOGE" && place == "balances.DOGE"
+    ));
+}

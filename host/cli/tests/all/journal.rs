@@ -1,0 +1,165 @@
+//! `demo --policy --journal`, `journal runs|show` and `replay`, end to end.
+
+use std::path::Path;
+
+use stratbox_test_artifacts::Guest;
+
+use crate::{stratbox, text};
+
+fn rsi() -> &'static str {
+    Guest::RsiMomentum.path().to_str().expect("utf-8 path")
+}
+
+const EXAMPLE: &str = "host/policy/example.policy.toml";
+
+/// Record a demo run under the example policy; returns the journal path.
+fn record(dir: &Path) -> String {
+    let journal = dir.join("run.db").to_str().unwrap().to_owned();
+    let output = stratbox(&[
+        "demo",
+        "--component",
+        rsi(),
+        "--limit",
+        "800",
+        "--config",
+        r#"{"period": 3, "oversold": 40, "overbought": 60, "cooldown_ms": 0}"#,
+        "--policy",
+        EXAMPLE,
+        "--journal",
+        &journal,
+    ]);
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stdout.contains("ticks        800 (0 failed)"), "{stdout}");
+    assert!(
+        stdout.contains("rejected: COOLDOWN_ACTIVE: kind=swap"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("(rule swap.cooldown)"), "{stdout}");
+    assert!(stdout.contains("journal      run 1 in "), "{stdout}");
+    journal
+}
+
+#[test]
+fn a_journaled_demo_can_be_listed_shown_and_replayed() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = record(dir.path());
+
+    let output = stratbox(&["journal", "--journal", &journal, "runs"]);
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stdout.contains("demo"), "{stdout}");
+    assert!(stdout.contains("file v1"), "{stdout}");
+
+    let output = stratbox(&["journal", "show", "1", "init", "--journal", &journal]);
+    assert!(output.status.success(), "{}", text(&output).1);
+    assert!(text(&output).0.contains("run 1, init"));
+
+    let output = stratbox(&[
+        "journal",
+        "--journal",
+        &journal,
+        "show",
+        "demo",
+        "10",
+        "--json",
+    ]);
+    assert!(output.status.success(), "{}", text(&output).1);
+    let call: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(call["call"]["tick"], 10);
+    assert_eq!(call["input"]["block"]["number"], 10);
+
+    let output = stratbox(&["replay", "1", "--journal", &journal]);
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stdout.contains("run 1: init and 800 ticks replayed identically"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn replay_reports_a_tampered_tick_and_exits_non_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = record(dir.path());
+    // Change the first log line of the first tick that logged, as a forger
+    // would.
+    let conn = rusqlite_open(&journal);
+    let (tick, sequence): (i64, i64) = conn
+        .query_row(
+            "SELECT t.id, t.sequence FROM logs l JOIN ticks t ON t.id = l.tick
+             WHERE t.call = 'tick' ORDER BY t.sequence LIMIT 1",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .unwrap();
+    conn.execute(
+        "UPDATE logs SET message = 'forged' WHERE position = 0 AND tick = ?1",
+        [tick],
+    )
+    .unwrap();
+    drop(conn);
+    let output = stratbox(&["replay", "1", "--journal", &journal]);
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("tick {sequence} diverged at logs[0]")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("expected: {\"level\":\"Info\",\"message\":\"forged\"}"),
+        "{stderr}"
+    );
+}
+
+fn rusqlite_open(path: &str) -> rusqlite::Connection {
+    rusqlite::Connection::open(path).unwrap()
+}
+
+#[test]
+fn a_policy_naming_an_unknown_token_is_refused_with_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("policy.toml");
+    std::fs::write(
+        &policy,
+        "version = 1\nchains = [0]\n\n[swap]\nmax_amount = { USDC = \"100\" }\n",
+    )
+    .unwrap();
+    let journal = dir.path().join("run.db");
+    let output = stratbox(&[
+        "demo",
+        "--component",
+        rsi(),
+        "--policy",
+        policy.to_str().unwrap(),
+        "--journal",
+        journal.to_str().unwrap(),
+    ]);
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr.contains("policy.toml:5:") && stderr.contains("unknown token `USDC`"),
+        "{stderr}"
+    );
+    assert!(
+        !journal.exists(),
+        "nothing is recorded for a refused policy"
+    );
+}
+
+#[test]
+fn journal_commands_name_a_missing_journal_or_run() {
+    let output = stratbox(&["journal", "--journal", "no/such.db", "runs"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(text(&output).1.contains("no journal at no/such.db"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let journal = record(dir.path());
+    let output = stratbox(&["replay", "7", "--journal", &journal]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        text(&output).1.contains("no run `7`"),
+        "{}",
+        text(&output).1
+    );
+}

@@ -1,0 +1,96 @@
+//! Typed errors of the journal and of replay.
+
+use std::path::PathBuf;
+
+use crate::model::Call;
+
+/// The journal could not be opened, written or read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum JournalError {
+    /// SQLite failed.
+    #[error("journal database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The database was written by a newer stratbox.
+    #[error("journal schema version {found} is newer than this stratbox supports ({supported})")]
+    SchemaTooNew {
+        /// `user_version` of the file.
+        found: u32,
+        /// Latest version this build knows.
+        supported: u32,
+    },
+    /// A value could not be encoded or decoded as JSON.
+    #[error("journal record {what}: {source}")]
+    Json {
+        /// Which record.
+        what: &'static str,
+        /// The serde error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A number does not fit SQLite's 64-bit signed integers.
+    #[error("{what} = {value} does not fit in the journal")]
+    OutOfRange {
+        /// Which number.
+        what: &'static str,
+        /// Its value.
+        value: u128,
+    },
+    /// The journal holds something this build cannot interpret.
+    #[error("journal is inconsistent: {0}")]
+    Corrupt(String),
+    /// No run with this id (or deployment name).
+    #[error("no run `{0}` in the journal")]
+    NoSuchRun(String),
+    /// No such tick in the run.
+    #[error("run {run} has no {call}")]
+    NoSuchCall {
+        /// The run.
+        run: i64,
+        /// The call looked for.
+        call: Call,
+    },
+    /// The same tick was recorded twice.
+    #[error("run {run} already has {call} recorded")]
+    AlreadyRecorded {
+        /// The run.
+        run: i64,
+        /// The call.
+        call: Call,
+    },
+    /// The snapshot sink failed; the tick was not recorded.
+    #[error("storing the snapshot of {call} failed: {source}")]
+    Snapshot {
+        /// The call whose snapshot it was.
+        call: Call,
+        /// The sink's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The journal file's directory could not be created.
+    #[error("creating the journal's directory {}: {source}", dir.display())]
+    Directory {
+        /// The directory.
+        dir: PathBuf,
+        /// What the OS said.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+pub(crate) fn json(what: &'static str) -> impl FnOnce(serde_json::Error) -> JournalError {
+    move |source| JournalError::Json { what, source }
+}
+
+/// `u64` to SQLite's `i64`.
+pub(crate) fn sql_int(what: &'static str, value: u64) -> Result<i64, JournalError> {
+    i64::try_from(value).map_err(|_| JournalError::OutOfRange {
+        what,
+        value: u128::from(value),
+    })
+}
+
+/// SQLite's `i64` back to `u64`.
+pub(crate) fn from_sql_int(what: &'static str, value: i64) -> Result<u64, JournalError> {
+    u64::try_from(value).map_err(|_| JournalError::Corrupt(format!("{what} is negative: {value}")))
+}

@@ -1,0 +1,34 @@
+//! The stratbox run journal: every call of a deployment (init and each
+//! tick) in one SQLite file in WAL mode, with its input, oracle reads
+//! (request and response, in order), emissions with verdicts and denial
+//! details, logs, fuel, duration, snapshot reference and policy state;
+//! policy versions; and the venue's results. A tick is written in one
+//! transaction together with its snapshot reference, so a crash mid-tick
+//! leaves the previous committed state intact. The schema is versioned
+//! (`user_version`) and migrated on open.
+//!
+//! [`Recorder`] is the journal as a deployment loop's
+//! [`JournalSink`](stratbox_runtime::JournalSink); [`replay`] re-executes a
+//! recorded run and reports the first divergence.
+//!
+//! Snapshots themselves never enter the journal, only their digest and
+//! where a [`SnapshotSink`] stored them (sealed).
+
+mod error;
+mod journal;
+mod model;
+mod recorder;
+mod replay;
+mod schema;
+mod snapshot;
+
+pub use error::JournalError;
+pub use journal::{Committed, Durability, Journal, ResumePoint};
+pub use model::{
+    Call, CallOutcome, CallRecord, EmissionRow, NewRun, ReadRow, ResultRow, RunId, RunPolicy,
+    RunRecord, RunSummary, SnapshotRef, VerdictKind,
+};
+pub use recorder::Recorder;
+pub use replay::{Divergence, ReplayError, ReplaySummary, replay};
+pub use schema::SCHEMA_VERSION;
+pub use snapshot::{DigestOnly, SnapshotSink, SnapshotSinkError};

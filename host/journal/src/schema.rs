@@ -1,0 +1,129 @@
+//! The journal's tables, versioned with SQLite's `user_version`: migration
+//! `n` brings a database from version `n` to `n + 1`, in one transaction.
+
+use rusqlite::Connection;
+
+use crate::error::JournalError;
+
+/// Schema migrations, oldest first. Never edit one that has shipped; add a
+/// new one.
+const MIGRATIONS: &[&str] = &[V1];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+
+/// Version 1: deployments (runs), policy versions, ticks with their oracle
+/// reads, emissions (verdicts) and logs, snapshot references, action
+/// results.
+const V1: &str = r#"
+CREATE TABLE policy_versions (
+    id            INTEGER PRIMARY KEY,
+    sha256        TEXT NOT NULL UNIQUE,
+    source        TEXT NOT NULL,
+    origin        TEXT,
+    first_seen_ms INTEGER NOT NULL
+);
+
+CREATE TABLE deployments (
+    id               INTEGER PRIMARY KEY,
+    deployment       TEXT NOT NULL,
+    label            TEXT,
+    spec             TEXT NOT NULL,
+    component_sha256 TEXT NOT NULL,
+    component_path   TEXT,
+    policy           TEXT NOT NULL CHECK (policy IN ('allow_all', 'deny_all', 'file')),
+    policy_version   INTEGER REFERENCES policy_versions(id),
+    initial_policy_state BLOB,
+    assets           TEXT NOT NULL,
+    started_ms       INTEGER NOT NULL,
+    CHECK ((policy = 'file') = (policy_version IS NOT NULL))
+);
+
+CREATE TABLE ticks (
+    id           INTEGER PRIMARY KEY,
+    deployment   INTEGER NOT NULL REFERENCES deployments(id),
+    call         TEXT NOT NULL CHECK (call IN ('init', 'tick')),
+    sequence     INTEGER NOT NULL,
+    context      TEXT,
+    outcome      TEXT NOT NULL CHECK (outcome IN ('ok', 'failed')),
+    error        TEXT,
+    paused       INTEGER NOT NULL DEFAULT 0,
+    committed    INTEGER NOT NULL,
+    fuel_used    INTEGER NOT NULL,
+    rebuild_fuel INTEGER,
+    duration_ns  INTEGER NOT NULL,
+    policy_state BLOB,
+    UNIQUE (deployment, call, sequence)
+);
+
+CREATE TABLE oracle_reads (
+    tick     INTEGER NOT NULL REFERENCES ticks(id),
+    position INTEGER NOT NULL,
+    read     TEXT NOT NULL,
+    request  TEXT NOT NULL,
+    response TEXT NOT NULL,
+    PRIMARY KEY (tick, position)
+) WITHOUT ROWID;
+
+CREATE TABLE emissions (
+    tick      INTEGER NOT NULL REFERENCES ticks(id),
+    position  INTEGER NOT NULL,
+    kind      TEXT NOT NULL,
+    action    TEXT NOT NULL,
+    verdict   TEXT NOT NULL CHECK (verdict IN ('accepted', 'denied', 'invalid')),
+    action_id INTEGER,
+    code      TEXT,
+    rule      TEXT,
+    detail    TEXT,
+    PRIMARY KEY (tick, position)
+) WITHOUT ROWID;
+
+CREATE INDEX emissions_by_code ON emissions (code) WHERE code IS NOT NULL;
+
+CREATE TABLE logs (
+    tick     INTEGER NOT NULL REFERENCES ticks(id),
+    position INTEGER NOT NULL,
+    level    TEXT NOT NULL,
+    message  TEXT NOT NULL,
+    PRIMARY KEY (tick, position)
+) WITHOUT ROWID;
+
+CREATE TABLE snapshots (
+    tick           INTEGER PRIMARY KEY REFERENCES ticks(id),
+    sha256         TEXT NOT NULL,
+    bytes          INTEGER NOT NULL,
+    next_sequence  INTEGER NOT NULL,
+    next_action_id INTEGER NOT NULL,
+    location       TEXT
+);
+
+CREATE TABLE action_results (
+    deployment   INTEGER NOT NULL REFERENCES deployments(id),
+    action_id    INTEGER NOT NULL,
+    sequence     INTEGER NOT NULL,
+    outcome      TEXT NOT NULL CHECK (outcome IN ('filled', 'failed')),
+    detail       TEXT NOT NULL,
+    tx_hash      TEXT,
+    failure_code TEXT,
+    PRIMARY KEY (deployment, action_id)
+) WITHOUT ROWID;
+"#;
+
+/// Bring `conn` to [`SCHEMA_VERSION`]; refuse a newer database.
+pub(crate) fn migrate(conn: &mut Connection) -> Result<u32, JournalError> {
+    let found: u32 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    if found > SCHEMA_VERSION {
+        return Err(JournalError::SchemaTooNew {
+            found,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", index as u32 + 1)?;
+        tx.commit()?;
+        tracing::info!(version = index + 1, "journal schema migrated");
+    }
+    Ok(SCHEMA_VERSION)
+}

@@ -1,0 +1,39 @@
+//! Where committed snapshots go. The journal keeps only a reference (the
+//! digest and the location a sink reports): plaintext strategy state never
+//! reaches the database.
+
+use crate::model::{Call, RunId};
+
+/// Why a snapshot could not be stored.
+pub type SnapshotSinkError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Stores committed snapshots (sealed) and says where they went. Called
+/// inside the transaction that records the call, so a tick and its
+/// snapshot reference commit together; if the sink fails, the tick is not
+/// recorded.
+pub trait SnapshotSink {
+    /// Store `snapshot`, committed by `call` of `run`; return its location.
+    fn store(
+        &mut self,
+        run: RunId,
+        call: Call,
+        snapshot: &[u8],
+    ) -> Result<Option<String>, SnapshotSinkError>;
+}
+
+/// Stores nothing: the journal records only each snapshot's digest and
+/// size. Enough to verify a replay, not to resume elsewhere; a host that
+/// resumes deployments plugs in its sealed store instead.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct DigestOnly;
+
+impl SnapshotSink for DigestOnly {
+    fn store(
+        &mut self,
+        _run: RunId,
+        _call: Call,
+        _snapshot: &[u8],
+    ) -> Result<Option<String>, SnapshotSinkError> {
+        Ok(None)
+    }
+}

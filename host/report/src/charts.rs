@@ -1,0 +1,149 @@
+//! Charts as SVG text, drawn with plotters and an embedded font (no system
+//! font libraries needed).
+
+use std::sync::Once;
+
+use plotters::prelude::*;
+use plotters::style::FontStyle;
+use stratbox_backtest::report::{BacktestReport, Side};
+
+use crate::ReportError;
+
+const SIZE: (u32, u32) = (960, 340);
+const FONT: &str = "sans-serif";
+
+fn register_font() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // The bundled DejaVu Sans is a valid TrueType font.
+        let _ = plotters::style::register_font(FONT, FontStyle::Normal, dejavu::sans::regular());
+    });
+}
+
+fn date_label(ms: &f64) -> String {
+    chrono::DateTime::from_timestamp_millis(*ms as i64)
+        .map(|t| t.format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
+}
+
+fn time_range(report: &BacktestReport) -> (f64, f64) {
+    let first = report.equity.first().map_or(0.0, |p| p.timestamp_ms as f64);
+    let last = report.equity.last().map_or(1.0, |p| p.timestamp_ms as f64);
+    (first, last.max(first + 1.0))
+}
+
+/// Equity over time with buy (green) and sell (red) markers.
+pub fn equity_svg(report: &BacktestReport) -> Result<String, ReportError> {
+    register_font();
+    let mut svg = String::new();
+    {
+        let error = |e: &dyn std::fmt::Display| ReportError::Chart {
+            chart: "equity",
+            reason: e.to_string(),
+        };
+        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| error(&e))?;
+        let (x0, x1) = time_range(report);
+        let (mut low, mut high) = report
+            .equity
+            .iter()
+            .fold((f64::MAX, f64::MIN), |(l, h), p| {
+                (l.min(p.equity), h.max(p.equity))
+            });
+        if low > high {
+            (low, high) = (0.0, 1.0);
+        }
+        let pad = ((high - low) * 0.05).max(high.abs() * 1e-6).max(1e-9);
+        let mut chart = ChartBuilder::on(&root)
+            .caption(format!("Equity ({})", report.quote), (FONT, 18))
+            .margin(12)
+            .x_label_area_size(28)
+            .y_label_area_size(70)
+            .build_cartesian_2d(x0..x1, (low - pad)..(high + pad))
+            .map_err(|e| error(&e))?;
+        chart
+            .configure_mesh()
+            .x_labels(6)
+            .x_label_formatter(&date_label)
+            .label_style((FONT, 12))
+            .draw()
+            .map_err(|e| error(&e))?;
+        chart
+            .draw_series(LineSeries::new(
+                report
+                    .equity
+                    .iter()
+                    .map(|p| (p.timestamp_ms as f64, p.equity)),
+                BLUE.stroke_width(2),
+            ))
+            .map_err(|e| error(&e))?;
+        let equity_at = |ms: u64| {
+            let index = report.equity.partition_point(|p| p.timestamp_ms < ms);
+            report
+                .equity
+                .get(index.min(report.equity.len().saturating_sub(1)))
+                .map_or(0.0, |p| p.equity)
+        };
+        for (side, color) in [(Side::Buy, GREEN), (Side::Sell, RED)] {
+            chart
+                .draw_series(report.trades.iter().filter(|t| t.side == side).map(|t| {
+                    TriangleMarker::new(
+                        (t.timestamp_ms as f64, equity_at(t.timestamp_ms)),
+                        5,
+                        color.filled(),
+                    )
+                }))
+                .map_err(|e| error(&e))?;
+        }
+        root.present().map_err(|e| error(&e))?;
+    }
+    Ok(svg)
+}
+
+/// Drawdown from the running peak over time.
+pub fn drawdown_svg(report: &BacktestReport) -> Result<String, ReportError> {
+    register_font();
+    let mut svg = String::new();
+    {
+        let error = |e: &dyn std::fmt::Display| ReportError::Chart {
+            chart: "drawdown",
+            reason: e.to_string(),
+        };
+        let root = SVGBackend::with_string(&mut svg, (SIZE.0, SIZE.1 * 2 / 3)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| error(&e))?;
+        let (x0, x1) = time_range(report);
+        let worst = report
+            .equity
+            .iter()
+            .map(|p| p.drawdown)
+            .fold(0.0f64, f64::max)
+            .max(1e-4);
+        let mut chart = ChartBuilder::on(&root)
+            .caption("Drawdown", (FONT, 18))
+            .margin(12)
+            .x_label_area_size(28)
+            .y_label_area_size(70)
+            .build_cartesian_2d(x0..x1, -(worst * 100.0 * 1.1)..0.0)
+            .map_err(|e| error(&e))?;
+        chart
+            .configure_mesh()
+            .x_labels(6)
+            .x_label_formatter(&date_label)
+            .y_label_formatter(&|v| format!("{v:.1}%"))
+            .label_style((FONT, 12))
+            .draw()
+            .map_err(|e| error(&e))?;
+        chart
+            .draw_series(AreaSeries::new(
+                report
+                    .equity
+                    .iter()
+                    .map(|p| (p.timestamp_ms as f64, -p.drawdown * 100.0)),
+                0.0,
+                RED.mix(0.3),
+            ))
+            .map_err(|e| error(&e))?;
+        root.present().map_err(|e| error(&e))?;
+    }
+    Ok(svg)
+}

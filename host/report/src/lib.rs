@@ -1,0 +1,27 @@
+//! Renders a [`BacktestReport`]: a terminal summary table, and a
+//! self-contained HTML page with an equity curve (trade markers included)
+//! and a drawdown chart drawn by `plotters` as inline SVG. The JSON form is
+//! [`BacktestReport::to_json`].
+
+mod charts;
+mod html;
+mod terminal;
+
+pub use charts::{drawdown_svg, equity_svg};
+pub use html::html;
+pub use stratbox_backtest::report::BacktestReport;
+pub use terminal::summary;
+
+/// Why a report could not be rendered.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReportError {
+    /// Drawing a chart failed.
+    #[error("could not draw the {chart} chart: {reason}")]
+    Chart {
+        /// Which chart.
+        chart: &'static str,
+        /// Drawing backend diagnostic.
+        reason: String,
+    },
+}

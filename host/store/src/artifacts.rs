@@ -1,0 +1,114 @@
+//! The compiled-artifact cache: native code sealed under the store's key
+//! and authenticated before the runtime may deserialize it.
+
+use std::io::ErrorKind;
+use std::path::Path;
+use std::sync::Arc;
+
+use stratbox_runtime::bundle::{ObjectKind, OpenError, open_object, seal_object};
+use stratbox_runtime::{ArtifactCache, ArtifactCacheError};
+
+use crate::atomic::write_atomically;
+use crate::store::Inner;
+
+const ARTIFACTS: &str = "artifacts";
+
+/// Compiled code in `<store>/artifacts`, one sealed file per
+/// [`Runtime::artifact_key`](stratbox_runtime::Runtime::artifact_key).
+#[derive(Clone)]
+pub struct SealedArtifactCache {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for SealedArtifactCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SealedArtifactCache")
+            .field("root", &self.inner.root)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SealedArtifactCache {
+    pub(crate) fn new(inner: Arc<Inner>) -> Self {
+        SealedArtifactCache { inner }
+    }
+}
+
+/// Cache keys are the runtime's SHA-256 hex digests; anything else could
+/// escape the directory.
+fn file_name(key: &str) -> Result<String, ArtifactCacheError> {
+    if key.len() == 64 && key.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(format!("{key}.artifact"))
+    } else {
+        Err(ArtifactCacheError::Storage {
+            reason: format!("invalid cache key `{}`", key.escape_default()),
+        })
+    }
+}
+
+/// The associated context of an artifact: its cache key, so a sealed
+/// artifact filed under another key (another component, another engine)
+/// fails authentication.
+fn context(key: &str) -> Vec<u8> {
+    [b"artifact:".as_slice(), key.as_bytes()].concat()
+}
+
+fn storage(action: &str, path: &Path, error: &std::io::Error) -> ArtifactCacheError {
+    ArtifactCacheError::Storage {
+        reason: format!("{action} {}: {error}", path.display()),
+    }
+}
+
+// SAFETY: `get` returns only the plaintext of a sealed object that
+// `open_object` has authenticated (XChaCha20-Poly1305 tag on the payload,
+// key slot bound to the header) under the store's key, with the cache key
+// as associated context. Only a holder of that key, which never enters the
+// store directory, can produce such an object, and this cache seals only
+// what `put` received under the same key. Anything else is reported as
+// `Unauthenticated` and never returned.
+#[allow(unsafe_code)]
+unsafe impl ArtifactCache for SealedArtifactCache {
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, ArtifactCacheError> {
+        let file = file_name(key)?;
+        let path = Path::new(ARTIFACTS).join(&file);
+        let sealed = match self.inner.artifacts.read(&file) {
+            Ok(sealed) => sealed,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(storage("reading", &self.inner.root.join(path), &e)),
+        };
+        match open_object(
+            ObjectKind::Artifact,
+            &context(key),
+            &sealed,
+            &*self.inner.key,
+        ) {
+            Ok(mut opened) => Ok(Some(std::mem::take(&mut *opened.plaintext))),
+            Err(OpenError::KeyProvider { reason }) => Err(ArtifactCacheError::Storage { reason }),
+            Err(error) => {
+                // A forged or foreign artifact would be refused on every
+                // load; remove it so the next load compiles and re-seals.
+                tracing::warn!(%key, %error, "sealed artifact refused; removing it");
+                let _ = self.inner.artifacts.remove_file(&file);
+                Err(ArtifactCacheError::Unauthenticated {
+                    key: key.to_owned(),
+                })
+            }
+        }
+    }
+
+    fn put(&self, key: &str, artifact: &[u8]) -> Result<(), ArtifactCacheError> {
+        let file = file_name(key)?;
+        let sealed = seal_object(
+            ObjectKind::Artifact,
+            &[],
+            &context(key),
+            artifact,
+            &*self.inner.key,
+        )
+        .map_err(|e| ArtifactCacheError::Storage {
+            reason: e.to_string(),
+        })?;
+        write_atomically(&self.inner.tmp, &self.inner.artifacts, &file, &sealed)
+            .map_err(|e| storage("writing", &self.inner.root.join(ARTIFACTS).join(&file), &e))
+    }
+}

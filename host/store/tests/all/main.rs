@@ -1,0 +1,9 @@
+//! Integration tests of the encrypted store against real guest components.
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+mod canary;
+mod crash_safety;
+mod key_providers;
+mod store_lifecycle;
+mod support;
+mod tampering;

@@ -1,0 +1,23 @@
+//! Simulated venues for backtests, with exact integer accounting in token
+//! base units. Slippage and fees come from the venue math itself:
+//!
+//! - [`v2::ConstantProductPool`]: Uniswap v2 math with any fee tier; also
+//!   models pools where staking is a swap (e.g. Bittensor dTAO subnet pools).
+//! - [`v3::Pool`]: Uniswap v3 concentrated liquidity: ticks, Q64.96 sqrt
+//!   prices, range positions, fees accrued only while in range.
+//! - [`lending::LendingPool`]: supply and borrow rates from utilization,
+//!   interest indices, health factor, liquidation.
+//! - [`vault::Vault4626`] and [`vault::AsyncRedemptionVault`]: share
+//!   accounting and redemption queues.
+//! - [`gas::GasModel`]: gas cost per action.
+
+mod error;
+pub mod gas;
+pub mod lending;
+mod math;
+pub mod v2;
+pub mod v3;
+pub mod vault;
+
+pub use error::VenueError;
+pub use math::{mul_div, mul_div_rounding_up};

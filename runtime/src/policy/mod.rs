@@ -1,0 +1,50 @@
+//! The policy engine: Zodiac-Roles-grade permissions, evaluated off-chain
+//! at the moment of emission.
+//!
+//! A [`PolicyConfig`] (what a policy file says) is checked against the
+//! deployment's [`AssetCatalog`] into a [`CompiledPolicy`]; a
+//! [`PolicyEngine`] applies it to one deployment and implements
+//! [`Policy`](crate::Policy). Denials carry a stable code, the rule's path
+//! in the file and a `CODE: key=value` detail, e.g. rule
+//! `swap.max_amount.USDC`, `AMOUNT_ABOVE_MAX: amount=1500 max=1000
+//! token=USDC`.
+//!
+//! Verdicts are deterministic: time is the tick's block time, and every
+//! price, pool, vault, position or lending read a rule needs goes through
+//! the deployment's oracle and is recorded in the tick's oracle reads, so a
+//! replay served from the journal reaches the same verdicts.
+//!
+//! Allowances follow Zodiac Roles v2: `{balance, refill, max_refill,
+//! period}`, refilled for whole elapsed periods up to `max_refill`. An
+//! accepted action reserves its amount (so actions in flight cannot
+//! overspend); the reservation is consumed when the venue reports a fill
+//! and given back, exactly, if the tick is dropped or the venue reports a
+//! failure. Cooldowns and per-day counters count actions whose tick
+//! succeeded; a dropped tick gives back what its actions took. The state
+//! ([`PolicyState`]) serializes so a host journals it with every tick.
+
+mod assets;
+mod compile;
+mod condition;
+mod config;
+mod decimal;
+mod duration;
+mod engine;
+mod error;
+mod facts;
+mod kind;
+mod state;
+
+pub use assets::AssetCatalog;
+pub use compile::CompiledPolicy;
+pub use config::{
+    AllowanceConfig, Condition, GlobalLimits, HoldRules, LendingRules, LpOpenRules,
+    POLICY_FORMAT_VERSION, PolicyConfig, PositionRules, SwapRules, VaultDepositRules,
+    VaultRedeemRules,
+};
+pub use decimal::{Decimal, DecimalError};
+pub use duration::PolicyDuration;
+pub use engine::PolicyEngine;
+pub use error::{PathSegment, PolicyError, RulePath};
+pub use kind::ActionKind;
+pub use state::{AllowanceState, PolicyState, PolicyStateError};
