@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing stratbox needs, idempotently: the
-# WebAssembly targets, the rustfmt/clippy components and (in .venv) the
-# pinned componentize-py that builds Python strategies. Sourced by demo.sh
+# WebAssembly targets, the rustfmt/clippy components, (in .venv) the
+# pinned componentize-py that builds Python strategies and (in node_modules)
+# the pinned componentize-js that builds JavaScript ones. Sourced by demo.sh
 # and test.sh; safe to run any number of times.
 set -euo pipefail
 
@@ -31,12 +32,83 @@ done
 # installed into a virtual environment inside the repository (.venv,
 # git-ignored). Must match COMPONENTIZE_PY_VERSION in host/builder.
 componentize_py_version=0.25.1
+# The SDK requires CPython >= 3.11 (guest-sdk/python/pyproject.toml).
+stratbox_python_min_major=3
+stratbox_python_min_minor=11
+# The interpreter that creates .venv (default: python3 on PATH).
+stratbox_python="${STRATBOX_PYTHON:-python3}"
 stratbox_venv="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/.venv"
-if [[ "$("$stratbox_venv/bin/componentize-py" --version 2>/dev/null)" != "componentize-py $componentize_py_version" ]]; then
-    echo "setup: installing componentize-py $componentize_py_version into $stratbox_venv" >&2
-    if [[ ! -x "$stratbox_venv/bin/python" ]]; then
-        python3 -m venv "$stratbox_venv"
+
+# Whether interpreter $1 runs and is at least the SDK's minimum version.
+stratbox_python_is_recent() {
+    "$1" -c "import sys; sys.exit(0 if sys.version_info[:2] >= ($stratbox_python_min_major, $stratbox_python_min_minor) else 1)" \
+        >/dev/null 2>&1
+}
+
+# Whether .venv is complete: a recent enough Python whose pip works (a venv
+# whose creation failed half-way has a python but no pip).
+stratbox_venv_is_usable() {
+    [[ -x "$stratbox_venv/bin/python" ]] &&
+        stratbox_python_is_recent "$stratbox_venv/bin/python" &&
+        "$stratbox_venv/bin/python" -m pip --version >/dev/null 2>&1
+}
+
+if [[ "$("$stratbox_venv/bin/componentize-py" --version 2>/dev/null)" != "componentize-py $componentize_py_version" ]] ||
+    ! stratbox_python_is_recent "$stratbox_venv/bin/python"; then
+    if ! stratbox_venv_is_usable; then
+        if ! command -v "$stratbox_python" >/dev/null 2>&1; then
+            echo "error: $stratbox_python not found: Python strategies need CPython >= $stratbox_python_min_major.$stratbox_python_min_minor" \
+                "with its venv module (on Debian/Ubuntu: apt-get install python3 python3-venv;" \
+                "or set STRATBOX_PYTHON to such an interpreter)" >&2
+            exit 1
+        fi
+        if ! stratbox_python_is_recent "$stratbox_python"; then
+            stratbox_found=$("$stratbox_python" -c 'import platform; print(platform.python_version())' 2>/dev/null) ||
+                stratbox_found="of an unknown version"
+            echo "error: $stratbox_python is Python $stratbox_found, but Python strategies need CPython >= $stratbox_python_min_major.$stratbox_python_min_minor" \
+                "(guest-sdk/python/pyproject.toml); install a newer python3 with python3-venv, or set STRATBOX_PYTHON to one" >&2
+            exit 1
+        fi
+        stratbox_no_venv="error: the venv module of $stratbox_python does not work, so $stratbox_venv cannot be created;
+on Debian/Ubuntu install the python3-venv package (apt-get install python3-venv, or the
+python3.X-venv package matching your Python version), then run scripts/setup.sh again"
+        if ! "$stratbox_python" -c 'import venv, ensurepip' >/dev/null 2>&1; then
+            echo "$stratbox_no_venv" >&2
+            exit 1
+        fi
+        echo "setup: creating $stratbox_venv with $stratbox_python" >&2
+        # --clear: a half-created or outdated .venv is replaced, not reused.
+        if ! "$stratbox_python" -m venv --clear "$stratbox_venv" >&2 ||
+            ! "$stratbox_venv/bin/python" -m pip --version >/dev/null 2>&1; then
+            rm -rf "$stratbox_venv"
+            echo "$stratbox_no_venv" >&2
+            exit 1
+        fi
     fi
+    echo "setup: installing componentize-py $componentize_py_version into $stratbox_venv" >&2
     "$stratbox_venv/bin/python" -m pip install --quiet --disable-pip-version-check \
         "componentize-py==$componentize_py_version"
+fi
+
+# JavaScript strategies are built with componentize-js, pinned in
+# package.json / package-lock.json and installed by npm into the
+# repository's node_modules (git-ignored). Must match COMPONENTIZE_JS_VERSION
+# in host/builder. npm runs again whenever the lock file changes. It is
+# `npm install`, not `npm ci`: npm ci refuses this lock file because some
+# platform-specific optional packages it names for other systems are not
+# published, while `npm install` installs exactly the locked versions and
+# leaves the lock file as it is.
+stratbox_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+stratbox_npm_stamp="$stratbox_root/node_modules/.stratbox-lock.sha256"
+stratbox_lock_sum=$(sha256sum "$stratbox_root/package-lock.json" | cut -d' ' -f1)
+if [[ ! -x "$stratbox_root/node_modules/.bin/componentize-js" ]] ||
+    [[ "$(cat "$stratbox_npm_stamp" 2>/dev/null)" != "$stratbox_lock_sum" ]]; then
+    if ! command -v npm >/dev/null 2>&1; then
+        echo "error: npm not found: JavaScript strategies are built with componentize-js from npm" \
+            "(Node.js >= 18; on Debian/Ubuntu: apt-get install nodejs npm)" >&2
+        exit 1
+    fi
+    echo "setup: installing the npm packages of package-lock.json into $stratbox_root/node_modules" >&2
+    (cd "$stratbox_root" && npm install --no-audit --no-fund --loglevel=error >&2)
+    echo "$stratbox_lock_sum" >"$stratbox_npm_stamp"
 fi

@@ -9,17 +9,32 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use stratbox_runtime::bundle::{Kek, Language, SecretKey, StrategyMetadata};
 use stratbox_runtime::types::BlockInfo;
 use stratbox_runtime::{
-    AllowAll, CacheOutcome, Deployment, DeploymentHost, DeploymentSpec, Oracle, Runtime,
+    AllowAll, CacheOutcome, Deployment, DeploymentHost, DeploymentSpec, Limits, Oracle, Runtime,
     RuntimeConfig, TickInput,
 };
 use stratbox_store::Store;
 use stratbox_test_artifacts::Guest;
 
-/// The strategies measured: (benchmark name, guest, language, config).
-/// Adding a Python strategy is one more line.
-const STRATEGIES: &[(&str, Guest, Language, &str)] = &[
-    ("rust-rsi", Guest::RsiMomentum, Language::Rust, "{}"),
-    // ("python-bollinger", Guest::PyBollinger, Language::Python, "{}"),
+/// The strategies measured: (benchmark name, guest, language, config,
+/// deployment limits).
+type Case = (&'static str, Guest, Language, &'static str, fn() -> Limits);
+
+const STRATEGIES: &[Case] = &[
+    (
+        "rust-rsi",
+        Guest::RsiMomentum,
+        Language::Rust,
+        "{}",
+        Limits::rust,
+    ),
+    (
+        "python-bollinger",
+        Guest::PyBollinger,
+        Language::Python,
+        r#"{"cooldown_ms":0}"#,
+        // The interpreter links more core instances than Rust's defaults allow.
+        Limits::python,
+    ),
 ];
 
 struct Clock;
@@ -41,7 +56,7 @@ fn cold_start(c: &mut Criterion) {
     let store = Store::open(dir.path(), Arc::clone(&key) as _).expect("store");
     let mut group = c.benchmark_group("cold_start");
     group.sample_size(20);
-    for &(name, guest, language, config) in STRATEGIES {
+    for &(name, guest, language, config, limits) in STRATEGIES {
         let bundle = runtime
             .seal_bundle(
                 &guest.bytes(),
@@ -72,7 +87,7 @@ fn cold_start(c: &mut Criterion) {
                 let (mut deployment, _) = Deployment::new(
                     &runtime,
                     &loaded.component,
-                    DeploymentSpec::new("cold", config),
+                    DeploymentSpec::new("cold", config).with_limits(limits()),
                     DeploymentHost::new(Clock, AllowAll),
                 )
                 .expect("deploy");

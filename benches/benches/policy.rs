@@ -9,7 +9,9 @@ use stratbox_runtime::policy::{AssetCatalog, CompiledPolicy, PolicyConfig, Polic
 use stratbox_runtime::types::{
     Action, ActionOutcome, Amount, BlockInfo, Fill, OracleError, Swap, SwapAmount,
 };
-use stratbox_runtime::{AcceptedAction, Oracle, OracleRead, Policy, PolicyContext, PolicyOracle};
+use stratbox_runtime::{
+    AcceptedAction, Oracle, OracleRead, Policy, PolicyContext, PolicyOracle, Verdict,
+};
 
 /// Twenty rules: the chain list, two global limits, a global none-of
 /// (kind, token), the swap table with venues, tokens, two max amounts,
@@ -101,9 +103,20 @@ fn filled() -> ActionOutcome {
     })
 }
 
-/// One check per iteration, a second apart; accepted actions are released
-/// and filled so the state stays the same size.
-fn bench(c: &mut Criterion, name: &str, policy: &str, action: &Action, accepted: bool) {
+/// What every iteration of a bench must see.
+#[derive(Clone, Copy)]
+enum Expect {
+    /// Accepted; the action is then released and filled, so the policy
+    /// state stays the same size.
+    Accept,
+    /// Denied with this code (nothing is reserved).
+    Deny(&'static str),
+}
+
+/// One check per iteration, a second apart. Every verdict is checked, and
+/// after the run nothing may be left in flight: a bench that drifted onto
+/// another path, or kept reservations, fails instead of measuring it.
+fn bench(c: &mut Criterion, name: &str, policy: &str, action: &Action, expect: Expect) {
     let mut engine = engine(policy);
     let mut oracle = Prices;
     let mut reads: Vec<OracleRead> = Vec::with_capacity(4);
@@ -132,19 +145,27 @@ fn bench(c: &mut Criterion, name: &str, policy: &str, action: &Action, accepted:
                 oracle: &policy_oracle,
             };
             let verdict = engine.check(black_box(action), &ctx);
-            if accepted {
-                assert!(matches!(verdict, stratbox_runtime::Verdict::Accept));
-                let released = [AcceptedAction {
-                    id,
-                    action: action.clone(),
-                }];
-                engine.on_released(&released);
-                engine.on_outcome(id, &fill);
+            match (expect, &verdict) {
+                (Expect::Accept, Verdict::Accept) => {
+                    let released = [AcceptedAction {
+                        id,
+                        action: action.clone(),
+                    }];
+                    engine.on_released(&released);
+                    engine.on_outcome(id, &fill);
+                }
+                (Expect::Deny(code), Verdict::Deny(denial)) if denial.code == code => {}
+                (_, other) => panic!("{name}: unexpected verdict at iteration {id}: {other:?}"),
             }
             black_box(verdict)
         })
     });
     group.finish();
+    let in_flight = engine.state().in_flight().count();
+    assert_eq!(
+        in_flight, 0,
+        "{name} left {in_flight} reservations in flight"
+    );
 }
 
 fn checks(c: &mut Criterion) {
@@ -154,7 +175,7 @@ fn checks(c: &mut Criterion) {
         "check/20-rules/accept",
         POLICY,
         &swap("USDC", "ETH", 1_000_000_000),
-        true,
+        Expect::Accept,
     );
     // Sell 1 ETH: valued through the (recorded) oracle.
     bench(
@@ -162,16 +183,25 @@ fn checks(c: &mut Criterion) {
         "check/20-rules/accept-priced",
         POLICY,
         &swap("ETH", "USDC", 1_000_000_000_000_000_000),
-        true,
+        Expect::Accept,
     );
-    // Denied by the last rule (the allowance), after all others passed.
-    let drained = POLICY.replace("balance = \"100000000000000000000\"", "balance = \"1\"");
+    // Denied by the last rule (the allowance), after all others passed: a
+    // one-off allowance of 1 unit without a refill, so it stays exhausted
+    // however far the simulated clock runs.
+    let drained = POLICY
+        .replace(
+            "balance = \"100000000000000000000\"",
+            "balance = \"0.000001\"",
+        )
+        .replace("refill = \"100000000000000000000\"\n", "")
+        .replace("period = \"1d\"\n", "");
+    assert!(!drained.contains("refill") && !drained.contains("period"));
     bench(
         c,
         "check/20-rules/deny-at-last-rule",
         &drained,
         &swap("USDC", "ETH", 1_000_000_000),
-        false,
+        Expect::Deny("ALLOWANCE_EXCEEDED"),
     );
 }
 

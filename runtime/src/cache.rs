@@ -4,6 +4,8 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 
+use zeroize::Zeroizing;
+
 use crate::error::LoadError;
 use crate::runtime::{Runtime, StrategyComponent};
 
@@ -40,8 +42,9 @@ pub enum ArtifactCacheError {
 // each of which must state why its bytes are trusted.
 #[allow(unsafe_code)]
 pub unsafe trait ArtifactCache: Send + Sync {
-    /// The artifact stored under `key`, if any.
-    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, ArtifactCacheError>;
+    /// The artifact stored under `key`, if any, in a buffer zeroized on
+    /// drop (compiled code is its author's secret as much as the component).
+    fn get(&self, key: &str) -> Result<Option<Zeroizing<Vec<u8>>>, ArtifactCacheError>;
 
     /// Keep `artifact` under `key`.
     fn put(&self, key: &str, artifact: &[u8]) -> Result<(), ArtifactCacheError>;
@@ -60,10 +63,11 @@ pub enum CacheOutcome {
     Bypassed(ArtifactCacheError),
 }
 
-/// An in-process cache. Artifacts never leave memory.
+/// An in-process cache. Artifacts never leave memory, and are zeroized when
+/// the cache drops them.
 #[derive(Debug, Default)]
 pub struct MemoryArtifactCache {
-    artifacts: Mutex<HashMap<String, Vec<u8>>>,
+    artifacts: Mutex<HashMap<String, Zeroizing<Vec<u8>>>>,
 }
 
 impl MemoryArtifactCache {
@@ -90,7 +94,7 @@ impl MemoryArtifactCache {
 // leave this process's memory.
 #[allow(unsafe_code)]
 unsafe impl ArtifactCache for MemoryArtifactCache {
-    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, ArtifactCacheError> {
+    fn get(&self, key: &str) -> Result<Option<Zeroizing<Vec<u8>>>, ArtifactCacheError> {
         Ok(self
             .artifacts
             .lock()
@@ -103,7 +107,7 @@ unsafe impl ArtifactCache for MemoryArtifactCache {
         self.artifacts
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .insert(key.to_owned(), artifact.to_vec());
+            .insert(key.to_owned(), Zeroizing::new(artifact.to_vec()));
         Ok(())
     }
 }
@@ -141,7 +145,7 @@ impl Runtime {
             }
         }
         let component = self.load(bytes)?;
-        let artifact = self.serialize(&component)?;
+        let artifact = Zeroizing::new(self.serialize(&component)?);
         match cache.put(&key, &artifact) {
             Ok(()) => Ok((component, CacheOutcome::Miss)),
             Err(error) => {

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use wasmtime::Store;
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::bindings::StrategyWorld;
 use crate::error::{DeployError, ResourceExceeded, TickError, TrapCode};
@@ -118,6 +119,7 @@ impl TickInput {
 
 /// The committed state of a deployment: enough to resume it in another
 /// process. The snapshot is the strategy's private state; store it sealed.
+/// It is zeroized when the checkpoint is dropped.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Checkpoint {
     /// Sequence number of the next tick.
@@ -127,6 +129,15 @@ pub struct Checkpoint {
     /// The strategy's snapshot.
     pub snapshot: Vec<u8>,
 }
+
+impl Drop for Checkpoint {
+    fn drop(&mut self) {
+        // Vec's `zeroize` wipes its whole capacity, not just its length.
+        self.snapshot.zeroize();
+    }
+}
+
+impl ZeroizeOnDrop for Checkpoint {}
 
 impl std::fmt::Debug for Checkpoint {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -258,8 +269,8 @@ impl Deployment {
             redeliver: Vec::new(),
         };
         let started = Instant::now();
-        let snapshot = restore.then(|| deployment.committed.snapshot.clone());
-        let booted = deployment.boot(state, snapshot.as_deref());
+        let snapshot = restore.then(|| Zeroizing::new(deployment.committed.snapshot.clone()));
+        let booted = deployment.boot(state, snapshot.as_ref().map(|s| s.as_slice()));
         let outcome = booted.and_then(|fuel| {
             if restore {
                 return Ok(fuel);

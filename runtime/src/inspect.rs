@@ -40,6 +40,10 @@ pub struct ComponentInfo {
     pub core_instances: u64,
     /// Core modules embedded in the component.
     pub modules: u64,
+    /// What the component was likely written in (`Rust`, `Python`,
+    /// `JavaScript`...), from its `producers` sections; a hint, not a proof.
+    #[serde(default)]
+    pub language_hint: Option<String>,
 }
 
 /// The world version this runtime implements.
@@ -108,7 +112,9 @@ pub fn inspect(bytes: &[u8], limits: &LoadLimits) -> Result<ComponentInfo, LoadE
         functions: 0,
         core_instances: 0,
         modules: 0,
+        language_hint: None,
     };
+    let mut producers = Producers::default();
     let malformed = |e: wasmparser::BinaryReaderError| LoadError::Malformed {
         reason: e.to_string(),
     };
@@ -124,7 +130,15 @@ pub fn inspect(bytes: &[u8], limits: &LoadLimits) -> Result<ComponentInfo, LoadE
             Payload::ComponentSection { .. } => depth += 1,
             Payload::End(_) => depth = depth.saturating_sub(1),
             Payload::FunctionSection(section) => info.functions += u64::from(section.count()),
-            Payload::InstanceSection(section) => info.core_instances += u64::from(section.count()),
+            Payload::InstanceSection(section) => {
+                info.core_instances += u64::from(section.count());
+                producers.read_instances(section);
+            }
+            Payload::CustomSection(section) => {
+                if let wasmparser::KnownCustom::Producers(reader) = section.as_known() {
+                    producers.read(reader);
+                }
+            }
             Payload::ComponentImportSection(section) if depth == 0 => {
                 for import in section {
                     info.imports
@@ -140,6 +154,7 @@ pub fn inspect(bytes: &[u8], limits: &LoadLimits) -> Result<ComponentInfo, LoadE
             _ => {}
         }
     }
+    info.language_hint = producers.language();
     if info.functions > limits.functions {
         return Err(LoadError::LimitExceeded {
             what: LoadLimit::Functions,
@@ -261,5 +276,61 @@ mod tests {
                 limit: 4
             })
         ));
+    }
+}
+
+/// Tool and language names from `producers` custom sections, and the
+/// shared libraries core modules are linked against.
+#[derive(Default)]
+struct Producers {
+    languages: Vec<String>,
+    tools: Vec<String>,
+    libraries: Vec<String>,
+}
+
+impl Producers {
+    fn read_instances(&mut self, reader: wasmparser::InstanceSectionReader<'_>) {
+        for instance in reader.into_iter().flatten() {
+            if let wasmparser::Instance::Instantiate { args, .. } = instance {
+                self.libraries.extend(
+                    args.iter()
+                        .filter(|arg| arg.name.ends_with(".so"))
+                        .map(|arg| arg.name.to_owned()),
+                );
+            }
+        }
+    }
+
+    fn read(&mut self, reader: wasmparser::ProducersSectionReader<'_>) {
+        // A malformed producers section is only a missing hint.
+        for field in reader.into_iter().flatten() {
+            let names = field
+                .values
+                .into_iter()
+                .flatten()
+                .map(|value| value.name.to_owned());
+            match field.name {
+                "language" => self.languages.extend(names),
+                "processed-by" => self.tools.extend(names),
+                _ => {}
+            }
+        }
+    }
+
+    /// Generators that embed an interpreter win over the language of the
+    /// interpreter's own modules (C, Rust).
+    fn language(&self) -> Option<String> {
+        let tool = |name: &str| self.tools.iter().any(|t| t.contains(name));
+        let library = |name: &str| self.libraries.iter().any(|l| l.starts_with(name));
+        if tool("componentize-py") || library("libpython") {
+            return Some("Python".into());
+        }
+        if tool("componentize-js") || tool("ComponentizeJS") {
+            return Some("JavaScript".into());
+        }
+        ["Rust", "C11", "C", "C++", "Go", "TinyGo", "AssemblyScript"]
+            .iter()
+            .find(|language| self.languages.iter().any(|l| l == *language))
+            .map(|language| (*language).to_owned())
     }
 }

@@ -62,4 +62,4 @@ pub use replay::{ReadMismatch, ReplayFeed, ReplayOracle};
 pub use report::{
     AcceptedAction, CallTrace, Emission, LogRecord, OracleRead, TickFailure, TickReport,
 };
-pub use runtime::{EngineError, Runtime, StrategyComponent};
+pub use runtime::{ArtifactKeyInputs, EngineError, RUNTIME_VERSION, Runtime, StrategyComponent};

@@ -160,17 +160,20 @@ impl Runtime {
 
     /// Key under which the compiled code of the component with SHA-256
     /// `component_sha256` (hex) may be cached: it covers the component, the
-    /// engine's compilation settings and the runtime version.
+    /// engine's compilation settings and the runtime version (see
+    /// [`Runtime::artifact_key_inputs`]).
     pub fn artifact_key(&self, component_sha256: &str) -> String {
-        let mut engine_hash = EngineHasher(Sha256::new());
-        self.engine
-            .precompile_compatibility_hash()
-            .hash(&mut engine_hash);
-        let mut hasher = Sha256::new();
-        hasher.update(component_sha256.as_bytes());
-        hasher.update(engine_hash.0.finalize());
-        hasher.update(env!("CARGO_PKG_VERSION").as_bytes());
-        hex::encode(hasher.finalize())
+        self.artifact_key_inputs(component_sha256).key()
+    }
+
+    /// What [`Runtime::artifact_key`] is derived from, for `component_sha256`
+    /// on this runtime.
+    pub fn artifact_key_inputs<'a>(&self, component_sha256: &'a str) -> ArtifactKeyInputs<'a> {
+        ArtifactKeyInputs {
+            component_sha256,
+            engine_fingerprint: engine_fingerprint(&self.engine),
+            runtime_version: RUNTIME_VERSION,
+        }
     }
 
     fn prepare(
@@ -192,6 +195,47 @@ impl Runtime {
             info: Arc::new(info),
         })
     }
+}
+
+/// The version of this runtime crate, one of the inputs of every artifact
+/// key: compiled code is never reused across runtime releases.
+pub const RUNTIME_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The inputs of an artifact cache key. Two runtimes may share a compiled
+/// artifact exactly when all three are equal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ArtifactKeyInputs<'a> {
+    /// SHA-256 (hex) of the component's bytes.
+    pub component_sha256: &'a str,
+    /// SHA-256 of everything in the engine's configuration that shapes
+    /// compiled code: target, Cranelift and ISA flags, tunables (fuel and
+    /// epoch checks, memory layout, deterministic relaxed SIMD), wasm
+    /// features and the wasmtime version. Settings that do not change
+    /// compiled code (the pooling allocator, the wasm stack limit, load
+    /// limits, the epoch period) are not in it.
+    pub engine_fingerprint: [u8; 32],
+    /// [`RUNTIME_VERSION`] of the runtime that compiled the code.
+    pub runtime_version: &'a str,
+}
+
+impl ArtifactKeyInputs<'_> {
+    /// The cache key (SHA-256, hex) of these inputs.
+    pub fn key(&self) -> String {
+        let mut hasher = Sha256::new();
+        hasher.update(self.component_sha256.as_bytes());
+        hasher.update(self.engine_fingerprint);
+        hasher.update(self.runtime_version.as_bytes());
+        hex::encode(hasher.finalize())
+    }
+}
+
+/// SHA-256 of the compilation settings of `engine`.
+fn engine_fingerprint(engine: &Engine) -> [u8; 32] {
+    let mut engine_hash = EngineHasher(Sha256::new());
+    engine
+        .precompile_compatibility_hash()
+        .hash(&mut engine_hash);
+    engine_hash.0.finalize().into()
 }
 
 /// Feeds `Hash` output into SHA-256 so the artifact key is stable.
@@ -294,5 +338,68 @@ impl EpochTicker {
 impl Runtime {
     pub(crate) fn epoch_ticker(&self) -> Option<Arc<EpochTicker>> {
         self.epoch.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+    use super::*;
+
+    const COMPONENT: &str = "ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12";
+
+    /// The key an engine built from `config` would give [`COMPONENT`].
+    fn key_with(config: &Config) -> String {
+        let engine = Engine::new(config).unwrap();
+        ArtifactKeyInputs {
+            component_sha256: COMPONENT,
+            engine_fingerprint: engine_fingerprint(&engine),
+            runtime_version: RUNTIME_VERSION,
+        }
+        .key()
+    }
+
+    #[test]
+    fn the_key_changes_with_every_setting_that_shapes_compiled_code() {
+        let runtime = Runtime::new(RuntimeConfig::default()).unwrap();
+        let base = engine_config(&RuntimeConfig::default());
+        assert_eq!(key_with(&base), runtime.artifact_key(COMPONENT));
+
+        let mut changed: Vec<(&str, Config)> = Vec::new();
+        let mut unoptimized = base.clone();
+        unoptimized.cranelift_opt_level(OptLevel::None);
+        changed.push(("optimization level", unoptimized));
+        let mut unmetered = base.clone();
+        unmetered.consume_fuel(false);
+        changed.push(("fuel metering", unmetered));
+        let mut raw_nans = base.clone();
+        raw_nans.cranelift_nan_canonicalization(false);
+        changed.push(("NaN canonicalization", raw_nans));
+        let mut native_relaxed_simd = base.clone();
+        native_relaxed_simd.relaxed_simd_deterministic(false);
+        changed.push(("deterministic relaxed SIMD", native_relaxed_simd));
+        let mut no_epochs = base.clone();
+        no_epochs.epoch_interruption(false);
+        changed.push(("epoch checks", no_epochs));
+
+        let mut keys = vec![runtime.artifact_key(COMPONENT)];
+        for (what, config) in &changed {
+            let key = key_with(config);
+            assert!(!keys.contains(&key), "{what} does not change the key");
+            keys.push(key);
+        }
+    }
+
+    #[test]
+    fn the_key_covers_the_runtime_version() {
+        let runtime = Runtime::new(RuntimeConfig::default()).unwrap();
+        let inputs = runtime.artifact_key_inputs(COMPONENT);
+        assert_eq!(inputs.runtime_version, env!("CARGO_PKG_VERSION"));
+        let next_release = ArtifactKeyInputs {
+            runtime_version: "999.0.0",
+            ..inputs
+        };
+        assert_ne!(next_release.key(), runtime.artifact_key(COMPONENT));
     }
 }

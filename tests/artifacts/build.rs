@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 
 use stratbox_builder::{RustBuild, WasmTarget, componentize, dummy_component};
 
+#[path = "build/javascript.rs"]
+mod javascript;
 #[path = "build/python.rs"]
 mod python;
 
@@ -18,6 +20,8 @@ mod python;
 const RUST_GUESTS: &[(&str, &str)] = &[
     ("RSI_MOMENTUM", "rsi-momentum"),
     ("EMA_CROSSOVER", "ema-crossover"),
+    ("DYNAMIC_LP", "dynamic-lp"),
+    ("LEVERAGE_LOOP", "leverage-loop"),
     ("HOSTILE", "hostile"),
     ("FOREIGN_IMPORT", "foreign-import"),
     ("CANARY", "canary"),
@@ -38,6 +42,7 @@ fn main() {
         "guest-sdk/rust",
         "guest-sdk/python",
         "strategies",
+        "package-lock.json",
         "Cargo.lock",
     ] {
         println!("cargo:rerun-if-changed={}", root.join(input).display());
@@ -58,7 +63,7 @@ fn main() {
         paths.push(("WORLD_V1", component_path("WORLD_V1")));
         paths.push(("NO_EXPORT", component_path("NO_EXPORT")));
         paths.push(("MINIMAL", component_path("MINIMAL")));
-        for (name, _) in python::GUESTS {
+        for (name, _) in python::GUESTS.iter().chain(javascript::GUESTS) {
             paths.push((name, component_path(name)));
         }
     } else {
@@ -95,6 +100,11 @@ fn main() {
         python::build(
             &root,
             &guest_target_dir(&out_dir).join("python"),
+            &mut paths,
+        );
+        javascript::build(
+            &root,
+            &guest_target_dir(&out_dir).join("javascript"),
             &mut paths,
         );
     }

@@ -1,6 +1,6 @@
 """Indicators against hand-computed values (the Rust SDK's cases); parity
 with the Rust SDK on real candles is tested from Rust
-(runtime/tests/all/python_sdk.rs)."""
+(tests/python/tests/all/sdk_parity.rs)."""
 
 import math
 import unittest

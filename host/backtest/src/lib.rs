@@ -6,12 +6,19 @@
 //! at the candle close, a flat fee); simulated AMM, lending and vault venues
 //! replace it in the backtesting engine.
 
+mod backtest;
 mod market;
 pub mod metrics;
 pub mod report;
 mod run;
 pub mod sim;
 
-pub use market::{MarketOracle, PaperMarket, PaperMarketConfig, market_candles, wit_candle};
+pub use backtest::Backtest;
+pub use market::{
+    MarketOracle, PaperMarket, PaperMarketConfig, market_candles, tape_candle, wit_candle,
+};
 pub use metrics::{ClosedTrade, Metrics, MetricsInput};
-pub use run::{PaperRun, PaperRunError, TickRecord, run_paper, run_paper_journaled};
+pub use run::{
+    NoJournal, PaperRun, PaperRunError, Run, RunError, TickRecord, TickStart, Venue, run,
+    run_paper, run_paper_journaled,
+};

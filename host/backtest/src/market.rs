@@ -188,6 +188,19 @@ pub fn wit_candle(c: &stratbox_tape::Candle) -> Candle {
     }
 }
 
+/// A candle as the guest saw it, back as a tape candle (e.g. read from a
+/// journal).
+pub fn tape_candle(c: &Candle) -> stratbox_tape::Candle {
+    stratbox_tape::Candle {
+        timestamp_ms: c.timestamp_ms,
+        open: c.open,
+        high: c.high,
+        low: c.low,
+        close: c.close,
+        volume: c.volume,
+    }
+}
+
 /// Every candle of `tape`, as the guest sees it in a tick context.
 pub fn market_candles(tape: &Tape) -> Vec<MarketCandle> {
     tape.candles()

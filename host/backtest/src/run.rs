@@ -1,12 +1,80 @@
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use stratbox_runtime::types::{ActionId, ActionOutcome};
+use stratbox_runtime::types::{Action, ActionId, ActionOutcome, BlockInfo, MarketCandle};
 use stratbox_runtime::{
     CallTrace, DeployError, Deployment, DeploymentHost, DeploymentSpec, JournalSink,
-    JournalSinkError, Policy, Runtime, StrategyComponent, TickFailure, TickInput, TickReport,
+    JournalSinkError, Oracle, Policy, Runtime, StrategyComponent, TickFailure, TickInput,
+    TickReport,
 };
 
 use crate::market::{MarketOracle, PaperMarket};
+use crate::sim::{SimError, SimMarket};
+
+/// A market a run executes against, one candle per tick. The same loop
+/// drives every venue, and it is the loop a live deployment runs: only the
+/// venue and the oracle behind it change.
+pub trait Venue: Send + 'static {
+    /// Why the venue could not move to a candle.
+    type Error: std::error::Error + Send + Sync + 'static;
+
+    /// Candles in the run; one tick each.
+    fn ticks(&self) -> usize;
+
+    /// Move to candle `index`; the block and candles the tick shows.
+    fn begin_tick(&mut self, index: usize) -> Result<TickStart, Self::Error>;
+
+    /// Execute an accepted action; `None` for actions that move nothing.
+    fn execute(&mut self, action: &Action) -> Option<ActionOutcome>;
+}
+
+/// What a tick shows the strategy besides the outcomes of earlier actions.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TickStart {
+    /// The block (simulated step).
+    pub block: BlockInfo,
+    /// The candles that closed at this tick.
+    pub candles: Vec<MarketCandle>,
+}
+
+impl Venue for PaperMarket {
+    type Error = std::convert::Infallible;
+
+    fn ticks(&self) -> usize {
+        self.tape().len()
+    }
+
+    fn begin_tick(&mut self, index: usize) -> Result<TickStart, Self::Error> {
+        self.seek(index);
+        Ok(TickStart {
+            block: self.block(),
+            candles: self.market_candle().into_iter().collect(),
+        })
+    }
+
+    fn execute(&mut self, action: &Action) -> Option<ActionOutcome> {
+        PaperMarket::execute(self, action)
+    }
+}
+
+impl Venue for SimMarket {
+    type Error = SimError;
+
+    fn ticks(&self) -> usize {
+        self.len()
+    }
+
+    fn begin_tick(&mut self, index: usize) -> Result<TickStart, SimError> {
+        self.advance(index)?;
+        Ok(TickStart {
+            block: self.block(),
+            candles: self.closed_candles(),
+        })
+    }
+
+    fn execute(&mut self, action: &Action) -> Option<ActionOutcome> {
+        SimMarket::execute(self, action)
+    }
+}
 
 /// What one tick of a run produced.
 #[derive(Debug, Clone, PartialEq)]
@@ -17,18 +85,21 @@ pub struct TickRecord {
     pub outcomes: Vec<(ActionId, ActionOutcome)>,
 }
 
-/// A finished paper run.
+/// A finished run.
 #[derive(Debug)]
-pub struct PaperRun {
+pub struct Run<V> {
     /// What `init` did.
     pub init: CallTrace,
     /// One record per candle.
     pub ticks: Vec<TickRecord>,
-    /// The market at the end (balances).
-    pub market: Arc<Mutex<PaperMarket>>,
+    /// The venue at the end (balances).
+    pub market: Arc<Mutex<V>>,
 }
 
-impl PaperRun {
+/// A finished run against a [`PaperMarket`].
+pub type PaperRun = Run<PaperMarket>;
+
+impl<V> Run<V> {
     /// Successful ticks.
     pub fn reports(&self) -> impl Iterator<Item = &TickReport> {
         self.ticks.iter().filter_map(|t| t.result.as_ref().ok())
@@ -39,45 +110,52 @@ impl PaperRun {
         self.ticks.iter().filter_map(|t| t.result.as_ref().err())
     }
 
+    /// The venue, locked.
+    pub fn venue(&self) -> MutexGuard<'_, V> {
+        lock(&self.market)
+    }
+}
+
+impl PaperRun {
     /// Final equity in the quote asset.
     pub fn equity_in_quote(&self) -> f64 {
-        self.market
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .equity_in_quote()
+        self.venue().equity_in_quote()
     }
 }
 
-/// Run `component` over every candle of `market`'s tape: one tick per
-/// candle, accepted actions executed at that candle's close, outcomes
-/// delivered at the next tick. `on_tick` sees each record as it happens
-/// (progress output).
-pub fn run_paper(
-    runtime: &Runtime,
-    component: &StrategyComponent,
-    spec: DeploymentSpec,
-    market: PaperMarket,
-    policy: impl Policy + 'static,
-    on_tick: impl FnMut(usize, &TickRecord),
-) -> Result<PaperRun, DeployError> {
-    let journaled = run_paper_journaled(
-        runtime,
-        component,
-        spec,
-        market,
-        policy,
-        &mut NoJournal,
-        on_tick,
-    );
-    match journaled {
-        Ok(run) => Ok(run),
-        Err(PaperRunError::Deploy(error)) => Err(error),
-        Err(PaperRunError::Journal { .. }) => unreachable!("NoJournal never fails"),
-    }
+/// A run could not go on.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The deployment could not be created.
+    #[error(transparent)]
+    Deploy(#[from] DeployError),
+    /// The journal failed; the run stopped before releasing anything the
+    /// journal does not hold.
+    #[error("journaling {what} failed: {source}")]
+    Journal {
+        /// `init`, `tick N` or `results of tick N`.
+        what: String,
+        /// The sink's error.
+        #[source]
+        source: JournalSinkError,
+    },
+    /// The venue could not move to a candle.
+    #[error("the venue failed at candle {index}: {source}")]
+    Venue {
+        /// Candle index.
+        index: usize,
+        /// The venue's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 }
+
+/// The error of a paper run (the paper venue itself never fails).
+pub type PaperRunError = RunError;
 
 /// Journals nothing.
-struct NoJournal;
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoJournal;
 
 impl JournalSink for NoJournal {
     fn init(&mut self, _: &Deployment, _: &CallTrace) -> Result<(), JournalSinkError> {
@@ -102,55 +180,43 @@ impl JournalSink for NoJournal {
     }
 }
 
-/// A journaled paper run could not go on.
-#[derive(Debug, thiserror::Error)]
-pub enum PaperRunError {
-    /// The deployment could not be created.
-    #[error(transparent)]
-    Deploy(#[from] DeployError),
-    /// The journal failed; the run stopped before releasing anything the
-    /// journal does not hold.
-    #[error("journaling {what} failed: {source}")]
-    Journal {
-        /// `init`, `tick N` or `results of tick N`.
-        what: String,
-        /// The sink's error.
-        #[source]
-        source: JournalSinkError,
-    },
-}
-
-/// [`run_paper`], with every call journaled to `journal` as it happens:
-/// each tick is journaled before its actions reach the venue, and the
-/// venue's results after. The run stops at the first journal failure.
-pub fn run_paper_journaled(
+/// Run `component` over every candle of `venue`: one tick per candle,
+/// accepted actions executed at that candle, outcomes delivered at the next
+/// tick. Every call is journaled to `journal` as it happens: each tick
+/// before its actions reach the venue, the venue's results after; the run
+/// stops at the first journal failure. `on_tick` sees each record with the
+/// venue as the tick left it (progress output, equity curves).
+#[allow(clippy::too_many_arguments)]
+pub fn run<V: Venue>(
     runtime: &Runtime,
     component: &StrategyComponent,
     spec: DeploymentSpec,
-    market: PaperMarket,
+    venue: Arc<Mutex<V>>,
+    oracle: impl Oracle + 'static,
     policy: impl Policy + 'static,
     journal: &mut dyn JournalSink,
-    mut on_tick: impl FnMut(usize, &TickRecord),
-) -> Result<PaperRun, PaperRunError> {
-    let candles = market.tape().len();
-    let market = Arc::new(Mutex::new(market));
-    let host = DeploymentHost::new(MarketOracle::new(Arc::clone(&market)), policy);
+    mut on_tick: impl FnMut(usize, &TickRecord, &V),
+) -> Result<Run<V>, RunError> {
+    let candles = lock(&venue).ticks();
+    let host = DeploymentHost::new(oracle, policy);
     let (mut deployment, init) = Deployment::new(runtime, component, spec, host)?;
-    let journal_error = |what: String| move |source| PaperRunError::Journal { what, source };
+    let journal_error = |what: String| move |source| RunError::Journal { what, source };
     journal
         .init(&deployment, &init)
         .map_err(journal_error("init".into()))?;
     let mut ticks = Vec::with_capacity(candles);
     let mut pending: Vec<(ActionId, ActionOutcome)> = Vec::new();
     for index in 0..candles {
-        let input = {
-            let mut m = market.lock().unwrap_or_else(PoisonError::into_inner);
-            m.seek(index);
-            TickInput {
-                block: m.block(),
-                candles: m.market_candle().into_iter().collect(),
-                results: std::mem::take(&mut pending),
-            }
+        let start = lock(&venue)
+            .begin_tick(index)
+            .map_err(|source| RunError::Venue {
+                index,
+                source: Box::new(source),
+            })?;
+        let input = TickInput {
+            block: start.block,
+            candles: start.candles,
+            results: std::mem::take(&mut pending),
         };
         let result = deployment.tick(input.clone());
         let sequence = match &result {
@@ -160,11 +226,11 @@ pub fn run_paper_journaled(
         journal
             .tick(&deployment, &input, &result)
             .map_err(journal_error(format!("tick {sequence}")))?;
+        let mut market = lock(&venue);
         let mut outcomes = Vec::new();
         if let Ok(report) = &result {
-            let mut m = market.lock().unwrap_or_else(PoisonError::into_inner);
             for accepted in &report.actions {
-                if let Some(outcome) = m.execute(&accepted.action) {
+                if let Some(outcome) = market.execute(&accepted.action) {
                     outcomes.push((accepted.id, outcome));
                 }
             }
@@ -174,12 +240,67 @@ pub fn run_paper_journaled(
             .map_err(journal_error(format!("results of tick {sequence}")))?;
         pending.extend(outcomes.iter().cloned());
         let record = TickRecord { result, outcomes };
-        on_tick(index, &record);
+        on_tick(index, &record, &market);
+        drop(market);
         ticks.push(record);
     }
-    Ok(PaperRun {
+    Ok(Run {
         init,
         ticks,
-        market,
+        market: venue,
     })
+}
+
+fn lock<V>(venue: &Mutex<V>) -> MutexGuard<'_, V> {
+    venue.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// [`run`] against a paper venue, journaling nothing.
+pub fn run_paper(
+    runtime: &Runtime,
+    component: &StrategyComponent,
+    spec: DeploymentSpec,
+    market: PaperMarket,
+    policy: impl Policy + 'static,
+    on_tick: impl FnMut(usize, &TickRecord),
+) -> Result<PaperRun, DeployError> {
+    match run_paper_journaled(
+        runtime,
+        component,
+        spec,
+        market,
+        policy,
+        &mut NoJournal,
+        on_tick,
+    ) {
+        Ok(run) => Ok(run),
+        Err(RunError::Deploy(error)) => Err(error),
+        Err(RunError::Journal { .. } | RunError::Venue { .. }) => {
+            unreachable!("NoJournal and the paper venue never fail")
+        }
+    }
+}
+
+/// [`run`] against a paper venue, its oracle reading the same market.
+pub fn run_paper_journaled(
+    runtime: &Runtime,
+    component: &StrategyComponent,
+    spec: DeploymentSpec,
+    market: PaperMarket,
+    policy: impl Policy + 'static,
+    journal: &mut dyn JournalSink,
+    mut on_tick: impl FnMut(usize, &TickRecord),
+) -> Result<PaperRun, RunError> {
+    let market = Arc::new(Mutex::new(market));
+    let oracle = MarketOracle::new(Arc::clone(&market));
+    run(
+        runtime,
+        component,
+        spec,
+        market,
+        oracle,
+        policy,
+        journal,
+        |index, record, _| on_tick(index, record),
+    )
 }

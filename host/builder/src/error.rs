@@ -168,6 +168,34 @@ pub enum BuildError {
         /// The end of its output.
         output: String,
     },
+    /// componentize-js, which builds JavaScript strategies, is not installed.
+    #[error(
+        "componentize-js not found (looked for {}); run scripts/setup.sh, which installs it into node_modules",
+        searched.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+    )]
+    ComponentizeJsMissing {
+        /// Where it was looked for.
+        searched: Vec<PathBuf>,
+    },
+    /// A JavaScript strategy does not parse.
+    #[error("{at}: syntax error: {message}")]
+    JsSyntax {
+        /// Where.
+        at: SourceLocation,
+        /// The parser's message.
+        message: String,
+    },
+    /// componentize-js refused the module (syntax error, missing export,
+    /// import outside the world); its output names the place.
+    #[error("{}: componentize-js failed ({status}):\n{output}", file.display())]
+    ComponentizeJsFailed {
+        /// The strategy module.
+        file: PathBuf,
+        /// Exit status.
+        status: String,
+        /// The end of its output.
+        output: String,
+    },
     /// The built component imports interfaces outside the stratbox world.
     #[error("the built component imports interfaces outside the stratbox world: {}", imports.join(", "))]
     ForeignImports {

@@ -12,15 +12,18 @@
 mod cargo;
 mod componentize;
 mod error;
+mod javascript;
 mod package;
 mod python;
 mod python_errors;
 mod python_sdk;
+mod tools;
 mod world_check;
 
 pub use cargo::{BuiltModule, RustBuild, WasmTarget};
 pub use componentize::{componentize, dummy_component};
 pub use error::{BuildError, SourceLocation};
+pub use javascript::{COMPONENTIZE_JS_VERSION, JS_STRATEGY_FILE, JsStrategy, JsToolchain};
 pub use package::RustPackage;
 pub use python::{
     COMPONENTIZE_PY_ENV, COMPONENTIZE_PY_VERSION, PythonStrategy, PythonToolchain, STRATEGY_FILE,

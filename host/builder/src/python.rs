@@ -10,6 +10,7 @@ use crate::cargo::read;
 use crate::error::BuildError;
 use crate::python_errors::diagnose;
 use crate::python_sdk::{ENTRY_MODULE, SDK_FILES, WORLD_NAME, WORLD_WIT};
+use crate::tools::find_tool;
 use crate::world_check::check_world_imports;
 
 /// The componentize-py release stratbox builds with (pinned: the SDK's
@@ -38,18 +39,10 @@ impl PythonToolchain {
         if let Some(path) = std::env::var_os(COMPONENTIZE_PY_ENV) {
             return Self::at(PathBuf::from(path));
         }
-        let mut searched = Vec::new();
-        for start in starts {
-            let start = start.canonicalize().unwrap_or_else(|_| start.to_path_buf());
-            for dir in start.ancestors() {
-                let candidate = dir.join(".venv/bin/componentize-py");
-                if candidate.is_file() {
-                    return Self::at(candidate);
-                }
-                searched.push(candidate);
-            }
+        match find_tool(starts, ".venv/bin/componentize-py") {
+            Ok((_, path)) => Self::at(path),
+            Err(searched) => Err(BuildError::ComponentizePyMissing { searched }),
         }
-        Err(BuildError::ComponentizePyMissing { searched })
     }
 
     /// The executable at `path`, after checking that it runs and has the

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use stratbox_builder::{PythonStrategy, PythonToolchain, RustPackage};
+use stratbox_builder::{JsStrategy, JsToolchain, PythonStrategy, PythonToolchain, RustPackage};
 use stratbox_runtime::{Runtime, RuntimeConfig};
 
 use crate::output::write_atomically;
@@ -26,10 +26,22 @@ pub fn run(dir: &Path, output: Option<&Path>) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Build the strategy in `dir` (a Rust crate, or a Python directory with
-/// `strategy.py`) into a component that loads in the runtime.
+/// Build the strategy in `dir` (a Rust crate, a Python directory with
+/// `strategy.py` or a JavaScript one with `strategy.js`) into a component that loads in the runtime.
 pub fn build(dir: &Path) -> anyhow::Result<Built> {
-    let built = if PythonStrategy::is_python_strategy(dir) {
+    let built = if JsStrategy::is_js_strategy(dir) {
+        let strategy = JsStrategy::locate(dir)?;
+        let cwd = std::env::current_dir().context("reading the current directory")?;
+        let toolchain = JsToolchain::find(&[strategy.dir(), &cwd])?;
+        eprintln!(
+            "building {} with componentize-js (takes a few seconds)",
+            strategy.name()
+        );
+        Built {
+            component: strategy.build_component(&toolchain)?,
+            name: strategy.name().to_owned(),
+        }
+    } else if PythonStrategy::is_python_strategy(dir) {
         let strategy = PythonStrategy::locate(dir)?;
         let cwd = std::env::current_dir().context("reading the current directory")?;
         let toolchain = PythonToolchain::find(&[strategy.dir(), &cwd])?;

@@ -1,21 +1,20 @@
 //! `stratbox demo`: build a strategy, run it over real candles against a
 //! paper venue, print its actions and a summary.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Context;
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
-use stratbox_backtest::{PaperMarket, PaperMarketConfig, TickRecord, run_paper_journaled};
-use stratbox_journal::{Durability, Journal, NewRun, Recorder, RunPolicy};
-use stratbox_runtime::policy::{AssetCatalog, PolicyEngine};
-use stratbox_runtime::types::{Action, ActionOutcome, Amount, Rejection, SwapAmount};
-use stratbox_runtime::{
-    AllowAll, DeploymentSpec, JournalSink, Limits, Policy, Runtime, RuntimeConfig,
+use stratbox_backtest::{
+    NoJournal, PaperMarket, PaperMarketConfig, TickRecord, run_paper_journaled,
 };
+use stratbox_runtime::policy::AssetCatalog;
+use stratbox_runtime::types::{Action, ActionOutcome, Amount, Rejection, SwapAmount};
+use stratbox_runtime::{DeploymentSpec, Limits, Runtime, RuntimeConfig};
 
-use crate::output::write_atomically;
+use crate::backtest::progress_bar;
+use crate::session::{JournalStart, StrategySource, policy, sink, start_journal};
 
 /// Options of `stratbox demo`.
 #[derive(Debug, Args)]
@@ -62,36 +61,11 @@ const BASE_DECIMALS: u8 = 18;
 const QUOTE_DECIMALS: u8 = 8;
 
 pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
-    let (component_bytes, component_path) = match &args.component {
-        Some(path) => (
-            std::fs::read(path).with_context(|| format!("reading {}", path.display()))?,
-            path.clone(),
-        ),
-        None => {
-            let built = crate::build::build(&args.strategy)?;
-            // Replay finds the component by path; keep what was built.
-            let path = Path::new("target/stratbox").join(format!("{}.wasm", built.name));
-            if args.journal.is_some() {
-                write_atomically(&path, &built.component)?;
-            }
-            (built.component, path)
-        }
-    };
+    let source = StrategySource::load(args.component.as_ref().unwrap_or(&args.strategy))?;
     let assets = AssetCatalog::new()
         .with(args.base.clone(), BASE_DECIMALS)
         .with(args.quote.clone(), QUOTE_DECIMALS);
-    let (policy, run_policy): (Box<dyn Policy>, RunPolicy) = match &args.policy {
-        Some(path) => {
-            let file = stratbox_policy::load(path, &assets)?;
-            let run_policy = RunPolicy::File {
-                source: file.source.clone(),
-                sha256: file.sha256.clone(),
-                origin: Some(path.clone()),
-            };
-            (Box::new(PolicyEngine::new(file.compiled)), run_policy)
-        }
-        None => (Box::new(AllowAll), RunPolicy::AllowAll),
-    };
+    let choice = policy(args.policy.as_deref(), &assets)?;
     let mut tape = stratbox_tape::load_csv(&args.data, &args.market)?;
     if let Some(limit) = args.limit {
         tape = tape.take(limit);
@@ -100,7 +74,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
         .context("--config must be valid JSON")?;
 
     let runtime = Runtime::new(RuntimeConfig::default())?;
-    let component = runtime.load(&component_bytes)?;
+    let component = runtime.load(&source.bytes)?;
     let candles = tape.len();
     println!(
         "running {} over {} {} candles from {}",
@@ -116,35 +90,23 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
     let spec = DeploymentSpec::new("demo", args.config.clone())
         .with_limits(Limits::fitting(component.info()));
     let mut recorder = match &args.journal {
-        Some(path) => {
-            // A backtest: commits survive a crash of this process, and the
-            // run can be recorded again if the machine goes down.
-            let journal = Journal::open_with(path, Durability::Normal)
-                .with_context(|| format!("opening journal {}", path.display()))?;
-            let run = NewRun {
-                spec: spec.clone(),
-                component_sha256: component.info().sha256.clone(),
-                component_path: Some(std::path::absolute(&component_path)?),
-                policy: run_policy,
-                initial_policy_state: None,
-                assets: assets.clone(),
-                label: Some(format!("demo {}", args.data.display())),
-            };
-            Some(Recorder::start(journal, &run)?)
-        }
+        Some(path) => Some(start_journal(
+            path,
+            JournalStart {
+                spec: &spec,
+                component: &component,
+                component_path: &source.path,
+                policy: choice.record,
+                assets,
+                label: format!("demo {}", args.data.display()),
+            },
+        )?),
         None => None,
     };
     let mut no_journal = NoJournal;
-    let sink: &mut dyn JournalSink = match recorder.as_mut() {
-        Some(recorder) => recorder,
-        None => &mut no_journal,
-    };
+    let sink = sink(&mut recorder, &mut no_journal);
 
-    let bar = ProgressBar::new(candles as u64);
-    bar.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} ticks ({per_sec}, eta {eta})")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
+    let bar = progress_bar(candles, false);
     let started = Instant::now();
     let mut fuel = Vec::with_capacity(candles);
     let run = run_paper_journaled(
@@ -152,7 +114,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
         &component,
         spec,
         market,
-        policy,
+        choice.policy,
         sink,
         |index, record| {
             bar.inc(1);
@@ -211,36 +173,6 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
-}
-
-/// Records nothing (the demo without `--journal`).
-struct NoJournal;
-
-impl JournalSink for NoJournal {
-    fn init(
-        &mut self,
-        _: &stratbox_runtime::Deployment,
-        _: &stratbox_runtime::CallTrace,
-    ) -> Result<(), stratbox_runtime::JournalSinkError> {
-        Ok(())
-    }
-
-    fn tick(
-        &mut self,
-        _: &stratbox_runtime::Deployment,
-        _: &stratbox_runtime::TickInput,
-        _: &Result<stratbox_runtime::TickReport, stratbox_runtime::TickFailure>,
-    ) -> Result<(), stratbox_runtime::JournalSinkError> {
-        Ok(())
-    }
-
-    fn outcomes(
-        &mut self,
-        _: u64,
-        _: &[(stratbox_runtime::types::ActionId, ActionOutcome)],
-    ) -> Result<(), stratbox_runtime::JournalSinkError> {
-        Ok(())
-    }
 }
 
 /// One line per action of a tick, with its outcome.

@@ -4,7 +4,11 @@ use std::path::Path;
 
 use anyhow::Context;
 use stratbox_runtime::bundle::ObjectKind;
-use stratbox_runtime::{Runtime, RuntimeConfig};
+use stratbox_runtime::types::BlockInfo;
+use stratbox_runtime::{
+    AllowAll, DeployError, Deployment, DeploymentHost, DeploymentSpec, Limits, Oracle, Runtime,
+    RuntimeConfig, StrategyComponent, TickError,
+};
 
 use crate::keys::KeyArgs;
 
@@ -17,9 +21,19 @@ pub fn run(path: &Path, key: &KeyArgs, json: bool) -> anyhow::Result<()> {
     }
     let runtime = Runtime::new(RuntimeConfig::default())?;
     let info = runtime.inspect(&bytes)?;
-    runtime.load(&bytes)?;
+    let component = runtime.load(&bytes)?;
+    let limits = Limits::fitting(&info);
+    // Loading compiled it; a trial deployment proves it instantiates and
+    // initializes within the limits a host would give it.
+    let trial = trial_init(&runtime, &component, limits.clone());
     if json {
-        println!("{}", serde_json::to_string_pretty(&info)?);
+        let mut value = serde_json::to_value(&info)?;
+        value["limits"] = serde_json::Value::from(limits_name(&limits));
+        value["instantiates"] = serde_json::Value::from(trial.is_ok());
+        if let Err(reason) = &trial {
+            value["instantiate_error"] = serde_json::Value::from(reason.clone());
+        }
+        println!("{}", serde_json::to_string_pretty(&value)?);
         return Ok(());
     }
     println!("component   {}", path.display());
@@ -31,6 +45,10 @@ pub fn run(path: &Path, key: &KeyArgs, json: bool) -> anyhow::Result<()> {
         .map_or_else(|| "-".to_owned(), ToString::to_string);
     println!("world       stratbox:strategy@{version}");
     println!(
+        "language    {}",
+        info.language_hint.as_deref().unwrap_or("unknown")
+    );
+    println!(
         "modules     {} ({} functions, {} core instances)",
         info.modules, info.functions, info.core_instances
     );
@@ -40,6 +58,59 @@ pub fn run(path: &Path, key: &KeyArgs, json: bool) -> anyhow::Result<()> {
     for export in &info.exports {
         println!("export      {export}");
     }
-    println!("loads       yes, under the default limits");
+    println!("compiles    yes");
+    match trial {
+        Ok(()) => println!(
+            "instantiates yes, under the default {} limits",
+            limits_name(&limits)
+        ),
+        Err(reason) => println!(
+            "instantiates no, under the default {} limits: {reason}",
+            limits_name(&limits)
+        ),
+    }
     Ok(())
+}
+
+fn limits_name(limits: &Limits) -> &'static str {
+    if *limits == Limits::python() {
+        "Python"
+    } else {
+        "Rust"
+    }
+}
+
+/// Instantiate the component and run `init` with an empty config against
+/// an empty oracle; the strategy may refuse the config (that is its
+/// choice), but the sandbox must accept the component.
+fn trial_init(
+    runtime: &Runtime,
+    component: &StrategyComponent,
+    limits: Limits,
+) -> Result<(), String> {
+    struct Nothing;
+    impl Oracle for Nothing {
+        fn block(&mut self) -> BlockInfo {
+            BlockInfo {
+                chain_id: 0,
+                number: 0,
+                timestamp_ms: 0,
+            }
+        }
+    }
+    let spec = DeploymentSpec::new("inspect", "{}").with_limits(limits);
+    match Deployment::new(
+        runtime,
+        component,
+        spec,
+        DeploymentHost::new(Nothing, AllowAll),
+    ) {
+        Ok(_) => Ok(()),
+        Err(DeployError::Init(failure))
+            if matches!(failure.error, TickError::GuestError { .. }) =>
+        {
+            Ok(())
+        }
+        Err(error) => Err(error.to_string()),
+    }
 }

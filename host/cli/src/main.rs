@@ -1,16 +1,23 @@
 //! `stratbox`: build, inspect and run sandboxed trading strategies.
 
+mod backtest;
 mod build;
 mod demo;
+mod generate;
 mod inspect;
 mod inspect_bundle;
 mod journal;
 mod keygen;
 mod keys;
+mod market;
+mod new;
 mod output;
 mod rekey;
 mod replay;
+mod report;
 mod seal;
+mod session;
+mod sweep;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -32,7 +39,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Build a strategy directory (a Rust cdylib crate) into a component.
+    /// Build a strategy directory (a Rust cdylib crate, or a Python
+    /// directory with `strategy.py`) into a component.
     Build {
         /// The strategy's directory.
         dir: PathBuf,
@@ -41,6 +49,11 @@ enum Command {
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
+    /// Start a strategy project from a template (README, default config and
+    /// policy, unit test).
+    New(new::NewArgs),
+    /// Generate a readable Rust strategy crate from a declarative spec.
+    Generate(generate::GenerateArgs),
     /// Show what a component imports and exports, and whether it loads;
     /// or a sealed bundle's manifest, without decrypting its code.
     Inspect {
@@ -59,8 +72,16 @@ enum Command {
     Seal(seal::SealArgs),
     /// Re-wrap a bundle's data key for a new key, leaving its payload as is.
     Rekey(rekey::RekeyArgs),
-    /// Run a strategy over bundled real candles against a paper venue and
-    /// print its actions.
+    /// Backtest a strategy over candles against simulated venues (AMMs,
+    /// lending, vaults) and report metrics, as JSON and HTML on request.
+    Backtest(backtest::BacktestArgs),
+    /// Backtest every combination of a grid of config values in parallel
+    /// and rank them.
+    Sweep(sweep::SweepArgs),
+    /// Render a saved backtest report (summary, HTML).
+    Report(report::ReportArgs),
+    /// Walk through one strategy's actions on a paper venue over bundled
+    /// real candles, printing each action and its fill.
     Demo(demo::DemoArgs),
     /// List recorded runs and show their ticks.
     Journal(journal::JournalArgs),
@@ -81,9 +102,14 @@ fn main() -> ExitCode {
             json,
             key,
         } => inspect::run(&component, &key, json),
+        Command::New(args) => new::run(&args),
+        Command::Generate(args) => generate::run(&args),
         Command::Keygen(args) => keygen::run(&args),
         Command::Seal(args) => seal::run(&args),
         Command::Rekey(args) => rekey::run(&args),
+        Command::Backtest(args) => backtest::run(&args),
+        Command::Sweep(args) => sweep::run(&args),
+        Command::Report(args) => report::run(&args),
         Command::Demo(args) => demo::run(&args),
         Command::Journal(args) => journal::run(&args),
         Command::Replay(args) => replay::run(&args),

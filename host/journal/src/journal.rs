@@ -33,7 +33,7 @@ pub enum Durability {
 /// A run journal in one SQLite file (WAL mode).
 #[derive(Debug)]
 pub struct Journal {
-    conn: Connection,
+    pub(crate) conn: Connection,
     path: Option<PathBuf>,
 }
 

@@ -14,6 +14,7 @@
 //! Snapshots themselves never enter the journal, only their digest and
 //! where a [`SnapshotSink`] stored them (sealed).
 
+mod candles;
 mod error;
 mod journal;
 mod model;
@@ -29,6 +30,6 @@ pub use model::{
     RunRecord, RunSummary, SnapshotRef, VerdictKind,
 };
 pub use recorder::Recorder;
-pub use replay::{Divergence, ReplayError, ReplaySummary, replay};
+pub use replay::{Divergence, ReplayError, ReplaySummary, replay, replay_cached};
 pub use schema::SCHEMA_VERSION;
 pub use snapshot::{DigestOnly, SnapshotSink, SnapshotSinkError};

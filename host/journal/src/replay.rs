@@ -17,8 +17,8 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use stratbox_runtime::policy::PolicyEngine;
 use stratbox_runtime::{
-    AllowAll, CallTrace, DenyAll, DeployError, Deployment, DeploymentHost, LoadError, Policy,
-    ReplayOracle, Runtime, TickFailure, TickReport,
+    AllowAll, ArtifactCache, CallTrace, DenyAll, DeployError, Deployment, DeploymentHost,
+    LoadError, Policy, ReplayOracle, Runtime, TickFailure, TickReport,
 };
 
 use crate::error::JournalError;
@@ -124,6 +124,31 @@ pub fn replay(
     runtime: &Runtime,
     component: Option<&Path>,
 ) -> Result<ReplaySummary, ReplayError> {
+    replay_inner(journal, run, runtime, component, None)
+}
+
+/// [`replay`], loading the component through `cache`: its compiled code is
+/// deserialized when the cache has it (an interpreter component such as a
+/// Python strategy compiles in seconds, but loads from a cache in
+/// milliseconds), and stored otherwise. A cache that cannot serve or keep
+/// the artifact only costs a compilation.
+pub fn replay_cached(
+    journal: &Journal,
+    run: RunId,
+    runtime: &Runtime,
+    component: Option<&Path>,
+    cache: &dyn ArtifactCache,
+) -> Result<ReplaySummary, ReplayError> {
+    replay_inner(journal, run, runtime, component, Some(cache))
+}
+
+fn replay_inner(
+    journal: &Journal,
+    run: RunId,
+    runtime: &Runtime,
+    component: Option<&Path>,
+    cache: Option<&dyn ArtifactCache>,
+) -> Result<ReplaySummary, ReplayError> {
     let record = journal.run(run)?;
     let path = component
         .map(Path::to_owned)
@@ -141,7 +166,10 @@ pub fn replay(
             found,
         });
     }
-    let component = runtime.load(&bytes)?;
+    let component = match cache {
+        Some(cache) => runtime.load_cached(&bytes, cache)?.0,
+        None => runtime.load(&bytes)?,
+    };
     let policy: Box<dyn Policy> = match &record.run.policy {
         RunPolicy::AllowAll => Box::new(AllowAll),
         RunPolicy::DenyAll => Box::new(DenyAll),

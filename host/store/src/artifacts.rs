@@ -1,5 +1,6 @@
-//! The compiled-artifact cache: native code sealed under the store's key
-//! and authenticated before the runtime may deserialize it.
+//! The compiled-artifact cache: native code sealed under the store's
+//! symmetric object key and authenticated before the runtime may
+//! deserialize it.
 
 use std::io::ErrorKind;
 use std::path::Path;
@@ -7,6 +8,7 @@ use std::sync::Arc;
 
 use stratbox_runtime::bundle::{ObjectKind, OpenError, open_object, seal_object};
 use stratbox_runtime::{ArtifactCache, ArtifactCacheError};
+use zeroize::Zeroizing;
 
 use crate::atomic::write_atomically;
 use crate::store::Inner;
@@ -61,14 +63,18 @@ fn storage(action: &str, path: &Path, error: &std::io::Error) -> ArtifactCacheEr
 
 // SAFETY: `get` returns only the plaintext of a sealed object that
 // `open_object` has authenticated (XChaCha20-Poly1305 tag on the payload,
-// key slot bound to the header) under the store's key, with the cache key
-// as associated context. Only a holder of that key, which never enters the
-// store directory, can produce such an object, and this cache seals only
-// what `put` received under the same key. Anything else is reported as
-// `Unauthenticated` and never returned.
+// key slot bound to the header) under the store's object key, with the
+// cache key as associated context. The object key is symmetric, derived
+// with HKDF-SHA256 from the store's secret key (`StoreKey::object_key`),
+// and `Kek::unwrap` refuses every slot not wrapped under it, HPKE slots
+// included: holding the host's public key, which authors are given, does
+// not let anyone seal an artifact this cache accepts. Only a holder of the
+// secret, which never enters the store directory, can produce such an
+// object, and this cache seals only what `put` received. Anything else is
+// reported as `Unauthenticated` and never returned.
 #[allow(unsafe_code)]
 unsafe impl ArtifactCache for SealedArtifactCache {
-    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, ArtifactCacheError> {
+    fn get(&self, key: &str) -> Result<Option<Zeroizing<Vec<u8>>>, ArtifactCacheError> {
         let file = file_name(key)?;
         let path = Path::new(ARTIFACTS).join(&file);
         let sealed = match self.inner.artifacts.read(&file) {
@@ -80,9 +86,9 @@ unsafe impl ArtifactCache for SealedArtifactCache {
             ObjectKind::Artifact,
             &context(key),
             &sealed,
-            &*self.inner.key,
+            &self.inner.object_key,
         ) {
-            Ok(mut opened) => Ok(Some(std::mem::take(&mut *opened.plaintext))),
+            Ok(opened) => Ok(Some(opened.plaintext)),
             Err(OpenError::KeyProvider { reason }) => Err(ArtifactCacheError::Storage { reason }),
             Err(error) => {
                 // A forged or foreign artifact would be refused on every
@@ -103,7 +109,7 @@ unsafe impl ArtifactCache for SealedArtifactCache {
             &[],
             &context(key),
             artifact,
-            &*self.inner.key,
+            &self.inner.object_key,
         )
         .map_err(|e| ArtifactCacheError::Storage {
             reason: e.to_string(),

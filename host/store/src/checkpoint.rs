@@ -17,7 +17,9 @@ pub(crate) fn encode(checkpoint: &Checkpoint) -> Zeroizing<Vec<u8>> {
     bytes
 }
 
-/// Decode what [`encode`] wrote.
+/// Decode what [`encode`] wrote. The snapshot is copied into a buffer of
+/// exactly its size (never reallocated), which the returned [`Checkpoint`]
+/// zeroizes when dropped; `bytes` is the caller's zeroizing plaintext.
 pub(crate) fn decode(bytes: &[u8]) -> Option<Checkpoint> {
     let (&version, rest) = bytes.split_first()?;
     if version != VERSION {

@@ -7,15 +7,14 @@ use std::sync::Arc;
 
 use cap_std::ambient_authority;
 use cap_std::fs::Dir;
-use stratbox_runtime::bundle::{
-    KeyProvider, KeyWrapper, Manifest, ObjectKind, open_object, seal_object,
-};
+use stratbox_runtime::bundle::{Kek, KeyProvider, Manifest, ObjectKind, open_object, seal_object};
 use stratbox_runtime::{CacheOutcome, Checkpoint, Runtime, StrategyComponent};
 
 use crate::artifacts::SealedArtifactCache;
 use crate::atomic::{remove_leftovers, sync_dir, write_atomically};
 use crate::checkpoint;
 use crate::error::StoreError;
+use crate::store_key::StoreKey;
 
 const BUNDLES: &str = "bundles";
 const ARTIFACTS: &str = "artifacts";
@@ -24,21 +23,18 @@ const TMP: &str = "tmp";
 /// Longest deployment id, in bytes (its hex form must fit a file name).
 const MAX_DEPLOYMENT_ID: usize = 100;
 
-/// The key a store seals its own objects with and opens everything with:
-/// anything that both wraps and unwraps data keys (a
-/// [`SecretKey`](stratbox_runtime::bundle::SecretKey), a key-file or
-/// environment provider, a KMS adapter).
-pub trait StoreKey: KeyProvider + KeyWrapper {}
-
-impl<T: KeyProvider + KeyWrapper> StoreKey for T {}
-
 pub(crate) struct Inner {
     pub root: PathBuf,
     pub bundles: Dir,
     pub artifacts: Dir,
     pub snapshots: Dir,
     pub tmp: Dir,
+    /// Opens the bundles (sealed by their authors for this host).
     pub key: Arc<dyn StoreKey>,
+    /// Seals and opens the store's own objects (compiled code, snapshots):
+    /// symmetric, derived from the secret ([`StoreKey::object_key`]), so a
+    /// holder of the host's public key cannot forge one.
+    pub object_key: Kek,
 }
 
 impl Inner {
@@ -83,8 +79,10 @@ pub struct LoadedStrategy {
 }
 
 impl Store {
-    /// Open (creating if needed) the store at `path`; `key` seals what the
-    /// store writes and opens what it reads.
+    /// Open (creating if needed) the store at `path`. `key` opens the
+    /// bundles filed there; the store's compiled code and snapshots are
+    /// sealed and opened with its [`StoreKey::object_key`], a symmetric key
+    /// derived from the secret.
     pub fn open(path: impl AsRef<Path>, key: Arc<dyn StoreKey>) -> Result<Store, StoreError> {
         let root = path.as_ref().to_owned();
         let io = |action, path: &Path| {
@@ -110,6 +108,7 @@ impl Store {
             snapshots: sub(SNAPSHOTS)?,
             tmp: sub(TMP)?,
             root,
+            object_key: key.object_key(),
             key,
         };
         let removed = remove_leftovers(&inner.tmp).map_err(inner.io("cleaning", TMP))?;
@@ -214,7 +213,7 @@ impl Store {
             &[],
             deployment.as_bytes(),
             &plaintext,
-            self.wrapper(),
+            &self.inner.object_key,
         )?;
         write_atomically(&self.inner.tmp, &self.inner.snapshots, &file, &sealed)
             .map_err(self.inner.io("writing", Path::new(SNAPSHOTS).join(&file)))
@@ -236,7 +235,7 @@ impl Store {
             ObjectKind::Snapshot,
             deployment.as_bytes(),
             &sealed,
-            self.key(),
+            &self.inner.object_key,
         )?;
         checkpoint::decode(&opened.plaintext)
             .map(Some)
@@ -260,10 +259,6 @@ impl Store {
     }
 
     fn key(&self) -> &dyn KeyProvider {
-        &*self.inner.key
-    }
-
-    fn wrapper(&self) -> &dyn KeyWrapper {
         &*self.inner.key
     }
 }

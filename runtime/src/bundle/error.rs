@@ -102,6 +102,20 @@ pub enum OpenError {
         /// What is wrong.
         reason: String,
     },
+    /// The authenticated manifest names another world version than the
+    /// decrypted component targets (a sealer bug or a lying key holder,
+    /// never tampering: tampering fails authentication first).
+    #[error(
+        "world version mismatch: the manifest names stratbox:strategy@{manifest}, \
+         the component targets @{component}"
+    )]
+    WorldVersionMismatch {
+        /// The version the manifest names.
+        manifest: String,
+        /// The version the component targets (the runtime's world version
+        /// for a component whose interfaces carry none).
+        component: String,
+    },
     /// The decrypted component was refused (import allow-list, world
     /// version, limits), or could not be compiled.
     #[error("sealed component refused: {0}")]

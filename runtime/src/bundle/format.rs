@@ -377,3 +377,59 @@ pub(crate) fn replace_slot(parsed: &Parsed<'_>, slot: &KeySlot) -> Vec<u8> {
 pub fn read_header(bytes: &[u8], expected: ObjectKind) -> Result<SealedHeader, OpenError> {
     parse(bytes, expected).map(|parsed| parsed.header)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The sizes in the format table of `bundle/mod.rs` are the ones the
+    /// code reads and writes.
+    #[test]
+    fn the_documented_layout_matches_the_code() {
+        let doc = include_str!("mod.rs");
+        let row = |field: &str| -> Vec<String> {
+            let line = doc
+                .lines()
+                .find(|line| line.starts_with("//! |") && line.contains(field))
+                .unwrap_or_else(|| panic!("no `{field}` row in the format table"));
+            line.trim_start_matches("//!")
+                .split('|')
+                .map(|cell| cell.trim().to_owned())
+                .filter(|cell| !cell.is_empty())
+                .collect()
+        };
+        let slot = row("key slot: KEK");
+        assert_eq!(slot[0], "58+`M`");
+        assert_eq!(
+            slot[1],
+            format!(
+                "{} or {}",
+                WrapAlgorithm::Kek.slot_len(),
+                WrapAlgorithm::HpkeX25519.slot_len()
+            )
+        );
+        assert_eq!(WrapAlgorithm::Kek.slot_len(), 72);
+        assert_eq!(WrapAlgorithm::HpkeX25519.slot_len(), 80);
+        // The parts named in the row add up to each slot.
+        assert!(slot[2].contains("wrap nonce (24) ‖ wrapped data key (48)"));
+        assert!(slot[2].contains("encapsulated key (32) ‖ sealed data key (48)"));
+        assert_eq!(NONCE_LEN + 32 + TAG_LEN, 24 + 48);
+        assert_eq!(32 + 32 + TAG_LEN, 32 + 48);
+
+        for (field, offset, size) in [
+            ("format version", VERSION_AT, 2),
+            ("payload AEAD id", PAYLOAD_ALG_AT, 2),
+            ("key-wrap id", WRAP_ALG_AT, 2),
+            ("key id of the KEK", KEY_ID_AT, 16),
+            ("payload nonce", NONCE_AT, NONCE_LEN),
+            ("metadata length", METADATA_LEN_AT, 4),
+        ] {
+            let cells = row(field);
+            assert_eq!(cells[0], offset.to_string(), "offset of {field}");
+            assert_eq!(cells[1], size.to_string(), "size of {field}");
+        }
+        assert_eq!(row("magic")[1], MAGIC_LEN.to_string());
+        assert_eq!(row("metadata: for a bundle")[0], PREFIX_LEN.to_string());
+        assert_eq!(METADATA_LEN_AT + 4, PREFIX_LEN);
+    }
+}

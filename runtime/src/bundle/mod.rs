@@ -13,6 +13,12 @@
 //!   base mode, DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, ChaCha20-Poly1305),
 //!   so an author can seal for a host without ever holding its secret.
 //!
+//! Anyone holding the public key can seal to it, so an HPKE slot says
+//! nothing about who sealed the object. Objects a host must trust because
+//! *it* wrote them (compiled code, snapshots) are therefore sealed under a
+//! symmetric key only the host holds; the host's store derives one from its
+//! secret key.
+//!
 //! Opening recovers the data key through a [`KeyProvider`], authenticates the
 //! header and manifest, decrypts, checks the component's SHA-256 against the
 //! manifest and then the import allow-list ([`Runtime::inspect`]), all before
@@ -34,7 +40,7 @@
 //! | 30 | 24 | payload nonce |
 //! | 54 | 4 | metadata length `M` |
 //! | 58 | `M` | metadata: for a bundle, the [`Manifest`] as JSON |
-//! | 58+`M` | 72 or 88 | key slot: KEK: wrap nonce (24) ‖ wrapped data key (48); HPKE: encapsulated key (32) ‖ sealed data key (48) |
+//! | 58+`M` | 72 or 80 | key slot: KEK: wrap nonce (24) ‖ wrapped data key (48); HPKE: encapsulated key (32) ‖ sealed data key (48) |
 //! | … | rest | payload ciphertext ‖ 16-byte tag |
 //!
 //! The *bound header* is `magic ‖ version ‖ payload id ‖ nonce ‖ M ‖ metadata

@@ -93,8 +93,9 @@ impl Runtime {
     /// Open a sealed bundle: unwrap its data key with `keys` (which
     /// authenticates the header and manifest), decrypt and authenticate the
     /// component, check its SHA-256 against the manifest, then check its
-    /// imports, world version and size as [`Runtime::inspect`] does. Nothing
-    /// is compiled.
+    /// imports, world version and size as [`Runtime::inspect`] does, and
+    /// that the manifest names the world version the component targets.
+    /// Nothing is compiled.
     pub fn open_bundle(
         &self,
         bundle: &[u8],
@@ -123,14 +124,16 @@ impl Runtime {
             });
         }
         let info = self.inspect(&component)?;
-        if let Some(version) = &info.world_version
-            && version.to_string() != manifest.world_version
-        {
-            return Err(OpenError::InvalidManifest {
-                reason: format!(
-                    "manifest names world version {}, the component targets {version}",
-                    manifest.world_version
-                ),
+        // What `Runtime::seal_bundle` writes: the component's version, or
+        // the runtime's for a component whose interfaces carry none.
+        let targeted = info
+            .world_version
+            .as_ref()
+            .map_or_else(|| crate::WORLD_VERSION.to_owned(), ToString::to_string);
+        if targeted != manifest.world_version {
+            return Err(OpenError::WorldVersionMismatch {
+                manifest: manifest.world_version,
+                component: targeted,
             });
         }
         tracing::debug!(

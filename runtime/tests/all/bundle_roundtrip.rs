@@ -1,9 +1,12 @@
 //! Sealing and opening bundles: KEK and public-key round trips, host
 //! isolation, rekeying, the manifest, and the checks made after decryption.
 
+use std::sync::Mutex;
+
 use stratbox_runtime::bundle::{
-    HostSecretKey, Kek, Language, ObjectKind, OpenError, SealError, StrategyMetadata,
-    authenticate_manifest, read_bundle, rekey, seal_bundle, seal_object,
+    DataKey, HostSecretKey, Kek, KeySlot, KeyWrapper, Language, ObjectKind, OpenError, SealError,
+    StrategyMetadata, WrapAlgorithm, authenticate_manifest, read_bundle, rekey, seal_bundle,
+    seal_object,
 };
 use stratbox_runtime::{
     AllowAll, CacheOutcome, Deployment, DeploymentHost, DeploymentSpec, LoadError, LoadLimits,
@@ -245,5 +248,121 @@ fn metadata_that_cannot_name_a_file_is_refused() {
             ),
             "{name:?}"
         );
+    }
+}
+
+/// A key wrapper that remembers every data key it is asked to wrap.
+struct Recording<'a> {
+    inner: &'a dyn KeyWrapper,
+    seen: Mutex<Vec<[u8; 32]>>,
+}
+
+impl KeyWrapper for Recording<'_> {
+    fn wrap(&self, data_key: &DataKey, aad: &[u8]) -> Result<KeySlot, SealError> {
+        self.seen.lock().unwrap().push(*data_key.expose_secret());
+        self.inner.wrap(data_key, aad)
+    }
+}
+
+/// Bytes 30..54: the payload nonce (see the format table).
+fn payload_nonce(sealed: &[u8]) -> &[u8] {
+    &sealed[30..54]
+}
+
+#[test]
+fn each_seal_uses_a_fresh_data_key_and_nonce() {
+    let component = Guest::Minimal.bytes();
+    let kek = Kek::generate().unwrap();
+    let host = HostSecretKey::generate().unwrap();
+    for to in [&kek as &dyn KeyWrapper, host.public_key()] {
+        let recording = Recording {
+            inner: to,
+            seen: Mutex::new(Vec::new()),
+        };
+        // The same component, metadata and key, sealed twice.
+        let metadata = metadata("twice");
+        let first = runtime()
+            .seal_bundle(&component, metadata.clone(), &recording)
+            .unwrap();
+        let second = runtime()
+            .seal_bundle(&component, metadata, &recording)
+            .unwrap();
+        let keys = recording.seen.lock().unwrap().clone();
+        assert_eq!(keys.len(), 2);
+        assert_ne!(keys[0], keys[1], "a data key was reused");
+        assert_ne!(keys[0], [0; 32]);
+        assert_ne!(payload_nonce(&first), payload_nonce(&second));
+
+        let header = read_bundle(&first).unwrap().header;
+        assert_eq!(header, read_bundle(&second).unwrap().header);
+        let payload = header.payload_bytes;
+        assert_ne!(
+            first[first.len() - payload..],
+            second[second.len() - payload..],
+            "the same component sealed twice must not give the same ciphertext"
+        );
+        // Key slots differ too (fresh wrap nonce or ephemeral HPKE key).
+        let slot_at = 58 + header.metadata_bytes;
+        assert_ne!(
+            first[slot_at..first.len() - payload],
+            second[slot_at..second.len() - payload]
+        );
+        // The documented layout: prefix, metadata, a 72- or 80-byte slot,
+        // the payload with its tag.
+        let slot = match header.wrap_algorithm {
+            WrapAlgorithm::Kek => 72,
+            WrapAlgorithm::HpkeX25519 => 80,
+        };
+        assert_eq!(first.len(), 58 + header.metadata_bytes + slot + payload);
+        assert_eq!(payload, component.len() + 16);
+        // Both open, to the same component.
+        for bundle in [&first, &second] {
+            let opened = match header.wrap_algorithm {
+                WrapAlgorithm::Kek => runtime().open_bundle(bundle, &kek),
+                WrapAlgorithm::HpkeX25519 => runtime().open_bundle(bundle, &host),
+            };
+            assert_eq!(opened.unwrap().component(), component.as_slice());
+        }
+    }
+}
+
+/// A key holder seals a valid component under a manifest naming another
+/// world version than the component targets: opening refuses it, before
+/// anything is compiled, and so does loading it through a cache.
+#[test]
+fn a_manifest_naming_another_world_version_is_refused_on_opening() {
+    let kek = Kek::generate().unwrap();
+    let component = Guest::Minimal.bytes();
+    let honest = runtime()
+        .seal_bundle(&component, metadata("world"), &kek)
+        .unwrap();
+    let manifest = read_bundle(&honest).unwrap().manifest;
+    assert_eq!(manifest.world_version, stratbox_runtime::WORLD_VERSION);
+    runtime().open_bundle(&honest, &kek).unwrap();
+
+    for claimed in ["0.2.0", "0.1.1", "1.0.0", "not a version"] {
+        let mut lying = manifest.clone();
+        lying.world_version = claimed.to_owned();
+        let bundle = seal_bundle(&component, &lying, &kek).unwrap();
+        assert_eq!(
+            read_bundle(&bundle).unwrap().manifest.world_version,
+            claimed
+        );
+        match runtime().open_bundle(&bundle, &kek) {
+            Err(OpenError::WorldVersionMismatch {
+                manifest,
+                component,
+            }) => {
+                assert_eq!(manifest, claimed);
+                assert_eq!(component, stratbox_runtime::WORLD_VERSION);
+            }
+            other => panic!("{claimed}: expected WorldVersionMismatch, got {other:?}"),
+        }
+        let cache = MemoryArtifactCache::new();
+        assert!(matches!(
+            runtime().load_bundle(&bundle, &kek, &cache),
+            Err(OpenError::WorldVersionMismatch { .. })
+        ));
+        assert!(cache.is_empty(), "nothing may be compiled");
     }
 }

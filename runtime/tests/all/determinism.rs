@@ -49,3 +49,39 @@ fn rsi_over_5000_candles_is_identical_in_fresh_engines_with_and_without_pooling(
             .all(|t| t.contains("fuel=") && !t.contains("fuel=0 "))
     );
 }
+
+#[test]
+fn the_javascript_rsi_is_deterministic_and_trades_like_the_rust_one() {
+    let tape = eth_tape(3_000);
+    let plain = Runtime::new(RuntimeConfig::default()).expect("runtime");
+    let pooled = Runtime::new(RuntimeConfig::pooled()).expect("pooled runtime");
+    let a = paper_run(&plain, Guest::JsRsiMomentum, "{}", tape.clone());
+    let b = paper_run(&pooled, Guest::JsRsiMomentum, "{}", tape.clone());
+    let (fa, fb) = (fingerprint(&a), fingerprint(&b));
+    for (n, (x, y)) in fa.iter().zip(&fb).enumerate() {
+        assert_eq!(x, y, "tick {n} differs between fresh engines");
+    }
+    assert!(
+        fa.iter().all(|t| t.starts_with("ok ")),
+        "no JavaScript tick fails"
+    );
+
+    // The same strategy written in Rust emits the same actions at the same
+    // ticks: JavaScript numbers are the same IEEE doubles.
+    let rust = paper_run(&plain, Guest::RsiMomentum, "{}", tape);
+    let actions = |run: &PaperRun| -> Vec<String> {
+        run.ticks
+            .iter()
+            .map(|tick| match &tick.result {
+                Ok(report) => format!("{:?}", report.actions),
+                Err(failure) => format!("err {:?}", failure.error),
+            })
+            .collect()
+    };
+    let (js, rs) = (actions(&a), actions(&rust));
+    assert!(
+        rs.iter().filter(|t| t.contains("Swap")).count() >= 4,
+        "the run must trade"
+    );
+    assert_eq!(js, rs);
+}

@@ -202,3 +202,76 @@ fn second_load_through_a_cache_deserializes() {
         Err(LoadError::ForbiddenImports { .. })
     ));
 }
+
+#[test]
+fn the_artifact_key_is_derived_from_component_engine_and_runtime_version() {
+    use stratbox_runtime::{ArtifactKeyInputs, RUNTIME_VERSION};
+    let runtime = runtime();
+    let bytes = Guest::RsiMomentum.bytes();
+    let sha = runtime.inspect(&bytes).expect("inspects").sha256;
+    let inputs = runtime.artifact_key_inputs(&sha);
+    assert_eq!(inputs.component_sha256, sha);
+    assert_eq!(inputs.runtime_version, RUNTIME_VERSION);
+    assert_eq!(RUNTIME_VERSION, env!("CARGO_PKG_VERSION"));
+    assert_eq!(runtime.artifact_key(&sha), inputs.key());
+
+    // Each input changes the key.
+    let other_component = "0".repeat(64);
+    let mut other_engine = inputs.engine_fingerprint;
+    other_engine[0] ^= 1;
+    let variants = [
+        ArtifactKeyInputs {
+            component_sha256: &other_component,
+            ..inputs
+        },
+        ArtifactKeyInputs {
+            engine_fingerprint: other_engine,
+            ..inputs
+        },
+        ArtifactKeyInputs {
+            runtime_version: "0.1.1",
+            ..inputs
+        },
+    ];
+    let mut keys = vec![inputs.key()];
+    for variant in variants {
+        let key = variant.key();
+        assert!(!keys.contains(&key), "{variant:?} gives an existing key");
+        keys.push(key);
+    }
+}
+
+#[test]
+fn runtimes_whose_settings_do_not_change_compiled_code_share_artifacts() {
+    use stratbox_runtime::{CacheOutcome, MemoryArtifactCache};
+    let bytes = Guest::RsiMomentum.bytes();
+    let plain = Runtime::new(RuntimeConfig::default()).expect("runtime");
+    let sha = plain.inspect(&bytes).expect("inspects").sha256;
+    let cache = MemoryArtifactCache::new();
+    let (_, outcome) = plain.load_cached(&bytes, &cache).expect("loads");
+    assert!(matches!(outcome, CacheOutcome::Miss));
+    // The pooling allocator, load limits and the epoch period are runtime
+    // settings, not compilation ones: same fingerprint, same key, and the
+    // first runtime's artifact loads in the others.
+    let others = [
+        RuntimeConfig::pooled(),
+        RuntimeConfig {
+            load: LoadLimits {
+                functions: LoadLimits::default().functions * 2,
+                ..LoadLimits::default()
+            },
+            epoch_period: std::time::Duration::from_millis(3),
+            ..RuntimeConfig::default()
+        },
+    ];
+    for config in others {
+        let other = Runtime::new(config).expect("runtime");
+        assert_eq!(
+            other.artifact_key_inputs(&sha),
+            plain.artifact_key_inputs(&sha)
+        );
+        let (_, outcome) = other.load_cached(&bytes, &cache).expect("loads");
+        assert!(matches!(outcome, CacheOutcome::Hit), "{outcome:?}");
+    }
+    assert_eq!(cache.len(), 1);
+}

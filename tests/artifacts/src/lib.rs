@@ -14,6 +14,10 @@ pub enum Guest {
     RsiMomentum,
     /// `strategies/rust/ema-crossover`.
     EmaCrossover,
+    /// `strategies/rust/dynamic-lp`.
+    DynamicLp,
+    /// `strategies/rust/leverage-loop`.
+    LeverageLoop,
     /// `strategies/fixtures/hostile`: attacks selected by config.
     Hostile,
     /// `strategies/fixtures/foreign-import`: imports `evil:exfil/net`.
@@ -30,6 +34,8 @@ pub enum Guest {
     Minimal,
     /// `strategies/python/bollinger`.
     PyBollinger,
+    /// `strategies/js/rsi-momentum-js`: the RSI example in JavaScript.
+    JsRsiMomentum,
     /// `strategies/python/yield-rotator`.
     PyYieldRotator,
     /// `strategies/python/fixtures/hostile`: attacks selected by config.
@@ -45,6 +51,8 @@ impl Guest {
         Path::new(match self {
             Guest::RsiMomentum => paths::RSI_MOMENTUM,
             Guest::EmaCrossover => paths::EMA_CROSSOVER,
+            Guest::DynamicLp => paths::DYNAMIC_LP,
+            Guest::LeverageLoop => paths::LEVERAGE_LOOP,
             Guest::Hostile => paths::HOSTILE,
             Guest::ForeignImport => paths::FOREIGN_IMPORT,
             Guest::WasiClock => paths::WASI_CLOCK,
@@ -53,6 +61,7 @@ impl Guest {
             Guest::Canary => paths::CANARY,
             Guest::Minimal => paths::MINIMAL,
             Guest::PyBollinger => paths::PY_BOLLINGER,
+            Guest::JsRsiMomentum => paths::JS_RSI_MOMENTUM,
             Guest::PyYieldRotator => paths::PY_YIELD_ROTATOR,
             Guest::PyHostile => paths::PY_HOSTILE,
             Guest::PyProbe => paths::PY_PROBE,

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use stratbox_runtime::{ArtifactCache, ArtifactCacheError};
+use zeroize::Zeroizing;
 
 /// Compiled artifacts as files `<dir>/<key>.cwasm`.
 #[derive(Debug, Clone)]
@@ -45,10 +46,10 @@ fn storage(path: &Path, error: &std::io::Error) -> ArtifactCacheError {
 // sealed store) authenticate every artifact.
 #[allow(unsafe_code)]
 unsafe impl ArtifactCache for DirArtifactCache {
-    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, ArtifactCacheError> {
+    fn get(&self, key: &str) -> Result<Option<Zeroizing<Vec<u8>>>, ArtifactCacheError> {
         let path = self.file(key);
         match std::fs::read(&path) {
-            Ok(bytes) => Ok(Some(bytes)),
+            Ok(bytes) => Ok(Some(Zeroizing::new(bytes))),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(storage(&path, &e)),
         }

@@ -162,10 +162,9 @@ mod tests {
     /// serde_json writes every f64 with enough digits, but without its
     /// `float_roundtrip` feature it parses many of them back one ulp off
     /// (about a third of random prices around 100 in a quick check), so a
-    /// restored indicator drifts from one that never went through a
-    /// snapshot. Passes once the workspace enables that feature.
+    /// restored indicator would drift from one that never went through a
+    /// snapshot. The SDK's manifest enables the feature.
     #[test]
-    #[ignore = "needs serde_json's `float_roundtrip` feature in the workspace"]
     fn arbitrary_state_survives_json_exactly() {
         let mut ema = Ema::new(1);
         ema.update(100.457_707_733_908_21);

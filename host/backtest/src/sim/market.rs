@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use alloy_primitives::U256;
+use stratbox_runtime::types::MarketCandle;
 use stratbox_tape::Tape;
 use stratbox_venues::lending::{InterestRateModel, LendingPool, RAY, ReserveConfig};
 use stratbox_venues::v2::ConstantProductPool;
@@ -12,6 +13,7 @@ use stratbox_venues::vault::{AsyncRedemptionVault, Vault4626};
 
 use super::config::{PoolKind, SimConfig};
 use super::error::SimError;
+use crate::market::wit_candle;
 use crate::metrics::ClosedTrade;
 
 /// The strategy's account in venues that track accounts by name.
@@ -267,6 +269,26 @@ impl SimMarket {
             .map_or(0, |c| c.timestamp_ms + interval)
     }
 
+    /// The candles of every tape that closed during the current tick, as
+    /// the guest sees them: the driving tape's current candle, and each
+    /// other tape's latest candle if it closed after the previous tick.
+    pub fn closed_candles(&self) -> Vec<MarketCandle> {
+        let now = self.now_ms();
+        let step = self.tapes[0].interval_ms().unwrap_or(0);
+        self.tapes
+            .iter()
+            .zip(&self.cursors)
+            .filter_map(|(tape, cursor)| {
+                let candle = tape.candles().get(*cursor)?;
+                let close = candle.timestamp_ms + tape.interval_ms().unwrap_or(0);
+                (close <= now && close + step.max(1) > now).then(|| MarketCandle {
+                    market: tape.market().to_owned(),
+                    candle: wit_candle(candle),
+                })
+            })
+            .collect()
+    }
+
     /// Close of the current candle of `market`, aligned by time.
     pub fn market_price(&self, market: &str) -> Option<f64> {
         self.tapes
@@ -316,7 +338,8 @@ impl SimMarket {
         Some(raw * self.scale(&config.token0) / self.scale(&config.token1))
     }
 
-    pub(crate) fn decimals(&self, asset: &str) -> u8 {
+    /// Decimals of an asset (18 if undeclared).
+    pub fn decimals(&self, asset: &str) -> u8 {
         self.config.assets.get(asset).map_or(18, |a| a.decimals)
     }
 
@@ -338,6 +361,11 @@ impl SimMarket {
     /// unit of token0.
     pub(crate) fn raw_price(&self, token0: &str, token1: &str, human: f64) -> f64 {
         human * self.scale(token1) / self.scale(token0)
+    }
+
+    /// The asset equity is valued in.
+    pub fn quote(&self) -> &str {
+        &self.config.quote
     }
 
     /// Balance of `asset`, base units.

@@ -41,3 +41,23 @@ fn inspect_refuses_a_component_with_foreign_imports() {
     assert_eq!(output.status.code(), Some(1));
     assert!(stderr.contains("evil:exfil/net"), "{stderr}");
 }
+
+#[test]
+fn inspect_names_the_language_and_the_limits_a_component_runs_under() {
+    let output = stratbox(&["inspect", path(Guest::RsiMomentum)]);
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stdout.contains("language    Rust"), "{stdout}");
+    assert!(
+        stdout.contains("instantiates yes, under the default Rust limits"),
+        "{stdout}"
+    );
+
+    let output = stratbox(&["inspect", "--json", path(Guest::PyBollinger)]);
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stderr}");
+    let info: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(info["language_hint"], "Python");
+    assert_eq!(info["limits"], "Python");
+    assert_eq!(info["instantiates"], true);
+}

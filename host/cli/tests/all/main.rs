@@ -1,13 +1,17 @@
 //! End-to-end tests of the `stratbox` binary.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
+mod backtest;
 mod bad_input;
 mod build;
 mod demo;
+mod generate;
 mod inspect;
+mod javascript_build;
 mod journal;
 mod python_build;
 mod sealing;
+mod templates;
 
 use std::process::{Command, Output};
 

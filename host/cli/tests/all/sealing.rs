@@ -162,3 +162,67 @@ fn bad_sealing_input_is_refused_with_clear_errors() {
         assert!(stderr.contains("chmod 600"), "{stderr}");
     }
 }
+
+/// `inspect` reads the manifest (and, with a key, authenticates it through
+/// the key slot) without decrypting the component: a bundle whose payload
+/// is destroyed still shows its manifest, with and without the key.
+#[test]
+fn inspect_shows_the_manifest_of_a_bundle_whose_payload_is_corrupted() {
+    use stratbox_runtime::bundle::{AuthenticatedPart, OpenError, read_bundle};
+    use stratbox_store::keys::FileKeyProvider;
+
+    let dir = tempfile::tempdir().unwrap();
+    for kind in ["kek", "x25519"] {
+        let key = dir.path().join(format!("{kind}.key"));
+        let bundle = dir.path().join(format!("{kind}.bundle"));
+        run_ok(&["keygen", "--kind", kind, "--out", arg(&key)]);
+        run_ok(&[
+            "seal",
+            Guest::Minimal.path().to_str().unwrap(),
+            "--name",
+            "corrupted",
+            "--version",
+            "3.1.4",
+            "--author",
+            "carol",
+            "--key",
+            arg(&key),
+            "-o",
+            arg(&bundle),
+        ]);
+        // Destroy every byte of the payload (ciphertext and tag).
+        let mut bytes = std::fs::read(&bundle).unwrap();
+        let payload = read_bundle(&bytes).unwrap().header.payload_bytes;
+        let at = bytes.len() - payload;
+        bytes[at..].iter_mut().for_each(|b| *b ^= 0xA5);
+        std::fs::write(&bundle, &bytes).unwrap();
+        // Opening (which decrypts) refuses it...
+        let provider = FileKeyProvider::load(&key).unwrap();
+        let runtime =
+            stratbox_runtime::Runtime::new(stratbox_runtime::RuntimeConfig::default()).unwrap();
+        assert!(matches!(
+            runtime.open_bundle(&bytes, &provider),
+            Err(OpenError::Authentication {
+                part: AuthenticatedPart::Payload
+            })
+        ));
+
+        // ...inspecting does not decrypt, so it still shows the manifest.
+        let shown = run_ok(&["inspect", arg(&bundle)]);
+        assert!(shown.contains("name        corrupted"), "{shown}");
+        assert!(shown.contains("version     3.1.4"), "{shown}");
+        assert!(shown.contains("author      carol"), "{shown}");
+        assert!(shown.contains("NOT authenticated"), "{shown}");
+        let shown = run_ok(&["inspect", arg(&bundle), "--key", arg(&key)]);
+        assert!(shown.contains("name        corrupted"), "{shown}");
+        assert!(
+            shown.contains("authenticated with the given key (component not decrypted)"),
+            "{shown}"
+        );
+        let shown = run_ok(&["inspect", arg(&bundle), "--key", arg(&key), "--json"]);
+        let json: serde_json::Value = serde_json::from_str(&shown).unwrap();
+        assert_eq!(json["authenticated"], true);
+        assert_eq!(json["manifest"]["name"], "corrupted");
+        assert_eq!(json["payload_bytes"], payload);
+    }
+}

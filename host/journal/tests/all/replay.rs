@@ -1,25 +1,65 @@
 //! Replay re-executes a recorded run from the journal: it passes when
 //! nothing changed, and names the first divergence when something did.
 
-use stratbox_journal::{Call, Journal, ReplayError, RunId, replay};
+use stratbox_journal::{
+    Call, Divergence, Journal, ReplayError, ReplaySummary, RunId, replay, replay_cached,
+};
+use stratbox_python_tests::DirArtifactCache;
 use stratbox_test_artifacts::Guest;
 
 use crate::support::{Judge, POLICY, eager, journal_file, record, runtime};
 
-/// Record and replay; the guests a replay must reproduce. Python strategies
-/// join this list once `stratbox-test-artifacts` builds them: a Python
-/// component replays exactly like a Rust one.
-fn assert_replays(guest: Guest, config: &str, candles: usize, judge: Judge) {
+/// Replay `run`, Python components through the test suite's artifact cache.
+fn replay_run(journal: &Journal, run: RunId, guest: Guest) -> Result<ReplaySummary, ReplayError> {
+    if guest.is_python() {
+        replay_cached(
+            journal,
+            run,
+            runtime(),
+            None,
+            &DirArtifactCache::for_tests(),
+        )
+    } else {
+        replay(journal, run, runtime(), None)
+    }
+}
+
+/// Record and replay a guest (Rust or Python: a Python component replays
+/// exactly like a Rust one, with the Python limits of its recorded spec).
+fn assert_replays(guest: Guest, config: &str, candles: usize, judge: Judge) -> Journal {
     let dir = tempfile::tempdir().unwrap();
     let (journal, run, _) = record(journal_file(&dir), guest, config, candles, judge);
-    let summary = replay(&journal, run, runtime(), None).unwrap_or_else(|e| panic!("{e}"));
+    let summary = replay_run(&journal, run, guest).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(summary.ticks, candles as u64);
     assert_eq!(summary.fuel, journal.runs().unwrap()[0].fuel);
+    journal
 }
 
 #[test]
 fn a_recorded_run_replays_identically() {
     assert_replays(Guest::RsiMomentum, &eager(), 400, Judge::File(POLICY));
+}
+
+#[test]
+fn a_recorded_python_run_replays_identically() {
+    let journal = assert_replays(
+        Guest::PyBollinger,
+        r#"{"cooldown_ms": 0}"#,
+        1_000,
+        Judge::File(POLICY),
+    );
+    // The run is a real one: the Python strategy traded, logged and was
+    // judged by the policy.
+    let run = journal.runs().unwrap()[0].id;
+    let (mut emissions, mut logs) = (0, 0);
+    for sequence in journal.tick_sequences(run).unwrap() {
+        let call = journal.call(run, Call::Tick(sequence)).unwrap();
+        emissions += call.emissions.len();
+        logs += call.logs.len();
+        assert!(call.snapshot.is_some(), "tick {sequence} committed nothing");
+    }
+    assert!(emissions > 0, "the Bollinger strategy emitted nothing");
+    assert!(logs > 0, "the Bollinger strategy logged nothing");
 }
 
 #[test]
@@ -95,4 +135,80 @@ fn replay_refuses_a_component_that_is_not_the_recorded_one() {
         }) => assert_ne!(expected, found),
         other => panic!("expected a mismatch, got {other:?}"),
     }
+}
+
+/// Record the eager RSI run in `dir`, run `sql` (parameters: the run and
+/// a tick's sequence) against the journal file, and replay: the
+/// divergence replay reports.
+fn tamper_and_replay(dir: &tempfile::TempDir, sequence: u64, sql: &str) -> Divergence {
+    let (journal, run, _) = record(
+        journal_file(dir),
+        Guest::RsiMomentum,
+        &eager(),
+        200,
+        Judge::File(POLICY),
+    );
+    drop(journal);
+    let conn = rusqlite::Connection::open(dir.path().join("journal.db")).unwrap();
+    let changed = conn
+        .execute(sql, rusqlite::params![run.0, sequence as i64])
+        .unwrap();
+    assert_eq!(changed, 1, "{sql}");
+    drop(conn);
+    match replay(&journal_file(dir), run, runtime(), None) {
+        Err(ReplayError::Diverged(divergence)) => divergence,
+        other => panic!("expected a divergence, got {other:?}"),
+    }
+}
+
+/// The `ticks` row of tick `?2` of run `?1`.
+const TICK: &str =
+    "(SELECT id FROM ticks WHERE deployment = ?1 AND call = 'tick' AND sequence = ?2)";
+
+#[test]
+fn altering_one_recorded_fuel_count_is_reported_at_its_tick() {
+    let dir = tempfile::tempdir().unwrap();
+    let divergence = tamper_and_replay(
+        &dir,
+        57,
+        &format!("UPDATE ticks SET fuel_used = fuel_used + 1 WHERE id = {TICK}"),
+    );
+    assert_eq!(divergence.call, Call::Tick(57), "{divergence}");
+    assert_eq!(divergence.field, "fuel", "{divergence}");
+    let expected: u64 = divergence.expected.parse().unwrap();
+    let got: u64 = divergence.got.parse().unwrap();
+    assert_eq!(expected, got + 1, "{divergence}");
+}
+
+#[test]
+fn altering_one_recorded_snapshot_is_reported_at_its_tick() {
+    let dir = tempfile::tempdir().unwrap();
+    let forged = "5".repeat(64);
+    let divergence = tamper_and_replay(
+        &dir,
+        123,
+        &format!("UPDATE snapshots SET sha256 = '{forged}' WHERE tick = {TICK}"),
+    );
+    assert_eq!(divergence.call, Call::Tick(123), "{divergence}");
+    assert_eq!(divergence.field, "snapshot", "{divergence}");
+    assert_eq!(divergence.expected, forged);
+    assert_eq!(divergence.got.len(), 64, "{divergence}");
+    assert_ne!(divergence.got, forged);
+
+    // A tick whose snapshot reference was removed is reported too.
+    let dir = tempfile::tempdir().unwrap();
+    let divergence = tamper_and_replay(
+        &dir,
+        9,
+        &format!("DELETE FROM snapshots WHERE tick = {TICK}"),
+    );
+    assert_eq!(
+        (
+            divergence.call,
+            divergence.field.as_str(),
+            divergence.expected.as_str()
+        ),
+        (Call::Tick(9), "snapshot", "nothing"),
+        "{divergence}"
+    );
 }

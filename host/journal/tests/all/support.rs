@@ -1,4 +1,5 @@
-//! Record real runs of the RSI example over the bundled ETH/BTC candles.
+//! Record real runs of example strategies (Rust and Python) over the
+//! bundled ETH/BTC candles.
 
 use std::path::Path;
 use std::sync::{Arc, LazyLock};
@@ -6,8 +7,11 @@ use std::sync::{Arc, LazyLock};
 use serde_json::json;
 use stratbox_backtest::{PaperMarket, PaperMarketConfig, PaperRun, run_paper_journaled};
 use stratbox_journal::{Durability, Journal, NewRun, Recorder, RunId, RunPolicy};
+use stratbox_python_tests::DirArtifactCache;
 use stratbox_runtime::policy::{AssetCatalog, PolicyEngine};
-use stratbox_runtime::{AllowAll, DeploymentSpec, Policy, Runtime, RuntimeConfig};
+use stratbox_runtime::{
+    AllowAll, DeploymentSpec, Limits, Policy, Runtime, RuntimeConfig, StrategyComponent,
+};
 use stratbox_test_artifacts::{Guest, data_dir};
 
 /// Sells of ETH are valued at the oracle's ETH/BTC price: those reads are
@@ -59,7 +63,10 @@ pub fn record(
         .unwrap()
         .take(candles);
     let market = PaperMarket::new(tape, PaperMarketConfig::new("ETH", "BTC", 1));
-    let spec = DeploymentSpec::new(format!("{guest:?}"), config);
+    let mut spec = DeploymentSpec::new(format!("{guest:?}"), config);
+    if guest.is_python() {
+        spec = spec.with_limits(Limits::python());
+    }
     let (policy, run_policy): (Box<dyn Policy>, RunPolicy) = match judge {
         Judge::AllowAll => (Box::new(AllowAll), RunPolicy::AllowAll),
         Judge::File(source) => {
@@ -76,8 +83,7 @@ pub fn record(
             )
         }
     };
-    let bytes = guest.bytes();
-    let component = runtime().load(&bytes).unwrap();
+    let component = load(guest);
     let new_run = NewRun {
         spec: spec.clone(),
         component_sha256: component.info().sha256.clone(),
@@ -100,6 +106,20 @@ pub fn record(
     .unwrap();
     let id = recorder.run();
     (recorder.into_journal(), id, run)
+}
+
+/// `guest` compiled in [`runtime`]; a Python component (~18 MB, seconds to
+/// compile) through the test suite's on-disk artifact cache.
+pub fn load(guest: Guest) -> StrategyComponent {
+    let bytes = guest.bytes();
+    if guest.is_python() {
+        runtime()
+            .load_cached(&bytes, &DirArtifactCache::for_tests())
+            .unwrap()
+            .0
+    } else {
+        runtime().load(&bytes).unwrap()
+    }
 }
 
 /// A journal file in a fresh temporary directory.

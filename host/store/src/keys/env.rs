@@ -46,6 +46,11 @@ impl EnvKeyProvider {
     pub fn id(&self) -> KeyId {
         self.key.id()
     }
+
+    /// The key itself.
+    pub fn key(&self) -> &SecretKey {
+        &self.key
+    }
 }
 
 impl KeyProvider for EnvKeyProvider {

@@ -9,11 +9,16 @@
 //!    service's SDK; [`KmsKeyProvider::unseal`] decrypts the key once and
 //!    serves every bundle, artifact and snapshot from memory, so the KMS is
 //!    called once per process, not once per object.
-//! 2. **Per-object unwrapping**: implement
+//! 2. **Per-bundle unwrapping**: implement
 //!    [`KeyProvider`](stratbox_runtime::bundle::KeyProvider) (and
-//!    [`KeyWrapper`]) directly, sending each slot's wrapped data key to the
-//!    KMS. The KEK never leaves the KMS, at the price of one KMS call per
-//!    object opened.
+//!    [`KeyWrapper`]) directly, sending each bundle slot's wrapped data key
+//!    to the KMS, so the KEK never leaves the KMS, at the price of one KMS
+//!    call per bundle opened. To open a store with it, implement
+//!    [`StoreKey`](crate::StoreKey) too: its
+//!    [`object_key`](crate::StoreKey::object_key) must be a symmetric key
+//!    only the host can obtain (e.g. a data key the KMS generated once,
+//!    kept encrypted and decrypted at start-up), which seals the store's
+//!    compiled code and snapshots.
 
 use stratbox_runtime::bundle::{
     DataKey, KeyId, KeyProvider, KeySlot, KeyWrapper, SealError, SecretKey, UnwrapError,
@@ -67,6 +72,11 @@ impl KmsKeyProvider {
     /// The host key's id.
     pub fn id(&self) -> KeyId {
         self.key.id()
+    }
+
+    /// The host key itself.
+    pub fn key(&self) -> &SecretKey {
+        &self.key
     }
 }
 

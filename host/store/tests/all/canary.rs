@@ -1,19 +1,28 @@
 //! The canary: a strategy whose code and state carry a unique marker is
 //! sealed, imported, compiled (the artifact cached sealed), run,
-//! snapshotted (sealed), reloaded from the cache and resumed, all in a child
-//! process whose `TMPDIR` and trace-level log file are ours. Afterwards no
-//! file anywhere the child could write holds the marker, a piece of the
-//! plaintext component, a piece of its compiled code, or the key.
+//! snapshotted (sealed), reloaded from the cache and resumed, every call
+//! recorded in a run journal (SQLite), all in a child process whose
+//! `TMPDIR` and trace-level log file are ours. Afterwards no file anywhere
+//! the child could write (the store, the journal database with its WAL,
+//! the temp directory, the logs) holds the marker, a piece of the plaintext
+//! component, a piece of its compiled code, or the key.
+//!
+//! The journal records each committed snapshot by SHA-256 and size only
+//! (never its bytes), and each call's input, oracle reads, emissions,
+//! verdicts, logs and errors in plaintext: the canary logs `ticks=N`, never
+//! its marker, so the marker in its state must not reach the journal.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 
+use stratbox_journal::{Call, Journal, NewRun, Recorder, RunPolicy};
 use stratbox_runtime::bundle::{Kek, Language, SecretKey, StrategyMetadata};
+use stratbox_runtime::policy::AssetCatalog;
 use stratbox_runtime::{
-    AllowAll, CacheOutcome, Deployment, DeploymentHost, DeploymentSpec, Runtime, RuntimeConfig,
-    TickInput,
+    AllowAll, CacheOutcome, Deployment, DeploymentHost, DeploymentSpec, JournalSink, Runtime,
+    RuntimeConfig, TickInput,
 };
 use stratbox_store::Store;
 use stratbox_store::keys::{FileKeyProvider, KeyMaterial, parse_key, write_secret_key};
@@ -29,6 +38,11 @@ const MARKER: &str = "stratbox-canary-4f1d9c27e8b35a60-alpha-must-never-touch-a-
 const CHILD_WORK_DIR: &str = "STRATBOX_CANARY_WORK_DIR";
 const DEPLOYMENT: &str = "canary-1";
 
+/// The run journal, relative to the work directory.
+fn journal_path(work: &Path) -> PathBuf {
+    work.join("journal/run.db")
+}
+
 /// Where the child may leave anything: each is scanned in full.
 fn scanned_roots(work: &Path) -> Vec<PathBuf> {
     vec![
@@ -38,7 +52,8 @@ fn scanned_roots(work: &Path) -> Vec<PathBuf> {
         work.join("tmp"),
         // Trace-level logs of every crate.
         work.join("logs"),
-        // The journal database joins this list when the journal lands.
+        // The run journal: the SQLite database, its WAL and shared memory.
+        work.join("journal"),
     ]
 }
 
@@ -116,9 +131,9 @@ fn needles(work: &Path) -> Vec<Needle> {
 }
 
 #[test]
-fn no_plaintext_reaches_the_store_the_temp_directory_or_the_logs() {
+fn no_plaintext_reaches_the_store_the_journal_the_temp_directory_or_the_logs() {
     let work = tempfile::tempdir().unwrap();
-    for dir in ["tmp", "logs", "keys"] {
+    for dir in ["tmp", "logs", "keys", "journal"] {
         std::fs::create_dir(work.path().join(dir)).unwrap();
     }
     let output = Command::new(std::env::current_exe().unwrap())
@@ -161,6 +176,7 @@ fn no_plaintext_reaches_the_store_the_temp_directory_or_the_logs() {
     assert!(!files_under(&work.path().join("tmp")).is_empty());
     let log = std::fs::read_to_string(work.path().join("logs/trace.log")).unwrap();
     assert!(log.contains("bundle imported"), "trace log missing: {log}");
+    let snapshot_digests = check_the_journal(work.path());
 
     let needles = needles(work.path());
     // The scan finds what it looks for: the plaintext component does leak.
@@ -174,7 +190,48 @@ fn no_plaintext_reaches_the_store_the_temp_directory_or_the_logs() {
             }
         }
     }
-    assert!(scanned >= 5, "scanned only {scanned} files");
+    assert!(scanned >= 6, "scanned only {scanned} files");
+
+    // The scan reads the journal's bytes as they are: what the journal does
+    // record in plaintext (the canary's logs, the snapshot digests) is
+    // found there.
+    let journal: Vec<u8> = files_under(&work.path().join("journal"))
+        .iter()
+        .flat_map(|file| std::fs::read(file).unwrap())
+        .collect();
+    for text in ["ticks=4", snapshot_digests.last().unwrap().as_str()] {
+        assert!(
+            journal.windows(text.len()).any(|w| w == text.as_bytes()),
+            "`{text}` not found in the journal files"
+        );
+    }
+}
+
+/// What the child recorded: init and four ticks, each commit's snapshot by
+/// digest and size only, with no location (nothing stored it elsewhere).
+/// Returns the digests, in order.
+fn check_the_journal(work: &Path) -> Vec<String> {
+    let journal = Journal::open(&journal_path(work)).unwrap();
+    let run = journal.find_run(DEPLOYMENT).unwrap();
+    assert_eq!(journal.tick_sequences(run).unwrap(), [0, 1, 2, 3]);
+    let mut digests = Vec::new();
+    for call in [Call::Init, Call::Tick(0), Call::Tick(3)] {
+        let record = journal.call(run, call).unwrap();
+        let snapshot = record
+            .snapshot
+            .unwrap_or_else(|| panic!("{call} committed no snapshot"));
+        assert_eq!(snapshot.sha256.len(), 64);
+        assert!(snapshot.bytes > MARKER.len() as u64);
+        assert_eq!(snapshot.location, None);
+        digests.push(snapshot.sha256);
+    }
+    let last = journal.call(run, Call::Tick(3)).unwrap();
+    assert!(
+        last.logs.iter().any(|l| l.message == "ticks=4"),
+        "{:?}",
+        last.logs
+    );
+    digests
 }
 
 /// The first needle found in `bytes`.
@@ -186,7 +243,7 @@ fn leak<'a>(bytes: &[u8], needles: &'a [Needle]) -> Option<&'a Needle> {
 
 /// The child half of the canary test; does nothing unless started by it.
 #[test]
-#[ignore = "run in a child process by no_plaintext_reaches_the_store_the_temp_directory_or_the_logs"]
+#[ignore = "run in a child process by no_plaintext_reaches_the_store_the_journal_the_temp_directory_or_the_logs"]
 fn child_seals_loads_runs_and_snapshots() {
     let Some(work) = std::env::var_os(CHILD_WORK_DIR).map(PathBuf::from) else {
         return;
@@ -223,15 +280,33 @@ fn child_seals_loads_runs_and_snapshots() {
     let loaded = store.load_strategy(&runtime, "canary").unwrap();
     assert!(matches!(loaded.cache, CacheOutcome::Miss));
     let spec = DeploymentSpec::new(DEPLOYMENT, "{}");
-    let (mut deployment, _) = Deployment::new(
+    // Every call is journaled, as a host does.
+    let mut recorder = Recorder::start(
+        Journal::open(&journal_path(&work)).unwrap(),
+        &NewRun {
+            spec: spec.clone(),
+            component_sha256: loaded.manifest.component_sha256.clone(),
+            component_path: None,
+            policy: RunPolicy::AllowAll,
+            initial_policy_state: None,
+            assets: AssetCatalog::default(),
+            label: Some("canary".into()),
+        },
+    )
+    .unwrap();
+    let (mut deployment, init) = Deployment::new(
         &runtime,
         &loaded.component,
         spec.clone(),
         DeploymentHost::new(Clock, AllowAll),
     )
     .unwrap();
+    recorder.init(&deployment, &init).unwrap();
     for n in 1..=3 {
-        deployment.tick(TickInput::at(block(n))).unwrap();
+        let input = TickInput::at(block(n));
+        let result = deployment.tick(input.clone());
+        recorder.tick(&deployment, &input, &result).unwrap();
+        result.unwrap();
     }
     let checkpoint = deployment.checkpoint().clone();
     assert!(
@@ -263,7 +338,10 @@ fn child_seals_loads_runs_and_snapshots() {
         restored,
     )
     .unwrap();
-    let report = resumed.tick(TickInput::at(block(4))).unwrap();
+    let input = TickInput::at(block(4));
+    let result = resumed.tick(input.clone());
+    recorder.tick(&resumed, &input, &result).unwrap();
+    let report = result.unwrap();
     assert!(
         report.trace.logs.iter().any(|l| l.message == "ticks=4"),
         "{:?}",

@@ -30,7 +30,12 @@ fn leftovers_of_a_crashed_write_are_removed_on_open() {
     let store = crate::support::store(dir.path(), &key);
     assert!(files_under(&dir.path().join("tmp")).is_empty());
     assert_eq!(
-        store.load_checkpoint("dep").unwrap().unwrap().snapshot,
+        store
+            .load_checkpoint("dep")
+            .unwrap()
+            .unwrap()
+            .snapshot
+            .as_slice(),
         b"v1"
     );
 }

@@ -4,6 +4,7 @@
 mod canary;
 mod crash_safety;
 mod key_providers;
+mod plaintext_buffers;
 mod store_lifecycle;
 mod support;
 mod tampering;

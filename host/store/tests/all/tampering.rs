@@ -3,10 +3,16 @@
 //! compiled artifact is never deserialized and is replaced by a fresh
 //! compile.
 
-use stratbox_runtime::bundle::OpenError;
+use std::sync::Arc;
+
+use stratbox_runtime::bundle::{
+    HostSecretKey, Language, ObjectKind, OpenError, SecretKey, StrategyMetadata, WrapAlgorithm,
+    read_header, seal_object,
+};
 use stratbox_runtime::{ArtifactCache, ArtifactCacheError, CacheOutcome, Checkpoint};
-use stratbox_store::StoreError;
+use stratbox_store::{Store, StoreError};
 use stratbox_test_artifacts::Guest;
+use zeroize::Zeroizing;
 
 use crate::support::{files_under, kek, runtime, sealed, store};
 
@@ -63,7 +69,9 @@ fn an_artifact_filed_under_another_key_is_refused() {
     let cache = store.artifact_cache();
     let (a, b) = ("a".repeat(64), "b".repeat(64));
     cache.put(&a, b"compiled code of a").unwrap();
-    assert_eq!(cache.get(&a).unwrap().unwrap(), b"compiled code of a");
+    // What comes back is compiled code: it stays in a zeroizing buffer.
+    let code: Zeroizing<Vec<u8>> = cache.get(&a).unwrap().unwrap();
+    assert_eq!(code.as_slice(), b"compiled code of a");
     let artifacts = dir.path().join("artifacts");
     std::fs::rename(
         artifacts.join(format!("{a}.artifact")),
@@ -136,5 +144,144 @@ fn a_snapshot_moved_to_another_deployment_is_refused() {
     assert!(matches!(
         store.load_checkpoint("a"),
         Err(StoreError::Open(OpenError::Authentication { .. }))
+    ));
+}
+
+/// A host whose store key is an X25519 secret hands its public key to
+/// authors. An attacker holding only that public key (and write access to
+/// the store directory) seals a compiled artifact and a snapshot to it, as
+/// the store's own format would: both are refused, because the store seals
+/// its own objects under a symmetric key derived from the secret.
+#[test]
+fn artifacts_and_snapshots_sealed_to_the_hosts_public_key_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = HostSecretKey::generate().unwrap();
+    let public = host.public_key().clone();
+    let store = Store::open(dir.path(), Arc::new(SecretKey::X25519(host))).unwrap();
+
+    // Authors seal to the public key; the store opens, compiles and caches.
+    let component = Guest::Minimal.bytes();
+    let bundle = runtime()
+        .seal_bundle(
+            &component,
+            StrategyMetadata::new("minimal", "1.0.0", Language::Rust, "author"),
+            &public,
+        )
+        .unwrap();
+    store.import_bundle(runtime(), &bundle).unwrap();
+    let loaded = store.load_strategy(runtime(), "minimal").unwrap();
+    assert!(
+        matches!(loaded.cache, CacheOutcome::Miss),
+        "{:?}",
+        loaded.cache
+    );
+    let artifact_file = only_file(&dir.path().join("artifacts"));
+    let sealed = std::fs::read(&artifact_file).unwrap();
+    let header = read_header(&sealed, ObjectKind::Artifact).unwrap();
+    assert_eq!(header.wrap_algorithm, WrapAlgorithm::Kek);
+    assert_ne!(header.key_id, public.id());
+
+    // The attacker replaces the artifact with "native code" sealed to the
+    // public key, under the right cache key and associated context.
+    let cache_key = runtime().artifact_key(&runtime().inspect(&component).unwrap().sha256);
+    assert_eq!(
+        artifact_file.file_name().unwrap().to_str().unwrap(),
+        format!("{cache_key}.artifact")
+    );
+    let forged = seal_object(
+        ObjectKind::Artifact,
+        &[],
+        format!("artifact:{cache_key}").as_bytes(),
+        b"attacker-chosen native code",
+        &public,
+    )
+    .unwrap();
+    std::fs::write(&artifact_file, &forged).unwrap();
+    let cache = store.artifact_cache();
+    assert!(
+        matches!(
+            cache.get(&cache_key),
+            Err(ArtifactCacheError::Unauthenticated { .. })
+        ),
+        "a forged artifact must never be returned for deserialization"
+    );
+    // Refused and removed: the next load compiles afresh.
+    std::fs::write(&artifact_file, &forged).unwrap();
+    let loaded = store.load_strategy(runtime(), "minimal").unwrap();
+    assert!(
+        matches!(
+            loaded.cache,
+            CacheOutcome::Bypassed(ArtifactCacheError::Unauthenticated { .. })
+        ),
+        "{:?}",
+        loaded.cache
+    );
+
+    // The same for a snapshot: the checkpoint encoding is no secret.
+    let mut plaintext = vec![1u8];
+    plaintext.extend_from_slice(&7u64.to_le_bytes());
+    plaintext.extend_from_slice(&1u64.to_le_bytes());
+    plaintext.extend_from_slice(b"attacker-chosen state");
+    let forged = seal_object(ObjectKind::Snapshot, &[], b"dep", &plaintext, &public).unwrap();
+    std::fs::write(
+        dir.path()
+            .join("snapshots")
+            .join(format!("{}.snapshot", hex::encode("dep"))),
+        &forged,
+    )
+    .unwrap();
+    assert!(matches!(
+        store.load_checkpoint("dep"),
+        Err(StoreError::Open(OpenError::WrongRecipient { .. }))
+    ));
+
+    // What the store seals itself still round-trips under the secret.
+    let checkpoint = Checkpoint {
+        sequence: 7,
+        next_action_id: 1,
+        snapshot: b"real state".to_vec(),
+    };
+    store.save_checkpoint("dep", &checkpoint).unwrap();
+    assert_eq!(store.load_checkpoint("dep").unwrap(), Some(checkpoint));
+}
+
+/// The object key is derived from the secret, not random per process: a
+/// store reopened with the same X25519 secret (read back from its bytes)
+/// opens what it sealed before, and one opened with another secret does
+/// not.
+#[test]
+fn an_x25519_store_reopens_its_own_objects() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = HostSecretKey::generate().unwrap();
+    let secret = host.to_bytes();
+    let checkpoint = Checkpoint {
+        sequence: 2,
+        next_action_id: 3,
+        snapshot: b"state".to_vec(),
+    };
+    let store = Store::open(dir.path(), Arc::new(SecretKey::X25519(host))).unwrap();
+    store.save_checkpoint("dep", &checkpoint).unwrap();
+    store
+        .artifact_cache()
+        .put(&"d".repeat(64), b"code")
+        .unwrap();
+    drop(store);
+
+    let same = HostSecretKey::from_bytes(&secret).unwrap();
+    let store = Store::open(dir.path(), Arc::new(same)).unwrap();
+    assert_eq!(store.load_checkpoint("dep").unwrap(), Some(checkpoint));
+    assert_eq!(
+        store
+            .artifact_cache()
+            .get(&"d".repeat(64))
+            .unwrap()
+            .unwrap()
+            .as_slice(),
+        b"code"
+    );
+    let other = Store::open(dir.path(), Arc::new(HostSecretKey::generate().unwrap())).unwrap();
+    assert!(matches!(
+        other.load_checkpoint("dep"),
+        Err(StoreError::Open(OpenError::WrongKey { .. }))
     ));
 }

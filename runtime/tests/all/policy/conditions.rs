@@ -167,3 +167,90 @@ fn conditions_count_as_rules() {
     // chains, swap, borrow, kind, token, sell, buy.
     assert_eq!(policy.rule_count(), 7);
 }
+
+const VENUE_SLIPPAGE_CHAIN: &str = r#"
+version = 1
+quote = "USDC"
+chains = [1, 10]
+[swap.require]
+venue = ["uniswap-v3", "curve"]
+max_slippage_bps = 40
+[vault_request_redeem.require]
+venue = ["usdc-vault"]
+[supply.require]
+chain = [10]
+max_slippage_bps = 0
+"#;
+
+#[test]
+fn venue_slippage_and_chain_conditions() {
+    use super::harness::{units, vault_request_redeem, with_slippage, with_venue};
+    let swap =
+        |venue: &str, bps: u32| with_slippage(with_venue(swap_in("USDC", "ETH", "10"), venue), bps);
+    run_cases(vec![
+        Case {
+            name: "listed venue, slippage at the limit",
+            policy: VENUE_SLIPPAGE_CHAIN,
+            action: swap("uniswap-v3", 40),
+            expect: Expect::Accept,
+        },
+        Case {
+            name: "unlisted venue",
+            policy: VENUE_SLIPPAGE_CHAIN,
+            action: swap("sushi", 10),
+            expect: deny(
+                "swap.require.venue",
+                "CONDITION_FAILED: field=venue value=sushi",
+            ),
+        },
+        Case {
+            name: "no venue named",
+            policy: VENUE_SLIPPAGE_CHAIN,
+            action: swap_in("USDC", "ETH", "10"),
+            expect: deny(
+                "swap.require.venue",
+                "CONDITION_FAILED: field=venue value=none",
+            ),
+        },
+        Case {
+            name: "slippage above the condition's limit",
+            policy: VENUE_SLIPPAGE_CHAIN,
+            action: swap("curve", 41),
+            expect: deny(
+                "swap.require.max_slippage_bps",
+                "CONDITION_FAILED: field=max_slippage_bps bps=41 max=40",
+            ),
+        },
+        Case {
+            name: "a vault is the venue of a redemption",
+            policy: VENUE_SLIPPAGE_CHAIN,
+            action: vault_request_redeem("usdc-vault", units("USDC", "5")),
+            expect: Expect::Accept,
+        },
+        Case {
+            name: "redeeming from a vault outside the venue list",
+            policy: VENUE_SLIPPAGE_CHAIN,
+            action: vault_request_redeem("eth-vault", units("ETH", "1")),
+            expect: deny(
+                "vault_request_redeem.require.venue",
+                "CONDITION_FAILED: field=venue value=eth-vault",
+            ),
+        },
+        Case {
+            name: "a chain the condition does not list (the desk is on chain 1)",
+            policy: VENUE_SLIPPAGE_CHAIN,
+            action: lending("supply", "aave", "USDC", "10"),
+            expect: deny(
+                "supply.require.chain",
+                "CONDITION_FAILED: field=chain value=1",
+            ),
+        },
+    ]);
+    // On chain 10 the chain condition holds, and a slippage condition does
+    // not concern a supply.
+    let mut desk = super::harness::Desk::new(VENUE_SLIPPAGE_CHAIN);
+    desk.chain_id = 10;
+    desk.accept(&lending("supply", "aave", "USDC", "10"));
+    // A swap on chain 10 with a listed venue passes too.
+    desk.accept(&swap("curve", 5));
+}

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use stratbox_runtime::policy::{AssetCatalog, CompiledPolicy, PolicyConfig, PolicyEngine};
 use stratbox_runtime::types::{
     Action, ActionId, ActionOutcome, Amount, AssetAmount, BlockInfo, Denial, Failure, Fill,
-    LendingOp, LendingState, LpOpen, LpRange, OracleError, PoolState, Position, PositionKind, Swap,
-    SwapAmount, VaultOp, VaultState,
+    LendingOp, LendingState, LpClose, LpCollect, LpOpen, LpRange, OracleError, PoolState, Position,
+    PositionKind, Swap, SwapAmount, VaultOp, VaultState,
 };
 use stratbox_runtime::{
     AcceptedAction, Oracle, OracleRead, Policy, PolicyContext, PolicyOracle, Verdict,
@@ -92,6 +92,25 @@ pub fn lp_open(pool: &str, amount0: Amount, amount1: Amount) -> Action {
         range: LpRange::Ticks((-600, 600)),
         amount0,
         amount1,
+    })
+}
+
+pub fn lp_close(position: &str) -> Action {
+    Action::LpClose(LpClose {
+        position: position.into(),
+    })
+}
+
+pub fn lp_collect(position: &str) -> Action {
+    Action::LpCollect(LpCollect {
+        position: position.into(),
+    })
+}
+
+pub fn vault_request_redeem(vault: &str, shares: Amount) -> Action {
+    Action::VaultRequestRedeem(VaultOp {
+        vault: vault.into(),
+        amount: shares,
     })
 }
 

@@ -7,8 +7,8 @@ use stratbox_runtime::policy::{
 use stratbox_runtime::types::{Action, Amount};
 
 use super::harness::{
-    Case, Expect, assets, lending, lp_open, run_cases, swap_in, swap_out, units, vault_deposit,
-    with_slippage, with_venue,
+    Case, Desk, Expect, assets, lending, lp_close, lp_collect, lp_open, run_cases, swap_in,
+    swap_out, units, vault_deposit, vault_request_redeem, with_slippage, with_venue,
 };
 
 /// A policy for chain 1 with USDC as the quote asset.
@@ -84,7 +84,7 @@ fn kinds_chains_and_assets() {
 fn deny_all_is_the_default() {
     let policy = CompiledPolicy::compile(&PolicyConfig::deny_all(), &assets()).unwrap();
     assert_eq!(policy.rule_count(), 1, "just the (empty) chain list");
-    let mut desk = super::harness::Desk::with_engine(stratbox_runtime::policy::PolicyEngine::new(
+    let mut desk = Desk::with_engine(stratbox_runtime::policy::PolicyEngine::new(
         std::sync::Arc::new(policy),
     ));
     let denial = desk.deny(&Action::Hold("anything".into()));
@@ -336,6 +336,139 @@ fn pools_markets_and_vaults() {
 }
 
 #[test]
+fn closing_and_collecting_positions_and_requesting_redemptions() {
+    run_cases(vec![
+        Case {
+            name: "lp_close with its table",
+            policy: policy!("[lp_close]\n"),
+            action: lp_close("lp-1"),
+            expect: Expect::Accept,
+        },
+        Case {
+            name: "lp_close without its table",
+            policy: policy!("[lp_open]\n[lp_collect]\n"),
+            action: lp_close("lp-1"),
+            expect: deny(
+                "KIND_NOT_ALLOWED",
+                "lp_close",
+                "KIND_NOT_ALLOWED: kind=lp_close",
+            ),
+        },
+        Case {
+            name: "lp_close outside the hours its condition allows (22:13 UTC)",
+            policy: policy!("[lp_close.require]\nhours_utc = [8, 20]\n"),
+            action: lp_close("lp-1"),
+            expect: deny(
+                "CONDITION_FAILED",
+                "lp_close.require.hours_utc",
+                "CONDITION_FAILED: field=hours_utc hour=22 from=8 to=20",
+            ),
+        },
+        Case {
+            name: "lp_close names no token, so a token condition cannot hold",
+            policy: policy!("[lp_close.require]\ntoken = [\"ETH\"]\n"),
+            action: lp_close("lp-1"),
+            expect: deny(
+                "CONDITION_FAILED",
+                "lp_close.require.token",
+                "CONDITION_FAILED: field=token value=none",
+            ),
+        },
+        Case {
+            name: "lp_collect with its table",
+            policy: policy!("[lp_collect]\n"),
+            action: lp_collect("lp-2"),
+            expect: Expect::Accept,
+        },
+        Case {
+            name: "lp_collect without its table",
+            policy: policy!("[lp_close]\n"),
+            action: lp_collect("lp-2"),
+            expect: deny(
+                "KIND_NOT_ALLOWED",
+                "lp_collect",
+                "KIND_NOT_ALLOWED: kind=lp_collect",
+            ),
+        },
+        Case {
+            name: "lp_collect on a chain not listed",
+            policy: "version = 1\nchains = [10]\n[lp_collect]\n",
+            action: lp_collect("lp-2"),
+            expect: deny(
+                "CHAIN_NOT_ALLOWED",
+                "chains",
+                "CHAIN_NOT_ALLOWED: chain=1 kind=lp_collect",
+            ),
+        },
+        Case {
+            name: "redemption from a listed vault",
+            policy: policy!("[vault_request_redeem]\nvaults = [\"usdc-vault\"]\n"),
+            action: vault_request_redeem("usdc-vault", units("USDC", "100")),
+            expect: Expect::Accept,
+        },
+        Case {
+            name: "redemption from an unlisted vault",
+            policy: policy!("[vault_request_redeem]\nvaults = [\"usdc-vault\"]\n"),
+            action: vault_request_redeem("eth-vault", units("ETH", "1")),
+            expect: deny(
+                "VAULT_NOT_ALLOWED",
+                "vault_request_redeem.vaults",
+                "VAULT_NOT_ALLOWED: kind=vault_request_redeem venue=eth-vault",
+            ),
+        },
+        Case {
+            name: "redemption without its table (deposits allowed)",
+            policy: policy!("[vault_deposit]\n"),
+            action: vault_request_redeem("usdc-vault", units("USDC", "100")),
+            expect: deny(
+                "KIND_NOT_ALLOWED",
+                "vault_request_redeem",
+                "KIND_NOT_ALLOWED: kind=vault_request_redeem",
+            ),
+        },
+    ]);
+}
+
+#[test]
+fn position_and_redemption_counts_and_cooldowns() {
+    let mut desk = Desk::new(policy!(
+        "[lp_close]\ncooldown = \"1h\"\n[lp_collect]\nmax_per_tick = 1\n[vault_request_redeem]\nmax_per_day = 1\n"
+    ));
+    desk.accept(&lp_collect("lp-1"));
+    let denial = desk.deny(&lp_collect("lp-2"));
+    assert_eq!(
+        (denial.rule.as_str(), denial.detail.as_str()),
+        (
+            "lp_collect.max_per_tick",
+            "TOO_MANY_PER_TICK: kind=lp_collect count=1 max=1"
+        )
+    );
+    desk.accept(&lp_close("lp-1"));
+    desk.accept(&vault_request_redeem("usdc-vault", units("USDC", "1")));
+    desk.end_tick();
+    desk.advance(60_000);
+    desk.accept(&lp_collect("lp-2"));
+    let denial = desk.deny(&lp_close("lp-2"));
+    assert_eq!(
+        (denial.rule.as_str(), denial.detail.as_str()),
+        (
+            "lp_close.cooldown",
+            "COOLDOWN_ACTIVE: kind=lp_close remaining_ms=3540000 cooldown_ms=3600000"
+        )
+    );
+    let denial = desk.deny(&vault_request_redeem("usdc-vault", units("USDC", "1")));
+    assert_eq!(
+        (denial.rule.as_str(), denial.detail.as_str()),
+        (
+            "vault_request_redeem.max_per_day",
+            "TOO_MANY_PER_DAY: kind=vault_request_redeem count=1 max=1"
+        )
+    );
+    desk.advance(3_600_000);
+    desk.accept(&lp_close("lp-2"));
+}
+
+#[test]
 fn health_factor_and_ltv_after_the_action() {
     // The standard oracle: 2 ETH (6000 USDC) supplied to aave, threshold 0.8.
     run_cases(vec![
@@ -387,7 +520,7 @@ fn health_factor_and_ltv_after_the_action() {
 #[test]
 fn withdrawing_collateral_is_judged_on_health_too() {
     use stratbox_runtime::types::PositionKind;
-    let mut desk = super::harness::Desk::new(policy!("[withdraw]\nmin_health_factor = 1.5\n"));
+    let mut desk = Desk::new(policy!("[withdraw]\nmin_health_factor = 1.5\n"));
     desk.oracle
         .position(PositionKind::Borrowed, "aave", "USDC", "2000");
     // Collateral 2 ETH = 6000 USDC, weighted 0.8, against 2000 of debt.
@@ -403,7 +536,7 @@ fn withdrawing_collateral_is_judged_on_health_too() {
 
 #[test]
 fn policy_reads_are_recorded_in_order() {
-    let mut desk = super::harness::Desk::new(policy!("[borrow]\nmax_ltv = 0.6\n"));
+    let mut desk = Desk::new(policy!("[borrow]\nmax_ltv = 0.6\n"));
     desk.accept(&lending("borrow", "aave", "USDC", "100"));
     let reads: Vec<String> = desk
         .reads

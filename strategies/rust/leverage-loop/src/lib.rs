@@ -55,6 +55,10 @@ impl Default for Config {
     }
 }
 
+/// Health factor an unwinding withdrawal must leave, before its proceeds
+/// repay debt.
+const WITHDRAW_HEALTH_FLOOR: f64 = 1.05;
+
 /// The step the strategy waits on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 enum Step {
@@ -133,7 +137,11 @@ impl Strategy for LeverageLoop {
                 let target = c.target_health_factor;
                 let lt = book.liquidation_threshold;
                 let w = (target * book.debt_value - book.collateral_value * lt) / (target - lt);
-                let w = w.clamp(0.0, book.debt_value);
+                // The withdrawal comes before the repayment, so it may only
+                // take what keeps the health factor above 1 on its own.
+                let withdrawable =
+                    book.collateral_value - WITHDRAW_HEALTH_FLOOR * book.debt_value / lt;
+                let w = w.min(withdrawable).clamp(0.0, book.debt_value);
                 if w < c.min_step {
                     return Ok(());
                 }
@@ -207,7 +215,17 @@ impl Strategy for LeverageLoop {
                 self.step = Step::Ready;
             }
             Step::Withdrawing => {
-                let swap = swap(&c, &c.collateral, &c.debt, received(&c.collateral));
+                // Gas may have been paid from the withdrawn asset.
+                let held = ctx
+                    .balance(&c.collateral)
+                    .map_err(|e| format!("balance: {e:?}"))?
+                    .to_u128();
+                let swap = swap(
+                    &c,
+                    &c.collateral,
+                    &c.debt,
+                    received(&c.collateral).min(held),
+                );
                 self.submit(ctx, swap, Step::SellingCollateral);
             }
             Step::SellingCollateral => {

@@ -194,3 +194,41 @@ fn os_randomness_files_sockets_sleep_and_late_imports_raise_python_exceptions() 
     // The tick itself succeeded: nothing trapped.
     assert!(report.trace.fuel_used > 0);
 }
+
+/// The `random.random()` draws of four ticks of the counter probe running
+/// as deployment `id`.
+fn draws(id: &str) -> Vec<String> {
+    let (mut deployment, _) = Deployment::new(
+        runtime(),
+        &load(Guest::PyProbe),
+        spec(id, &json!({"mode": "counter"})),
+        DeploymentHost::new(Clock, AllowAll),
+    )
+    .unwrap();
+    (0..4)
+        .map(|n| {
+            let report = deployment.tick(TickInput::at(block(n))).unwrap();
+            let logs = messages(&report.trace);
+            let [line] = logs.as_slice() else {
+                panic!("{logs:?}")
+            };
+            line.split_once(" draw=")
+                .unwrap_or_else(|| panic!("{line}"))
+                .1
+                .to_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn random_is_seeded_from_the_deployment_id() {
+    let (a, again, b) = (draws("seed-a"), draws("seed-a"), draws("seed-b"));
+    // Same deployment id: the same numbers, tick for tick.
+    assert_eq!(a, again);
+    // Another id, same ticks, config and blocks: other numbers at every tick.
+    for (n, (x, y)) in a.iter().zip(&b).enumerate() {
+        assert_ne!(x, y, "tick {n}: both deployments drew {x}");
+    }
+    // Within one deployment, each tick draws afresh.
+    assert_ne!(a[0], a[1]);
+}

@@ -7,4 +7,5 @@ mod examples;
 mod hostile;
 mod protocol;
 mod sdk_parity;
+mod setup_script;
 mod support;

@@ -286,3 +286,105 @@ fn sqrt_price() -> String {
     // 2^128 = 340282366920938463463374607431768211456
     "340282366920938463463374607431768211458".to_owned()
 }
+
+#[test]
+fn every_action_helper_reaches_the_host_exactly() {
+    use stratbox_runtime::types::{
+        LendingOp, LpClose, LpCollect, LpOpen, LpRange, Swap, SwapAmount, VaultOp,
+    };
+
+    let mut deployment = probe(
+        json!({"mode": "actions"}),
+        DeploymentHost::new(Clock, AllowAll),
+    );
+    let report = deployment.tick(TickInput::at(block(0))).unwrap();
+    let units = Amount::from_u128;
+    let lending = |market: &str, amount: u128| LendingOp {
+        market: market.into(),
+        asset: "USDC".into(),
+        amount: units(amount),
+    };
+    let vault = |amount: u128| VaultOp {
+        vault: "morpho-usdc".into(),
+        amount: units(amount),
+    };
+    let expected = [
+        (
+            "swap_exact_in",
+            Action::Swap(Swap {
+                sell: "ETH".into(),
+                buy: "USDC".into(),
+                amount: SwapAmount::ExactIn(units(10u128.pow(18))),
+                max_slippage_bps: 25,
+                venue: None,
+            }),
+        ),
+        (
+            "swap_exact_out",
+            Action::Swap(Swap {
+                sell: "USDC".into(),
+                buy: "ETH".into(),
+                amount: SwapAmount::ExactOut(units(2 * 10u128.pow(18) + 1)),
+                max_slippage_bps: 30,
+                venue: Some("uniswap-v3".into()),
+            }),
+        ),
+        (
+            "lp_open price",
+            Action::LpOpen(LpOpen {
+                pool: "ETH-USDC".into(),
+                range: LpRange::Price((1500.25, 4500.5)),
+                amount0: units(10u128.pow(18)),
+                amount1: units(3_000_000_000),
+            }),
+        ),
+        (
+            "lp_open ticks",
+            Action::LpOpen(LpOpen {
+                pool: "ETH-USDC".into(),
+                range: LpRange::Ticks((-887_220, 600)),
+                amount0: Amount::ZERO,
+                amount1: units(5),
+            }),
+        ),
+        (
+            "lp_close",
+            Action::LpClose(LpClose {
+                position: "lp-1".into(),
+            }),
+        ),
+        (
+            "lp_collect",
+            Action::LpCollect(LpCollect {
+                position: "lp-2".into(),
+            }),
+        ),
+        ("supply", Action::Supply(lending("aave-usdc", 7_000_000))),
+        (
+            "withdraw",
+            Action::Withdraw(lending("aave-usdc", 6_000_000)),
+        ),
+        (
+            "borrow",
+            Action::Borrow(lending("aave-usdc", (1 << 100) + 7)),
+        ),
+        ("repay", Action::Repay(lending("aave-usdc", (1 << 64) + 3))),
+        ("vault_deposit", Action::VaultDeposit(vault(9_000_000))),
+        (
+            "vault_request_redeem",
+            Action::VaultRequestRedeem(vault(8_000_000)),
+        ),
+        ("hold", Action::Hold("nothing else to do".into())),
+    ];
+    let got: Vec<&Action> = report.actions.iter().map(|a| &a.action).collect();
+    let want: Vec<&Action> = expected.iter().map(|(_, action)| action).collect();
+    assert_eq!(got, want);
+    // Each helper got its own verdict back, with the id the host assigned.
+    let logs = messages(&report.trace);
+    let lines: Vec<String> = expected
+        .iter()
+        .zip(&report.actions)
+        .map(|((name, _), accepted)| format!("{name}: accepted id={}", accepted.id))
+        .collect();
+    assert_eq!(logs, lines);
+}

@@ -130,3 +130,40 @@ fn python_sdk_unit_tests_pass_under_cpython() {
     assert!(output.status.success(), "{stderr}");
     assert!(stderr.contains("\nOK"), "{stderr}");
 }
+
+/// Repository paths of Rust files (`a/b/c.rs`) that `text` mentions.
+fn rust_paths(text: &str) -> Vec<&str> {
+    text.split(|c: char| c.is_whitespace() || "()[]{}`'\",;:".contains(c))
+        .map(|word| word.trim_end_matches('.'))
+        .filter(|word| word.ends_with(".rs") && word.contains('/'))
+        .collect()
+}
+
+#[test]
+fn the_python_sdk_tests_point_at_rust_tests_that_exist() {
+    let tests = repo_root().join("guest-sdk/python/tests");
+    let mut mentioned = Vec::new();
+    for entry in std::fs::read_dir(&tests).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "py") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            for rust in rust_paths(&text) {
+                mentioned.push((path.clone(), rust.to_owned()));
+            }
+        }
+    }
+    // The indicator tests name the parity tests in this file.
+    assert!(
+        mentioned
+            .iter()
+            .any(|(_, rust)| rust == "tests/python/tests/all/sdk_parity.rs"),
+        "{mentioned:?}"
+    );
+    for (python, rust) in &mentioned {
+        assert!(
+            repo_root().join(rust).is_file(),
+            "{} mentions {rust}, which does not exist",
+            python.display()
+        );
+    }
+}

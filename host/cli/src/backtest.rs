@@ -1,0 +1,149 @@
+//! `stratbox backtest`: one strategy over a tape against simulated venues,
+//! with the policy and journal a live run uses, ending in a report.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use stratbox_backtest::report::BacktestReport;
+use stratbox_backtest::{Backtest, NoJournal};
+use stratbox_journal::Recorder;
+use stratbox_runtime::{DeploymentSpec, Limits, Runtime, RuntimeConfig};
+
+use crate::market::{MarketArgs, MarketSetup};
+use crate::output::write_atomically;
+use crate::session::{JournalStart, StrategySource, policy, sink, start_journal};
+
+/// Options of `stratbox backtest`.
+#[derive(Debug, Args)]
+pub struct BacktestArgs {
+    /// Strategy: a directory (Rust crate or Python `strategy.py`) to build,
+    /// or a component file.
+    pub strategy: PathBuf,
+    /// Strategy config, JSON, passed to `init`.
+    #[arg(long, default_value = "{}")]
+    pub config: String,
+    #[command(flatten)]
+    pub market: MarketArgs,
+    /// Judge every action with this policy file (default: accept every
+    /// well-formed action).
+    #[arg(long)]
+    pub policy: Option<PathBuf>,
+    /// Record the run in this journal (SQLite; created if missing), for
+    /// `stratbox journal` and `stratbox replay`.
+    #[arg(long)]
+    pub journal: Option<PathBuf>,
+    /// Write the report as JSON to this file (byte-identical for the same
+    /// run; wall-clock speed is left out).
+    #[arg(long, value_name = "FILE")]
+    pub json_out: Option<PathBuf>,
+    /// Write a self-contained HTML report (equity curve with trade markers,
+    /// drawdown chart, metrics, trades, denials) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// Print the report as JSON on stdout instead of the summary table.
+    #[arg(long)]
+    pub json: bool,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+pub fn run(args: &BacktestArgs) -> anyhow::Result<()> {
+    let report = backtest(args)?;
+    if let Some(path) = &args.json_out {
+        write_atomically(path, report.to_json(false).as_bytes())?;
+    }
+    if let Some(path) = &args.html {
+        let html = stratbox_report::html(&report)?;
+        write_atomically(path, html.as_bytes())?;
+    }
+    if args.json {
+        println!("{}", report.to_json(true));
+    } else {
+        print!("{}", stratbox_report::summary(&report));
+        for (what, path) in [("json", &args.json_out), ("html", &args.html)] {
+            if let Some(path) = path {
+                println!("{what:<14}{}", path.display());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Run the backtest `args` describe and return its report.
+pub fn backtest(args: &BacktestArgs) -> anyhow::Result<BacktestReport> {
+    serde_json::from_str::<serde_json::Value>(&args.config)
+        .context("--config must be valid JSON")?;
+    let setup = MarketSetup::load(&args.market)?;
+    let assets = setup.assets();
+    let choice = policy(args.policy.as_deref(), &assets)?;
+    let strategy = StrategySource::load(&args.strategy)?;
+    let runtime = Runtime::new(RuntimeConfig::default())?;
+    let component = runtime
+        .load(&strategy.bytes)
+        .with_context(|| format!("loading {}", strategy.path.display()))?;
+    let spec = DeploymentSpec::new(strategy.name.clone(), args.config.clone())
+        .with_limits(Limits::fitting(component.info()));
+    let mut recorder: Option<Recorder> = match &args.journal {
+        Some(path) => Some(start_journal(
+            path,
+            JournalStart {
+                spec: &spec,
+                component: &component,
+                component_path: &strategy.path,
+                policy: choice.record,
+                assets,
+                label: format!("backtest {} on {}", strategy.name, setup.source),
+            },
+        )?),
+        None => None,
+    };
+    let mut no_journal = NoJournal;
+    let sink = sink(&mut recorder, &mut no_journal);
+    let market = setup.market()?;
+    let bar = progress_bar(market.len(), args.quiet || args.json);
+    bar.set_message(strategy.name.clone());
+    let backtest = Backtest {
+        runtime: &runtime,
+        component: &component,
+        strategy: strategy.name.clone(),
+        spec,
+    };
+    let report = backtest.run(market, choice.policy, sink, |done| {
+        bar.set_position(done as u64);
+    })?;
+    bar.finish_and_clear();
+    if let (Some(recorder), Some(path)) = (&recorder, &args.journal) {
+        eprintln!(
+            "journal: run {} in {} (stratbox replay {} --journal {})",
+            recorder.run(),
+            path.display(),
+            recorder.run(),
+            path.display()
+        );
+    }
+    Ok(report)
+}
+
+/// A bar counting ticks, hidden when `quiet` or not on a terminal.
+pub fn progress_bar(len: usize, quiet: bool) -> ProgressBar {
+    if quiet {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(len as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{msg} {bar:40} {pos}/{len} ({per_sec}, eta {eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+/// Read a report written by `--json-out`.
+pub fn read_report(path: &Path) -> anyhow::Result<BacktestReport> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a stratbox backtest report", path.display()))
+}

@@ -1,0 +1,307 @@
+//! `backtest`, `sweep` and `report`, end to end over bundled candles.
+
+use std::path::Path;
+
+use stratbox_test_artifacts::Guest;
+
+use crate::{stratbox, text};
+
+fn component(guest: Guest) -> &'static str {
+    guest.path().to_str().expect("utf-8 path")
+}
+
+/// An RSI config that trades often enough to meet the example policy's
+/// cooldown.
+const EAGER_RSI: &str = r#"{"period": 3, "oversold": 40, "overbought": 60, "cooldown_ms": 0}"#;
+
+fn backtest_json(dir: &Path, name: &str, extra: &[&str]) -> (Vec<u8>, serde_json::Value) {
+    let json = dir.join(format!("{name}.json"));
+    let mut args = vec![
+        "backtest",
+        component(Guest::RsiMomentum),
+        "--limit",
+        "1500",
+        "--quiet",
+        "--json-out",
+        json.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let output = stratbox(&args);
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stdout.contains("ticks         1500 (0 failed)"), "{stdout}");
+    let bytes = std::fs::read(&json).unwrap();
+    let value = serde_json::from_slice(&bytes).unwrap();
+    (bytes, value)
+}
+
+#[test]
+fn a_backtest_run_twice_writes_byte_identical_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let (first, report) = backtest_json(dir.path(), "first", &["--config", EAGER_RSI]);
+    let (second, _) = backtest_json(dir.path(), "second", &["--config", EAGER_RSI]);
+    assert!(first == second, "the same backtest wrote different JSON");
+    assert_eq!(report["equity"].as_array().unwrap().len(), 1500);
+    assert!(report["metrics"]["actions"].as_u64().unwrap() > 0);
+    assert_eq!(report["metrics"]["ticks_per_second"], 0.0);
+}
+
+#[test]
+fn a_policy_denial_appears_in_the_report_json_html_and_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("report.html");
+    let (_, report) = backtest_json(
+        dir.path(),
+        "denied",
+        &[
+            "--config",
+            EAGER_RSI,
+            "--policy",
+            "host/policy/example.policy.toml",
+            "--html",
+            html.to_str().unwrap(),
+        ],
+    );
+    let denials = report["denials"].as_array().unwrap();
+    let cooldown = denials
+        .iter()
+        .find(|d| d["code"] == "COOLDOWN_ACTIVE")
+        .expect("a cooldown denial is reported");
+    assert_eq!(cooldown["rule"], "swap.cooldown");
+    assert!(
+        cooldown["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("COOLDOWN_ACTIVE: ")
+    );
+    assert!(
+        report["metrics"]["denials_by_rule"]["swap.cooldown"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        page.contains("COOLDOWN_ACTIVE"),
+        "the HTML lists the denial"
+    );
+    assert!(page.contains("<svg"), "the HTML embeds its charts");
+
+    // `report` renders the saved JSON again, with the same denials.
+    let again = dir.path().join("again.html");
+    let output = stratbox(&[
+        "report",
+        dir.path().join("denied.json").to_str().unwrap(),
+        "--html",
+        again.to_str().unwrap(),
+    ]);
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stdout.contains("denied by   swap.cooldown: "), "{stdout}");
+    assert!(
+        std::fs::read_to_string(&again)
+            .unwrap()
+            .contains("COOLDOWN_ACTIVE")
+    );
+}
+
+#[test]
+fn a_bad_csv_row_is_refused_with_its_row_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("ETH_BTC-5m.csv");
+    std::fs::write(
+        &csv,
+        "timestamp_ms,open,high,low,close,volume\n\
+         0,1,2,0.5,1.5,10\n\
+         300000,1.5,1.4,1.6,1.5,10\n",
+    )
+    .unwrap();
+    let json = dir.path().join("never.json");
+    let output = stratbox(&[
+        "backtest",
+        component(Guest::RsiMomentum),
+        "--data",
+        csv.to_str().unwrap(),
+        "--json-out",
+        json.to_str().unwrap(),
+    ]);
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("row 3"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!json.exists(), "nothing is written for a refused tape");
+}
+
+#[test]
+fn a_venue_file_naming_an_unknown_asset_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let venues = dir.path().join("venues.toml");
+    std::fs::write(
+        &venues,
+        "quote = \"BTC\"\n[assets.BTC]\ndecimals = 8\n[balances]\nDOGE = \"1\"\n",
+    )
+    .unwrap();
+    let output = stratbox(&[
+        "backtest",
+        component(Guest::RsiMomentum),
+        "--venues",
+        venues.to_str().unwrap(),
+    ]);
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("DOGE"), "{stderr}");
+
+    std::fs::write(&venues, "quote = \"BTC\"\nlevrage = 3\n").unwrap();
+    let output = stratbox(&[
+        "backtest",
+        component(Guest::RsiMomentum),
+        "--venues",
+        venues.to_str().unwrap(),
+    ]);
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("levrage"),
+        "unknown fields are named: {stderr}"
+    );
+}
+
+#[test]
+fn a_sweep_runs_every_combination_and_ranks_them() {
+    let output = stratbox(&[
+        "sweep",
+        component(Guest::RsiMomentum),
+        "--grid",
+        "period=3,14",
+        "--grid",
+        "oversold=30,40",
+        "--config",
+        r#"{"cooldown_ms": 0}"#,
+        "--limit",
+        "800",
+        "--jobs",
+        "2",
+        "--metric",
+        "return",
+        "--json",
+    ]);
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stderr}");
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(rows.len(), 4);
+    let mut seen: Vec<(u64, u64)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["config"]["period"].as_u64().unwrap(),
+                r["config"]["oversold"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    seen.sort_unstable();
+    assert_eq!(seen, vec![(3, 30), (3, 40), (14, 30), (14, 40)]);
+    let returns: Vec<f64> = rows
+        .iter()
+        .map(|r| r["metrics"]["total_return"].as_f64().unwrap())
+        .collect();
+    assert!(
+        returns.windows(2).all(|w| w[0] >= w[1]),
+        "ranked best first: {returns:?}"
+    );
+}
+
+#[test]
+fn the_lp_and_leverage_examples_trade_their_venues() {
+    let lp = stratbox(&[
+        "backtest",
+        component(Guest::DynamicLp),
+        "--venues",
+        "examples/venues/eth-btc-lp.toml",
+        "--config",
+        r#"{"pool":"ETH/BTC-0.3","token0":"ETH","token1":"BTC","token0_decimals":18,"token1_decimals":8,"rebalance_cost":0.002}"#,
+        "--limit",
+        "3000",
+        "--quiet",
+        "--json",
+    ]);
+    let (stdout, stderr) = text(&lp);
+    assert!(lp.status.success(), "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let kinds: Vec<&str> = report["trades"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["outcome"] == "filled")
+        .map(|t| t["kind"].as_str().unwrap())
+        .collect();
+    for kind in ["lp_open", "lp_collect", "lp_close"] {
+        assert!(
+            kinds.contains(&kind),
+            "dynamic-lp filled no {kind}: {kinds:?}"
+        );
+    }
+    assert!(report["metrics"]["fees_paid"].as_f64().unwrap() > 0.0);
+    assert!(report["metrics"]["gas_paid"].as_f64().unwrap() > 0.0);
+
+    let leverage = stratbox(&[
+        "backtest",
+        component(Guest::LeverageLoop),
+        "--venues",
+        "examples/venues/eth-btc-lending.toml",
+        "--config",
+        r#"{"market":"aave","collateral":"ETH","debt":"BTC","collateral_decimals":18,"debt_decimals":8,"pool":"ETH/BTC-0.3","min_step":0.01,"target_health_factor":1.15,"unwind_below":1.1}"#,
+        "--limit",
+        "3000",
+        "--quiet",
+        "--json",
+    ]);
+    let (stdout, stderr) = text(&leverage);
+    assert!(leverage.status.success(), "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let filled = |kind: &str| {
+        report["trades"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| t["kind"] == kind && t["outcome"] == "filled")
+            .count()
+    };
+    assert!(filled("supply") >= 2, "supplies, then re-supplies");
+    assert!(filled("borrow") >= 1);
+    assert!(filled("swap") >= 1);
+    // ETH/BTC falls enough for the health factor to cross 1.1: the loop
+    // unwinds (withdraw, swap back, repay) instead of being liquidated.
+    assert!(filled("withdraw") >= 1 && filled("repay") >= 1);
+    assert_eq!(report["liquidations"], 0);
+}
+
+#[test]
+fn a_backtest_can_run_over_the_candles_a_journaled_run_saw() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("run.db");
+    let output = stratbox(&[
+        "demo",
+        "--component",
+        component(Guest::RsiMomentum),
+        "--limit",
+        "600",
+        "--journal",
+        journal.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", text(&output).1);
+    let output = stratbox(&[
+        "backtest",
+        component(Guest::RsiMomentum),
+        "--from-journal",
+        journal.to_str().unwrap(),
+        "--run",
+        "demo",
+        "--quiet",
+        "--json",
+    ]);
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["metrics"]["ticks"], 600);
+    assert_eq!(report["market"], "ETH/BTC");
+}
