@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::Command;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use stratbox_runtime::types::{BlockInfo, Candle, MarketCandle};
+use stratbox_runtime::types::{BlockInfo, MarketCandle};
 use stratbox_runtime::{
     AllowAll, Deployment, DeploymentHost, DeploymentSpec, Limits, MemoryArtifactCache, Oracle,
     Runtime, RuntimeConfig, TickInput,
@@ -32,20 +32,7 @@ impl Oracle for Clock {
 fn candles() -> Vec<MarketCandle> {
     let tape = stratbox_tape::load_csv(&data_dir().join("ETH_BTC-5m.csv"), "ETH/BTC")
         .expect("bundled tape");
-    tape.candles()
-        .iter()
-        .map(|c| MarketCandle {
-            market: "ETH/BTC".into(),
-            candle: Candle {
-                timestamp_ms: c.timestamp_ms,
-                open: c.open,
-                high: c.high,
-                low: c.low,
-                close: c.close,
-                volume: c.volume,
-            },
-        })
-        .collect()
+    stratbox_backtest::market_candles(&tape)
 }
 
 /// One Bollinger tick with a new candle, committing a snapshot every

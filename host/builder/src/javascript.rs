@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use crate::cargo::read;
 use crate::error::{BuildError, SourceLocation};
 use crate::python_sdk::{WORLD_NAME, WORLD_WIT};
-use crate::tools::find_tool;
+use crate::tools::{find_tool, locate_strategy_dir};
 use crate::world_check::check_world_imports;
 
 /// The componentize-js version stratbox builds with; must match
@@ -62,20 +62,8 @@ impl JsStrategy {
 
     /// The strategy in `dir`, named after the directory.
     pub fn locate(dir: &Path) -> Result<Self, BuildError> {
-        if !Self::is_js_strategy(dir) {
-            return Err(BuildError::NotAStrategy {
-                dir: dir.to_owned(),
-                reason: format!("no {JS_STRATEGY_FILE}"),
-            });
-        }
-        let dir = dir.canonicalize().map_err(|source| BuildError::Io {
-            path: dir.to_owned(),
-            source,
-        })?;
-        let name = dir.file_name().map_or_else(
-            || "strategy".to_owned(),
-            |n| n.to_string_lossy().into_owned(),
-        );
+        let (dir, name) =
+            locate_strategy_dir(dir, JS_STRATEGY_FILE, || format!("no {JS_STRATEGY_FILE}"))?;
         Ok(JsStrategy { dir, name })
     }
 

@@ -10,7 +10,7 @@ use crate::cargo::read;
 use crate::error::BuildError;
 use crate::python_errors::diagnose;
 use crate::python_sdk::{ENTRY_MODULE, SDK_FILES, WORLD_NAME, WORLD_WIT};
-use crate::tools::find_tool;
+use crate::tools::{find_tool, locate_strategy_dir};
 use crate::world_check::check_world_imports;
 
 /// The componentize-py release stratbox builds with (pinned: the SDK's
@@ -91,20 +91,9 @@ impl PythonStrategy {
 
     /// The strategy in `dir`, which must contain `strategy.py`.
     pub fn locate(dir: &Path) -> Result<Self, BuildError> {
-        if !Self::is_python_strategy(dir) {
-            return Err(BuildError::NotAStrategy {
-                dir: dir.to_owned(),
-                reason: format!("no {STRATEGY_FILE} (a Python strategy defines its class there)"),
-            });
-        }
-        let dir = dir.canonicalize().map_err(|source| BuildError::Io {
-            path: dir.to_owned(),
-            source,
+        let (dir, name) = locate_strategy_dir(dir, STRATEGY_FILE, || {
+            format!("no {STRATEGY_FILE} (a Python strategy defines its class there)")
         })?;
-        let name = dir.file_name().map_or_else(
-            || "strategy".to_owned(),
-            |n| n.to_string_lossy().into_owned(),
-        );
         Ok(PythonStrategy { dir, name })
     }
 

@@ -93,7 +93,7 @@ pub fn backtest(args: &BacktestArgs) -> anyhow::Result<BacktestReport> {
                 spec: &spec,
                 component: &component,
                 component_path: &strategy.path,
-                policy: choice.record,
+                policy: choice.record.clone(),
                 assets,
                 label: format!("backtest {} on {}", strategy.name, setup.source),
             },
@@ -111,7 +111,7 @@ pub fn backtest(args: &BacktestArgs) -> anyhow::Result<BacktestReport> {
         strategy: strategy.name.clone(),
         spec,
     };
-    let report = backtest.run(market, choice.policy, sink, |done| {
+    let report = backtest.run(market, choice.engine(), sink, |done| {
         bar.set_position(done as u64);
     })?;
     bar.finish_and_clear();

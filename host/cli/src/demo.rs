@@ -96,7 +96,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
                 spec: &spec,
                 component: &component,
                 component_path: &source.path,
-                policy: choice.record,
+                policy: choice.record.clone(),
                 assets,
                 label: format!("demo {}", args.data.display()),
             },
@@ -114,7 +114,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
         &component,
         spec,
         market,
-        choice.policy,
+        choice.engine(),
         sink,
         |index, record| {
             bar.inc(1);

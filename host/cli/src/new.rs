@@ -55,62 +55,54 @@ struct Files {
 
 impl Template {
     fn files(self) -> Files {
-        macro_rules! rust {
-            ($dir:literal, $template:literal, $summary:literal) => {
+        // `$source` is the example's module under `strategies/`; the other
+        // files come from `templates/<template>/`.
+        macro_rules! files {
+            ($source:literal, $python:literal, $template:literal, $summary:literal) => {
                 Files {
                     name: $template,
                     summary: $summary,
-                    source: include_str!(concat!("../../../strategies/rust/", $dir, "/src/lib.rs")),
+                    source: include_str!(concat!("../../../strategies/", $source)),
                     config: include_str!(concat!("../../../templates/", $template, "/config.json")),
                     policy: include_str!(concat!("../../../templates/", $template, "/policy.toml")),
-                    python: false,
-                }
-            };
-        }
-        macro_rules! python {
-            ($dir:literal, $template:literal, $summary:literal) => {
-                Files {
-                    name: $template,
-                    summary: $summary,
-                    source: include_str!(concat!(
-                        "../../../strategies/python/",
-                        $dir,
-                        "/strategy.py"
-                    )),
-                    config: include_str!(concat!("../../../templates/", $template, "/config.json")),
-                    policy: include_str!(concat!("../../../templates/", $template, "/policy.toml")),
-                    python: true,
+                    python: $python,
                 }
             };
         }
         match self {
-            Template::Rsi => rust!(
-                "rsi-momentum",
+            Template::Rsi => files!(
+                "rust/rsi-momentum/src/lib.rs",
+                false,
                 "rsi",
                 "buys when Wilder's RSI is oversold, sells when it is overbought."
             ),
-            Template::EmaCross => rust!(
-                "ema-crossover",
+            Template::EmaCross => files!(
+                "rust/ema-crossover/src/lib.rs",
+                false,
                 "ema-cross",
                 "long while the fast EMA is above the slow one."
             ),
-            Template::DynamicLp => rust!(
-                "dynamic-lp",
+            Template::DynamicLp => files!(
+                "rust/dynamic-lp/src/lib.rs",
+                false,
                 "dynamic-lp",
                 "concentrated liquidity around the price, re-centred only when the fees earned pay for the move."
             ),
-            Template::LeverageLoop => rust!(
-                "leverage-loop",
+            Template::LeverageLoop => files!(
+                "rust/leverage-loop/src/lib.rs",
+                false,
                 "leverage-loop",
                 "supply, borrow, swap and re-supply up to a target health factor; unwind when it falls."
             ),
-            Template::Bollinger => python!(
-                "bollinger",
+            Template::Bollinger => files!(
+                "python/bollinger/strategy.py",
+                true,
                 "bollinger",
                 "buys below the lower Bollinger band, sells back at the middle band."
             ),
-            Template::StableRotator => python!(
-                "yield-rotator",
+            Template::StableRotator => files!(
+                "python/yield-rotator/strategy.py",
+                true,
                 "stable-rotator",
                 "moves a stable asset to the best lending market or vault only when the rate gain over a horizon pays the cost of moving."
             ),

@@ -2,10 +2,11 @@
 //! policy and the journal.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::Context;
 use stratbox_journal::{Durability, Journal, NewRun, Recorder, RunPolicy};
-use stratbox_runtime::policy::{AssetCatalog, PolicyEngine};
+use stratbox_runtime::policy::{AssetCatalog, CompiledPolicy, PolicyEngine};
 use stratbox_runtime::{AllowAll, DeploymentSpec, Policy, StrategyComponent};
 
 use crate::output::write_atomically;
@@ -49,12 +50,24 @@ impl StrategySource {
     }
 }
 
-/// A policy for a run, and how the journal records it.
+/// The policy of a run (a checked policy file, or accept-all), and how the
+/// journal records it.
 pub struct RunPolicyChoice {
-    /// The policy.
-    pub policy: Box<dyn Policy>,
+    /// The compiled file; `None`: accept every well-formed action.
+    compiled: Option<Arc<CompiledPolicy>>,
     /// Its journal record.
     pub record: RunPolicy,
+}
+
+impl RunPolicyChoice {
+    /// A fresh policy engine for one deployment (its allowances and
+    /// counters start full); the file is parsed only once.
+    pub fn engine(&self) -> Box<dyn Policy> {
+        match &self.compiled {
+            Some(compiled) => Box::new(PolicyEngine::new(Arc::clone(compiled))),
+            None => Box::new(AllowAll),
+        }
+    }
 }
 
 /// The policy file at `path` checked against `assets`, or accept-all when
@@ -69,11 +82,11 @@ pub fn policy(path: Option<&Path>, assets: &AssetCatalog) -> anyhow::Result<RunP
                     sha256: file.sha256.clone(),
                     origin: Some(path.to_owned()),
                 },
-                policy: Box::new(PolicyEngine::new(file.compiled)),
+                compiled: Some(file.compiled),
             }
         }
         None => RunPolicyChoice {
-            policy: Box::new(AllowAll),
+            compiled: None,
             record: RunPolicy::AllowAll,
         },
     })

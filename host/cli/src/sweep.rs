@@ -130,8 +130,8 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<()> {
     let configs = combinations(&base, &axes);
     let setup = MarketSetup::load(&args.market)?;
     let assets = setup.assets();
-    // Refuse a broken policy before any run starts.
-    policy(args.policy.as_deref(), &assets)?;
+    // Parsed once; a broken policy is refused before any run starts.
+    let choice = policy(args.policy.as_deref(), &assets)?;
     let strategy = StrategySource::load(&args.strategy)?;
     let runtime = Runtime::new(RuntimeConfig::default())?;
     let component = runtime.load(&strategy.bytes)?;
@@ -160,7 +160,6 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<()> {
                         break;
                     };
                     let result = (|| {
-                        let choice = policy(args.policy.as_deref(), &assets)?;
                         let spec = DeploymentSpec::new(strategy.name.clone(), config.to_string())
                             .with_limits(limits.clone());
                         let backtest = Backtest {
@@ -169,8 +168,12 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<()> {
                             strategy: strategy.name.clone(),
                             spec,
                         };
-                        let report =
-                            backtest.run(setup.market()?, choice.policy, &mut NoJournal, |_| {})?;
+                        let report = backtest.run(
+                            setup.market()?,
+                            choice.engine(),
+                            &mut NoJournal,
+                            |_| {},
+                        )?;
                         Ok(report.metrics)
                     })();
                     bar.inc(1);

@@ -52,6 +52,35 @@ struct Moved {
     position: Option<String>,
 }
 
+impl Moved {
+    /// `units` of the operation's asset left the account for the lending
+    /// market (supply, repay).
+    fn into_market(op: &LendingOp, units: u128) -> Self {
+        Moved {
+            spent: vec![amount(&op.asset, units)],
+            received: Vec::new(),
+            fees: Vec::new(),
+            position: Some(lending_position(op)),
+        }
+    }
+
+    /// `units` of the operation's asset came from the lending market
+    /// (withdraw, borrow).
+    fn out_of_market(op: &LendingOp, units: u128) -> Self {
+        Moved {
+            spent: Vec::new(),
+            received: vec![amount(&op.asset, units)],
+            fees: Vec::new(),
+            position: Some(lending_position(op)),
+        }
+    }
+}
+
+/// The position id of the account's side of a lending market asset.
+fn lending_position(op: &LendingOp) -> String {
+    format!("{}:{}", op.market, op.asset)
+}
+
 impl SimMarket {
     /// Execute an accepted action for the account. Holds produce no outcome.
     pub fn execute(&mut self, action: &Action) -> Option<ActionOutcome> {
@@ -405,12 +434,7 @@ impl SimMarket {
             self.give(&op.asset, units);
             return Err(outcome);
         }
-        Ok(Moved {
-            spent: vec![amount(&op.asset, units)],
-            received: Vec::new(),
-            fees: Vec::new(),
-            position: Some(format!("{}:{}", op.market, op.asset)),
-        })
+        Ok(Moved::into_market(op, units))
     }
 
     fn withdraw(&mut self, op: &LendingOp) -> Result<Moved, ActionOutcome> {
@@ -419,12 +443,7 @@ impl SimMarket {
             pool.withdraw(ACCOUNT, &op.asset, units, now, price)
         })?;
         self.give(&op.asset, units);
-        Ok(Moved {
-            spent: Vec::new(),
-            received: vec![amount(&op.asset, units)],
-            fees: Vec::new(),
-            position: Some(format!("{}:{}", op.market, op.asset)),
-        })
+        Ok(Moved::out_of_market(op, units))
     }
 
     fn borrow(&mut self, op: &LendingOp) -> Result<Moved, ActionOutcome> {
@@ -433,12 +452,7 @@ impl SimMarket {
             pool.borrow(ACCOUNT, &op.asset, units, now, price)
         })?;
         self.give(&op.asset, units);
-        Ok(Moved {
-            spent: Vec::new(),
-            received: vec![amount(&op.asset, units)],
-            fees: Vec::new(),
-            position: Some(format!("{}:{}", op.market, op.asset)),
-        })
+        Ok(Moved::out_of_market(op, units))
     }
 
     fn repay(&mut self, op: &LendingOp) -> Result<Moved, ActionOutcome> {
@@ -453,12 +467,7 @@ impl SimMarket {
             pool.repay(ACCOUNT, &op.asset, units, now)
         })?;
         self.take(&op.asset, repaid)?;
-        Ok(Moved {
-            spent: vec![amount(&op.asset, repaid)],
-            received: Vec::new(),
-            fees: Vec::new(),
-            position: Some(format!("{}:{}", op.market, op.asset)),
-        })
+        Ok(Moved::into_market(op, repaid))
     }
 
     fn vault_deposit(&mut self, op: &VaultOp) -> Result<Moved, ActionOutcome> {

@@ -7,7 +7,7 @@ use std::sync::{Arc, LazyLock, Mutex};
 
 use stratbox_backtest::{PaperMarket, PaperMarketConfig, PaperRun, run_paper};
 use stratbox_python_tests::DirArtifactCache;
-use stratbox_runtime::types::{Action, ActionId, ActionOutcome, BlockInfo, Candle, MarketCandle};
+use stratbox_runtime::types::{Action, ActionId, ActionOutcome, BlockInfo, MarketCandle};
 use stratbox_runtime::{
     AcceptedAction, CallTrace, DeploymentSpec, Limits, Oracle, Policy, PolicyContext, Runtime,
     RuntimeConfig, StrategyComponent, Verdict,
@@ -64,21 +64,7 @@ pub fn eth_tape(n: usize) -> Tape {
 
 /// The first `n` candles of the ETH/BTC tape as tick inputs see them.
 pub fn market_candles(n: usize) -> Vec<MarketCandle> {
-    eth_tape(n)
-        .candles()
-        .iter()
-        .map(|c| MarketCandle {
-            market: "ETH/BTC".into(),
-            candle: Candle {
-                timestamp_ms: c.timestamp_ms,
-                open: c.open,
-                high: c.high,
-                low: c.low,
-                close: c.close,
-                volume: c.volume,
-            },
-        })
-        .collect()
+    stratbox_backtest::market_candles(&eth_tape(n))
 }
 
 /// Run `component` over `tape` against a paper venue (1 BTC to start).
