@@ -90,9 +90,10 @@ python3.X-venv package matching your Python version), then run scripts/setup.sh 
         "componentize-py==$componentize_py_version"
 fi
 
-# JavaScript strategies are built with componentize-js, pinned in
-# package.json / package-lock.json and installed by npm into the
-# repository's node_modules (git-ignored). Must match COMPONENTIZE_JS_VERSION
+# JavaScript strategies are built with componentize-js, and the live-chain
+# tests run anvil and deploy Uniswap v3, Safe, OpenZeppelin, WETH9 and
+# Chainlink contracts; all are pinned in package.json / package-lock.json
+# and installed by npm into the repository's node_modules (git-ignored). Must match COMPONENTIZE_JS_VERSION
 # in host/builder. npm runs again whenever the lock file changes. It is
 # `npm install`, not `npm ci`: npm ci refuses this lock file because some
 # platform-specific optional packages it names for other systems are not
@@ -111,4 +112,11 @@ if [[ ! -x "$stratbox_root/node_modules/.bin/componentize-js" ]] ||
     echo "setup: installing the npm packages of package-lock.json into $stratbox_root/node_modules" >&2
     (cd "$stratbox_root" && npm install --no-audit --no-fund --loglevel=error >&2)
     echo "$stratbox_lock_sum" >"$stratbox_npm_stamp"
+fi
+# The price feed the live-chain tests deploy: Chainlink's MockV3Aggregator
+# compiled by solc, both from npm (again whenever the lock file changes).
+stratbox_aggregator="$stratbox_root/node_modules/.stratbox/MockV3Aggregator.json"
+if [[ ! -s "$stratbox_aggregator" ]] || [[ "$stratbox_npm_stamp" -nt "$stratbox_aggregator" ]]; then
+    echo "setup: compiling Chainlink's MockV3Aggregator with solc (npm)" >&2
+    node "$stratbox_root/scripts/evm/compile-aggregator.cjs" "$stratbox_aggregator"
 fi

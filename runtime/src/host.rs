@@ -310,6 +310,29 @@ pub trait JournalSink {
     ) -> Result<(), JournalSinkError>;
 }
 
+impl<T: JournalSink + ?Sized> JournalSink for &mut T {
+    fn init(&mut self, deployment: &Deployment, trace: &CallTrace) -> Result<(), JournalSinkError> {
+        (**self).init(deployment, trace)
+    }
+
+    fn tick(
+        &mut self,
+        deployment: &Deployment,
+        input: &TickInput,
+        result: &Result<TickReport, TickFailure>,
+    ) -> Result<(), JournalSinkError> {
+        (**self).tick(deployment, input, result)
+    }
+
+    fn outcomes(
+        &mut self,
+        sequence: u64,
+        outcomes: &[(ActionId, ActionOutcome)],
+    ) -> Result<(), JournalSinkError> {
+        (**self).outcomes(sequence, outcomes)
+    }
+}
+
 /// Receives log lines as they are emitted (they are also in the tick
 /// report).
 pub trait LogSink: Send + Sync {

@@ -19,6 +19,6 @@ pub use market::{
 };
 pub use metrics::{ClosedTrade, Metrics, MetricsInput};
 pub use run::{
-    NoJournal, PaperRun, PaperRunError, Run, RunError, TickRecord, TickStart, Venue, run,
+    NoJournal, PaperRun, PaperRunError, Run, RunError, Runner, TickRecord, TickStart, Venue, run,
     run_paper, run_paper_journaled,
 };

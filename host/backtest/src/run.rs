@@ -10,7 +10,8 @@ use stratbox_runtime::{
 use crate::market::{MarketOracle, PaperMarket};
 use crate::sim::{SimError, SimMarket};
 
-/// A market a run executes against, one candle per tick. The same loop
+/// A market a run executes against, one candle per tick (or, live, one
+/// scheduled tick at a time). The same loop
 /// drives every venue, and it is the loop a live deployment runs: only the
 /// venue and the oracle behind it change.
 pub trait Venue: Send + 'static {
@@ -23,8 +24,9 @@ pub trait Venue: Send + 'static {
     /// Move to candle `index`; the block and candles the tick shows.
     fn begin_tick(&mut self, index: usize) -> Result<TickStart, Self::Error>;
 
-    /// Execute an accepted action; `None` for actions that move nothing.
-    fn execute(&mut self, action: &Action) -> Option<ActionOutcome>;
+    /// Execute the accepted action `id`; `None` for actions that move
+    /// nothing.
+    fn execute(&mut self, id: ActionId, action: &Action) -> Option<ActionOutcome>;
 }
 
 /// What a tick shows the strategy besides the outcomes of earlier actions.
@@ -51,7 +53,7 @@ impl Venue for PaperMarket {
         })
     }
 
-    fn execute(&mut self, action: &Action) -> Option<ActionOutcome> {
+    fn execute(&mut self, _: ActionId, action: &Action) -> Option<ActionOutcome> {
         PaperMarket::execute(self, action)
     }
 }
@@ -71,7 +73,7 @@ impl Venue for SimMarket {
         })
     }
 
-    fn execute(&mut self, action: &Action) -> Option<ActionOutcome> {
+    fn execute(&mut self, _: ActionId, action: &Action) -> Option<ActionOutcome> {
         SimMarket::execute(self, action)
     }
 }
@@ -180,6 +182,116 @@ impl JournalSink for NoJournal {
     }
 }
 
+/// A deployment being driven tick by tick against a venue: the one loop
+/// behind backtests, paper runs and live deployments. Each step journals
+/// the tick before its actions reach the venue (write-ahead), executes the
+/// accepted actions, journals the venue's results and hands them to the
+/// strategy at the next step.
+pub struct Runner<V, J> {
+    deployment: Deployment,
+    venue: Arc<Mutex<V>>,
+    journal: J,
+    pending: Vec<(ActionId, ActionOutcome)>,
+    init: CallTrace,
+}
+
+impl<V: Venue, J: JournalSink> Runner<V, J> {
+    /// Create the deployment (running `init`) and journal it.
+    pub fn start(
+        runtime: &Runtime,
+        component: &StrategyComponent,
+        spec: DeploymentSpec,
+        venue: Arc<Mutex<V>>,
+        oracle: impl Oracle + 'static,
+        policy: impl Policy + 'static,
+        mut journal: J,
+    ) -> Result<Runner<V, J>, RunError> {
+        let host = DeploymentHost::new(oracle, policy);
+        let (deployment, init) = Deployment::new(runtime, component, spec, host)?;
+        journal
+            .init(&deployment, &init)
+            .map_err(journal_error("init".into()))?;
+        Ok(Runner {
+            deployment,
+            venue,
+            journal,
+            pending: Vec::new(),
+            init,
+        })
+    }
+
+    /// What `init` did.
+    pub fn init_trace(&self) -> &CallTrace {
+        &self.init
+    }
+
+    /// The deployment (its id, sequence, checkpoint).
+    pub fn deployment(&self) -> &Deployment {
+        &self.deployment
+    }
+
+    /// The venue.
+    pub fn venue(&self) -> &Arc<Mutex<V>> {
+        &self.venue
+    }
+
+    /// The journal sink.
+    pub fn journal(&self) -> &J {
+        &self.journal
+    }
+
+    /// Run one tick at candle `index` and execute its accepted actions.
+    /// `on_tick` sees the record with the venue as the tick left it.
+    pub fn step(
+        &mut self,
+        index: usize,
+        on_tick: impl FnOnce(&TickRecord, &V),
+    ) -> Result<TickRecord, RunError> {
+        let start = lock(&self.venue)
+            .begin_tick(index)
+            .map_err(|source| RunError::Venue {
+                index,
+                source: Box::new(source),
+            })?;
+        let input = TickInput {
+            block: start.block,
+            candles: start.candles,
+            results: std::mem::take(&mut self.pending),
+        };
+        let result = self.deployment.tick(input.clone());
+        let sequence = match &result {
+            Ok(report) => report.sequence,
+            Err(failure) => failure.sequence,
+        };
+        if let Err(source) = self.journal.tick(&self.deployment, &input, &result) {
+            // Nothing was released: the results go back so a retry still
+            // delivers them.
+            self.pending = input.results;
+            return Err(journal_error(format!("tick {sequence}"))(source));
+        }
+        let mut market = lock(&self.venue);
+        let mut outcomes = Vec::new();
+        if let Ok(report) = &result {
+            for accepted in &report.actions {
+                if let Some(outcome) = market.execute(accepted.id, &accepted.action) {
+                    outcomes.push((accepted.id, outcome));
+                }
+            }
+        }
+        self.pending.extend(outcomes.iter().cloned());
+        self.journal
+            .outcomes(sequence, &outcomes)
+            .map_err(journal_error(format!("results of tick {sequence}")))?;
+        let record = TickRecord { result, outcomes };
+        on_tick(&record, &market);
+        Ok(record)
+    }
+}
+
+fn journal_error(what: String) -> impl FnOnce(JournalSinkError) -> RunError {
+    move |source| RunError::Journal { what, source }
+}
+
 /// Run `component` over every candle of `venue`: one tick per candle,
 /// accepted actions executed at that candle, outcomes delivered at the next
 /// tick. Every call is journaled to `journal` as it happens: each tick
@@ -198,56 +310,16 @@ pub fn run<V: Venue>(
     mut on_tick: impl FnMut(usize, &TickRecord, &V),
 ) -> Result<Run<V>, RunError> {
     let candles = lock(&venue).ticks();
-    let host = DeploymentHost::new(oracle, policy);
-    let (mut deployment, init) = Deployment::new(runtime, component, spec, host)?;
-    let journal_error = |what: String| move |source| RunError::Journal { what, source };
-    journal
-        .init(&deployment, &init)
-        .map_err(journal_error("init".into()))?;
+    let mut runner = Runner::start(runtime, component, spec, venue, oracle, policy, journal)?;
     let mut ticks = Vec::with_capacity(candles);
-    let mut pending: Vec<(ActionId, ActionOutcome)> = Vec::new();
     for index in 0..candles {
-        let start = lock(&venue)
-            .begin_tick(index)
-            .map_err(|source| RunError::Venue {
-                index,
-                source: Box::new(source),
-            })?;
-        let input = TickInput {
-            block: start.block,
-            candles: start.candles,
-            results: std::mem::take(&mut pending),
-        };
-        let result = deployment.tick(input.clone());
-        let sequence = match &result {
-            Ok(report) => report.sequence,
-            Err(failure) => failure.sequence,
-        };
-        journal
-            .tick(&deployment, &input, &result)
-            .map_err(journal_error(format!("tick {sequence}")))?;
-        let mut market = lock(&venue);
-        let mut outcomes = Vec::new();
-        if let Ok(report) = &result {
-            for accepted in &report.actions {
-                if let Some(outcome) = market.execute(&accepted.action) {
-                    outcomes.push((accepted.id, outcome));
-                }
-            }
-        }
-        journal
-            .outcomes(sequence, &outcomes)
-            .map_err(journal_error(format!("results of tick {sequence}")))?;
-        pending.extend(outcomes.iter().cloned());
-        let record = TickRecord { result, outcomes };
-        on_tick(index, &record, &market);
-        drop(market);
+        let record = runner.step(index, |record, venue| on_tick(index, record, venue))?;
         ticks.push(record);
     }
     Ok(Run {
-        init,
+        init: runner.init,
         ticks,
-        market: venue,
+        market: runner.venue,
     })
 }
 

@@ -15,6 +15,7 @@ mod output;
 mod rekey;
 mod replay;
 mod report;
+mod run;
 mod seal;
 mod session;
 mod sweep;
@@ -87,6 +88,8 @@ enum Command {
     Journal(journal::JournalArgs),
     /// Re-execute a recorded run and verify every tick bit for bit.
     Replay(replay::ReplayArgs),
+    /// Run live deployments on their chains until SIGINT or SIGTERM.
+    Run(run::RunArgs),
 }
 
 fn main() -> ExitCode {
@@ -113,6 +116,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => demo::run(&args),
         Command::Journal(args) => journal::run(&args),
         Command::Replay(args) => replay::run(&args),
+        Command::Run(args) => run::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -2,7 +2,8 @@
 //! tick) in one SQLite file in WAL mode, with its input, oracle reads
 //! (request and response, in order), emissions with verdicts and denial
 //! details, logs, fuel, duration, snapshot reference and policy state;
-//! policy versions; and the venue's results. A tick is written in one
+//! policy versions; the venue's results; and, for live runs, transaction
+//! intents journaled before broadcast. A tick is written in one
 //! transaction together with its snapshot reference, so a crash mid-tick
 //! leaves the previous committed state intact. The schema is versioned
 //! (`user_version`) and migrated on open.
@@ -16,6 +17,7 @@
 
 mod candles;
 mod error;
+mod intents;
 mod journal;
 mod model;
 mod recorder;
@@ -24,6 +26,7 @@ mod schema;
 mod snapshot;
 
 pub use error::JournalError;
+pub use intents::{StoredTxIntent, TxIntent, TxStatus};
 pub use journal::{Committed, Durability, Journal, ResumePoint};
 pub use model::{
     Call, CallOutcome, CallRecord, EmissionRow, NewRun, ReadRow, ResultRow, RunId, RunPolicy,

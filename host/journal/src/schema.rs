@@ -7,7 +7,7 @@ use crate::error::JournalError;
 
 /// Schema migrations, oldest first. Never edit one that has shipped; add a
 /// new one.
-const MIGRATIONS: &[&str] = &[V1];
+const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -107,6 +107,31 @@ CREATE TABLE action_results (
     failure_code TEXT,
     PRIMARY KEY (deployment, action_id)
 ) WITHOUT ROWID;
+"#;
+
+/// Version 2: transaction intents of live runs, written before broadcast
+/// (signed bytes, nonce, hash) and settled from receipts, so a restarted
+/// runner reconciles instead of sending again.
+const V2: &str = r#"
+CREATE TABLE tx_intents (
+    id            INTEGER PRIMARY KEY,
+    deployment    INTEGER NOT NULL REFERENCES deployments(id),
+    action_id     INTEGER NOT NULL,
+    step          INTEGER NOT NULL,
+    purpose       TEXT NOT NULL,
+    chain_id      INTEGER NOT NULL,
+    sender        TEXT NOT NULL,
+    nonce         INTEGER NOT NULL,
+    tx_hash       TEXT NOT NULL UNIQUE,
+    raw_tx        BLOB NOT NULL,
+    status        TEXT NOT NULL CHECK (status IN ('pending', 'mined', 'reverted', 'dropped')),
+    block_number  INTEGER,
+    created_ms    INTEGER NOT NULL,
+    settled_ms    INTEGER,
+    UNIQUE (deployment, action_id, step)
+);
+
+CREATE INDEX tx_intents_pending ON tx_intents (status) WHERE status = 'pending';
 "#;
 
 /// Bring `conn` to [`SCHEMA_VERSION`]; refuse a newer database.

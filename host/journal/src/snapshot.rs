@@ -11,7 +11,7 @@ pub type SnapshotSinkError = Box<dyn std::error::Error + Send + Sync>;
 /// inside the transaction that records the call, so a tick and its
 /// snapshot reference commit together; if the sink fails, the tick is not
 /// recorded.
-pub trait SnapshotSink {
+pub trait SnapshotSink: Send {
     /// Store `snapshot`, committed by `call` of `run`; return its location.
     fn store(
         &mut self,

@@ -9,6 +9,7 @@ mod generate;
 mod inspect;
 mod javascript_build;
 mod journal;
+mod live_daemon;
 mod python_build;
 mod sealing;
 mod templates;

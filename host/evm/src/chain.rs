@@ -1,0 +1,127 @@
+//! A connection to the deployment's chain: the RPC provider, the signing
+//! key and the account that acts (the key's own address or its Safe).
+
+use alloy::eips::BlockId;
+use alloy::primitives::{Address, Bytes, TxKind, U256};
+use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::rpc::types::TransactionRequest;
+use alloy::sol_types::SolCall;
+
+use crate::config::{AccountMode, ChainConfig};
+use crate::contracts::ISafe;
+use crate::error::ChainError;
+use crate::signer::DeploymentSigner;
+
+/// The chain, the key and the account of one deployment.
+#[derive(Debug, Clone)]
+pub struct Chain {
+    provider: DynProvider,
+    config: ChainConfig,
+    signer: DeploymentSigner,
+    account: Address,
+}
+
+impl Chain {
+    /// Connect to the configured node, check its chain id and, in Safe
+    /// mode, that the key may execute for the Safe alone.
+    pub async fn connect(
+        config: ChainConfig,
+        signer: DeploymentSigner,
+    ) -> Result<Chain, ChainError> {
+        let url = config
+            .rpc_url
+            .parse()
+            .map_err(|e| ChainError::rpc(format!("connecting to {}", config.rpc_url), e))?;
+        let provider = ProviderBuilder::new()
+            .disable_recommended_fillers()
+            .connect_http(url)
+            .erased();
+        let found = provider
+            .get_chain_id()
+            .await
+            .map_err(|e| ChainError::rpc("eth_chainId", e))?;
+        if found != config.chain_id {
+            return Err(ChainError::WrongChain {
+                url: config.rpc_url.clone(),
+                expected: config.chain_id,
+                found,
+            });
+        }
+        let account = match &config.account {
+            AccountMode::Eoa => signer.address(),
+            AccountMode::Safe { safe } => *safe,
+        };
+        let chain = Chain {
+            provider,
+            config,
+            signer,
+            account,
+        };
+        if let AccountMode::Safe { safe } = chain.config.account {
+            let owner = chain
+                .read(
+                    safe,
+                    ISafe::isOwnerCall {
+                        owner: chain.signer.address(),
+                    },
+                    BlockId::latest(),
+                )
+                .await?;
+            let threshold = chain
+                .read(safe, ISafe::getThresholdCall {}, BlockId::latest())
+                .await?;
+            if !owner || threshold != U256::from(1) {
+                return Err(ChainError::NotSafeOwner {
+                    safe: safe.to_string(),
+                    signer: chain.signer.address().to_string(),
+                });
+            }
+        }
+        Ok(chain)
+    }
+
+    /// The RPC provider.
+    pub fn provider(&self) -> &DynProvider {
+        &self.provider
+    }
+
+    /// The chain file.
+    pub fn config(&self) -> &ChainConfig {
+        &self.config
+    }
+
+    /// The address that holds the funds and appears in the logs.
+    pub fn account(&self) -> Address {
+        self.account
+    }
+
+    /// The deployment key.
+    pub fn signer(&self) -> &DeploymentSigner {
+        &self.signer
+    }
+
+    /// Call a view function at `block`.
+    pub async fn read<C: SolCall>(
+        &self,
+        to: Address,
+        call: C,
+        block: BlockId,
+    ) -> Result<C::Return, ChainError> {
+        let request = TransactionRequest {
+            to: Some(TxKind::Call(to)),
+            input: Bytes::from(call.abi_encode()).into(),
+            ..TransactionRequest::default()
+        };
+        let what = || format!("{} on {to}", C::SIGNATURE);
+        let output = self
+            .provider
+            .call(request)
+            .block(block)
+            .await
+            .map_err(|e| ChainError::rpc(what(), e))?;
+        C::abi_decode_returns(&output).map_err(|e| ChainError::Unexpected {
+            what: what(),
+            reason: e.to_string(),
+        })
+    }
+}

@@ -1,0 +1,198 @@
+//! The chain a deployment runs on, as a user writes it (TOML): where the
+//! node is, which account acts, and the assets, pools, price feeds and
+//! contracts the deployment may touch. Nothing outside this file is
+//! reachable from a strategy.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use alloy::primitives::Address;
+use serde::Deserialize;
+
+use crate::error::ConfigError;
+
+/// A chain and what a deployment may use on it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChainConfig {
+    /// JSON-RPC endpoint (`http://` or `https://`).
+    pub rpc_url: String,
+    /// EIP-155 chain id the node must report (guards against a wrong URL).
+    pub chain_id: u64,
+    /// Symbol the strategy uses for the chain's native asset (gas).
+    #[serde(default = "default_native_asset")]
+    pub native_asset: String,
+    /// Who executes: the deployment key itself, or a Safe it co-owns.
+    #[serde(default)]
+    pub account: AccountMode,
+    /// Uniswap v3 periphery contracts.
+    pub contracts: Contracts,
+    /// ERC-20 assets by the symbol strategies use.
+    #[serde(default)]
+    pub assets: BTreeMap<String, AssetConfig>,
+    /// Uniswap v3 pools by name (e.g. `WETH/USDC`).
+    #[serde(default)]
+    pub pools: BTreeMap<String, PoolConfig>,
+    /// Chainlink-style price feeds by `BASE/QUOTE`.
+    #[serde(default)]
+    pub feeds: BTreeMap<String, FeedConfig>,
+    /// Seconds to wait for a receipt before giving up on this run (the
+    /// intent stays pending and is reconciled later).
+    #[serde(default = "default_receipt_timeout")]
+    pub receipt_timeout_secs: u64,
+    /// Seconds a swap or LP call stays valid (its `deadline`).
+    #[serde(default = "default_deadline")]
+    pub deadline_secs: u64,
+}
+
+fn default_native_asset() -> String {
+    "ETH".into()
+}
+
+fn default_receipt_timeout() -> u64 {
+    120
+}
+
+fn default_deadline() -> u64 {
+    600
+}
+
+/// How transactions reach the chain.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(tag = "mode", rename_all = "snake_case", deny_unknown_fields)]
+pub enum AccountMode {
+    /// The deployment key's own address holds the funds and sends.
+    #[default]
+    Eoa,
+    /// Funds stay in a Safe; the deployment key, one of its owners,
+    /// executes each call through `execTransaction` (threshold 1).
+    Safe {
+        /// The Safe's address.
+        safe: Address,
+    },
+}
+
+/// Uniswap v3 periphery.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Contracts {
+    /// `SwapRouter`.
+    pub swap_router: Address,
+    /// `NonfungiblePositionManager`.
+    pub position_manager: Address,
+}
+
+/// An ERC-20 token.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssetConfig {
+    /// Token contract.
+    pub address: Address,
+    /// Its `decimals()`.
+    pub decimals: u8,
+}
+
+/// A Uniswap v3 pool.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PoolConfig {
+    /// Pool contract.
+    pub address: Address,
+    /// Symbol of token0 (the lower address).
+    pub token0: String,
+    /// Symbol of token1.
+    pub token1: String,
+    /// Fee tier in hundredths of a basis point (3000 = 0.30%).
+    pub fee: u32,
+}
+
+/// A price feed with the Chainlink aggregator interface.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedConfig {
+    /// Aggregator (or proxy) contract.
+    pub aggregator: Address,
+}
+
+impl ChainConfig {
+    /// Parse and check a chain file's text; `origin` names it in errors.
+    pub fn parse(text: &str, origin: &str) -> Result<ChainConfig, ConfigError> {
+        let config: ChainConfig = toml::from_str(text).map_err(|source| ConfigError::Toml {
+            origin: origin.to_owned(),
+            source: Box::new(source),
+        })?;
+        config.check(origin)?;
+        Ok(config)
+    }
+
+    /// Read and check a chain file.
+    pub fn load(path: &Path) -> Result<ChainConfig, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        ChainConfig::parse(&text, &path.display().to_string())
+    }
+
+    fn check(&self, origin: &str) -> Result<(), ConfigError> {
+        let invalid = |field: String, reason: String| ConfigError::Invalid {
+            origin: origin.to_owned(),
+            field,
+            reason,
+        };
+        if !(self.rpc_url.starts_with("http://") || self.rpc_url.starts_with("https://")) {
+            return Err(invalid(
+                "rpc_url".into(),
+                format!("`{}` is not an http(s) URL", self.rpc_url),
+            ));
+        }
+        if self.assets.contains_key(&self.native_asset) {
+            return Err(invalid(
+                format!("assets.{}", self.native_asset),
+                "the native asset is not an ERC-20 token".into(),
+            ));
+        }
+        for (name, pool) in &self.pools {
+            for (side, symbol) in [("token0", &pool.token0), ("token1", &pool.token1)] {
+                if !self.assets.contains_key(symbol) {
+                    return Err(invalid(
+                        format!("pools.\"{name}\".{side}"),
+                        format!("unknown asset `{symbol}` (not in [assets])"),
+                    ));
+                }
+            }
+            let (a0, a1) = (&self.assets[&pool.token0], &self.assets[&pool.token1]);
+            if a0.address >= a1.address {
+                return Err(invalid(
+                    format!("pools.\"{name}\""),
+                    "token0 must be the token with the lower address".into(),
+                ));
+            }
+        }
+        for name in self.feeds.keys() {
+            if name
+                .split_once('/')
+                .is_none_or(|(b, q)| b.is_empty() || q.is_empty())
+            {
+                return Err(invalid(
+                    format!("feeds.\"{name}\""),
+                    "a feed is named BASE/QUOTE".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The token of `symbol`.
+    pub fn asset(&self, symbol: &str) -> Option<&AssetConfig> {
+        self.assets.get(symbol)
+    }
+
+    /// The pool trading `a` against `b` (either order), with its name.
+    pub fn pool_for(&self, a: &str, b: &str) -> Option<(&str, &PoolConfig)> {
+        self.pools
+            .iter()
+            .find(|(_, p)| (p.token0 == a && p.token1 == b) || (p.token0 == b && p.token1 == a))
+            .map(|(name, pool)| (name.as_str(), pool))
+    }
+}

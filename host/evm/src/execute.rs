@@ -1,0 +1,388 @@
+//! The pipeline of one accepted action: compile, simulate every call from
+//! the account (nothing is sent if any reverts; the decoded reason goes back
+//! to the strategy), then per call: sign with the deployment key, journal
+//! the intent (nonce, hash, signed bytes) durably, broadcast, wait for the
+//! receipt, settle the intent. The fill is read from the receipts' logs.
+
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use alloy::consensus::TxEnvelope;
+use alloy::eips::Encodable2718;
+use alloy::network::{EthereumWallet, NetworkTransactionBuilder, TransactionBuilder};
+use alloy::primitives::{Address, B256, Bytes, TxKind, U256};
+use alloy::providers::Provider;
+use alloy::rpc::types::simulate::{SimBlock, SimulatePayload};
+use alloy::rpc::types::{TransactionReceipt, TransactionRequest};
+use alloy::sol_types::{SolCall, SolEvent};
+use stratbox_journal::{Journal, RunId, TxIntent, TxStatus};
+use stratbox_runtime::types::{Action, ActionId, ActionOutcome, AssetAmount, Failure, Fill};
+
+use crate::chain::Chain;
+use crate::compile::{CompiledAction, ContractCall, compile};
+use crate::config::AccountMode;
+use crate::contracts::{IERC20, INonfungiblePositionManager, ISafe};
+use crate::oracle::amount;
+
+/// Executes accepted actions on the chain, journaling every transaction
+/// before it is broadcast.
+#[derive(Debug)]
+pub struct Executor {
+    chain: Chain,
+    // Behind a mutex so that the executor, and the futures borrowing it,
+    // can move between tokio's threads (a SQLite connection is not `Sync`).
+    intents: Mutex<Journal>,
+    run: RunId,
+}
+
+/// Where a failed action stopped, as the strategy sees it.
+fn failed(code: &str, reason: impl Into<String>, tx_hash: Option<B256>) -> ActionOutcome {
+    ActionOutcome::Failed(Failure {
+        code: code.to_owned(),
+        reason: reason.into(),
+        tx_hash: tx_hash.map(|h| h.to_string()),
+    })
+}
+
+impl Executor {
+    /// An executor for run `run`, journaling intents through `intents` (a
+    /// connection to the run's journal).
+    pub fn new(chain: Chain, intents: Journal, run: RunId) -> Executor {
+        Executor {
+            chain,
+            intents: Mutex::new(intents),
+            run,
+        }
+    }
+
+    /// The chain.
+    pub fn chain(&self) -> &Chain {
+        &self.chain
+    }
+
+    /// The journal connection that holds the intents.
+    pub fn journal(&self) -> MutexGuard<'_, Journal> {
+        self.intents.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Execute accepted action `id`; the outcome goes back to the strategy.
+    pub async fn execute(&mut self, id: ActionId, action: &Action) -> ActionOutcome {
+        let compiled = match compile(&self.chain, action).await {
+            Ok(compiled) => compiled,
+            Err(error) => return failed(error.code, error.reason, None),
+        };
+        if compiled.calls.is_empty() {
+            return ActionOutcome::Filled(empty_fill());
+        }
+        if let Err(outcome) = self.simulate(&compiled.calls).await {
+            return outcome;
+        }
+        let mut receipts = Vec::new();
+        for (step, call) in compiled.calls.iter().enumerate() {
+            let step = u32::try_from(step).unwrap_or(u32::MAX);
+            match self.send(id, step, call).await {
+                Ok(receipt) if receipt.status() => receipts.push(receipt),
+                Ok(receipt) => {
+                    return failed(
+                        "TX_REVERTED",
+                        format!("{} reverted on chain", call.purpose),
+                        Some(receipt.transaction_hash),
+                    );
+                }
+                Err(SendFailure {
+                    code,
+                    reason,
+                    tx_hash,
+                }) => return failed(code, reason, tx_hash),
+            }
+        }
+        ActionOutcome::Filled(self.fill(&compiled, &receipts))
+    }
+
+    /// Run every call from the account, in order, on top of the latest
+    /// block. `Err` carries the failed outcome of the first revert.
+    async fn simulate(&self, calls: &[ContractCall]) -> Result<(), ActionOutcome> {
+        let requests = calls
+            .iter()
+            .map(|call| TransactionRequest {
+                from: Some(self.chain.account()),
+                to: Some(TxKind::Call(call.to)),
+                input: call.data.clone().into(),
+                ..TransactionRequest::default()
+            })
+            .collect();
+        let payload = SimulatePayload {
+            block_state_calls: vec![SimBlock {
+                block_overrides: None,
+                state_overrides: None,
+                calls: requests,
+            }],
+            trace_transfers: false,
+            validation: false,
+            return_full_transactions: false,
+        };
+        let blocks = self
+            .chain
+            .provider()
+            .simulate(&payload)
+            .await
+            .map_err(|e| failed("CHAIN_UNAVAILABLE", format!("eth_simulateV1: {e}"), None))?;
+        let results = blocks.into_iter().flat_map(|b| b.calls);
+        for (call, result) in calls.iter().zip(results) {
+            if !result.status {
+                let reason = result
+                    .error
+                    .as_ref()
+                    .and_then(|e| e.data.as_ref())
+                    .and_then(|data| alloy::sol_types::decode_revert_reason(data))
+                    .or_else(|| alloy::sol_types::decode_revert_reason(&result.return_data))
+                    .or_else(|| result.error.map(|e| e.message))
+                    .unwrap_or_else(|| "reverted without a reason".into());
+                tracing::info!(purpose = %call.purpose, %reason, "simulation reverted; nothing sent");
+                return Err(failed(
+                    "SIMULATION_REVERTED",
+                    format!("{}: {reason}", call.purpose),
+                    None,
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The transaction that makes the account perform `call`.
+    fn outer_request(&self, call: &ContractCall) -> TransactionRequest {
+        let signer = self.chain.signer().address();
+        let (to, data) = match self.chain.config().account {
+            AccountMode::Eoa => (call.to, call.data.clone()),
+            AccountMode::Safe { safe } => (safe, safe_exec(signer, call)),
+        };
+        TransactionRequest::default()
+            .with_from(signer)
+            .with_to(to)
+            .with_input(data)
+            .with_chain_id(self.chain.config().chain_id)
+    }
+
+    async fn send(
+        &mut self,
+        action_id: ActionId,
+        step: u32,
+        call: &ContractCall,
+    ) -> Result<TransactionReceipt, SendFailure> {
+        let provider = self.chain.provider();
+        let signer = self.chain.signer().address();
+        let request = self.outer_request(call);
+        let gas = provider.estimate_gas(request.clone()).await.map_err(|e| {
+            SendFailure::before_send("SIMULATION_REVERTED", format!("{}: {e}", call.purpose))
+        })?;
+        let fees = provider
+            .estimate_eip1559_fees()
+            .await
+            .map_err(|e| SendFailure::before_send("CHAIN_UNAVAILABLE", e.to_string()))?;
+        let nonce = provider
+            .get_transaction_count(signer)
+            .pending()
+            .await
+            .map_err(|e| SendFailure::before_send("CHAIN_UNAVAILABLE", e.to_string()))?;
+        let request = request
+            .with_nonce(nonce)
+            .with_gas_limit(gas.saturating_mul(12) / 10)
+            .with_max_fee_per_gas(fees.max_fee_per_gas)
+            .with_max_priority_fee_per_gas(fees.max_priority_fee_per_gas);
+        let wallet = EthereumWallet::from(self.chain.signer().inner().clone());
+        let envelope: TxEnvelope = request
+            .build(&wallet)
+            .await
+            .map_err(|e| SendFailure::before_send("SIGNING_FAILED", e.to_string()))?;
+        let tx_hash = *envelope.tx_hash();
+        let raw = envelope.encoded_2718();
+        let intent = TxIntent {
+            action_id,
+            step,
+            purpose: call.purpose.clone(),
+            chain_id: self.chain.config().chain_id,
+            sender: signer.to_string(),
+            nonce,
+            tx_hash: tx_hash.to_string(),
+            raw_tx: raw.clone(),
+        };
+        self.journal()
+            .record_tx_intent(self.run, &intent)
+            .map_err(|e| SendFailure::before_send("JOURNAL_FAILED", e.to_string()))?;
+        tracing::info!(action_id, step, purpose = %call.purpose, nonce, %tx_hash, "broadcasting");
+        if let Err(error) = provider.send_raw_transaction(&raw).await {
+            // The node may have it anyway; the intent stays pending and is
+            // reconciled by nonce and hash rather than sent again blindly.
+            return Err(SendFailure {
+                code: "SEND_FAILED",
+                reason: error.to_string(),
+                tx_hash: Some(tx_hash),
+            });
+        }
+        let receipt = wait_for_receipt(&self.chain, tx_hash)
+            .await
+            .map_err(|reason| SendFailure {
+                code: "RECEIPT_TIMEOUT",
+                reason,
+                tx_hash: Some(tx_hash),
+            })?;
+        let status = if receipt.status() {
+            TxStatus::Mined
+        } else {
+            TxStatus::Reverted
+        };
+        if let Err(error) =
+            self.journal()
+                .settle_tx_intent(&tx_hash.to_string(), status, receipt.block_number)
+        {
+            tracing::warn!(%tx_hash, %error, "could not settle the intent; reconciled at restart");
+        }
+        Ok(receipt)
+    }
+
+    /// What the receipts moved in and out of the account.
+    fn fill(&self, compiled: &CompiledAction, receipts: &[TransactionReceipt]) -> Fill {
+        let config = self.chain.config();
+        let account = self.chain.account();
+        let symbol = |token: Address| {
+            config
+                .assets
+                .iter()
+                .find(|(_, a)| a.address == token)
+                .map(|(s, _)| s.clone())
+        };
+        let mut spent: Vec<(String, U256)> = Vec::new();
+        let mut received: Vec<(String, U256)> = Vec::new();
+        let mut gas = U256::ZERO;
+        let mut position = compiled.position.clone();
+        for receipt in receipts {
+            gas += U256::from(receipt.gas_used) * U256::from(receipt.effective_gas_price);
+            for log in receipt.inner.logs() {
+                if let Ok(transfer) = IERC20::Transfer::decode_log(&log.inner) {
+                    // ERC-721 transfers share the signature but index the id.
+                    let Some(asset) = symbol(log.address()) else {
+                        continue;
+                    };
+                    if transfer.from == account {
+                        add(&mut spent, &asset, transfer.value);
+                    }
+                    if transfer.to == account {
+                        add(&mut received, &asset, transfer.value);
+                    }
+                } else if let Ok(increase) =
+                    INonfungiblePositionManager::IncreaseLiquidity::decode_log(&log.inner)
+                {
+                    position = Some(increase.tokenId.to_string());
+                }
+            }
+        }
+        let list = |entries: Vec<(String, U256)>| {
+            entries
+                .into_iter()
+                .map(|(asset, value)| AssetAmount {
+                    asset,
+                    amount: amount(value),
+                })
+                .collect()
+        };
+        Fill {
+            spent: list(spent),
+            received: list(received),
+            fees: compiled
+                .fee
+                .iter()
+                .map(|(asset, value)| AssetAmount {
+                    asset: asset.clone(),
+                    amount: amount(*value),
+                })
+                .collect(),
+            gas: Some(AssetAmount {
+                asset: config.native_asset.clone(),
+                amount: amount(gas),
+            }),
+            tx_hash: receipts.last().map(|r| r.transaction_hash.to_string()),
+            position,
+        }
+    }
+}
+
+struct SendFailure {
+    code: &'static str,
+    reason: String,
+    tx_hash: Option<B256>,
+}
+
+impl SendFailure {
+    fn before_send(code: &'static str, reason: String) -> SendFailure {
+        SendFailure {
+            code,
+            reason,
+            tx_hash: None,
+        }
+    }
+}
+
+fn add(entries: &mut Vec<(String, U256)>, asset: &str, value: U256) {
+    match entries.iter_mut().find(|(a, _)| a == asset) {
+        Some((_, total)) => *total += value,
+        None => entries.push((asset.to_owned(), value)),
+    }
+}
+
+fn empty_fill() -> Fill {
+    Fill {
+        spent: Vec::new(),
+        received: Vec::new(),
+        fees: Vec::new(),
+        gas: None,
+        tx_hash: None,
+        position: None,
+    }
+}
+
+/// `execTransaction` of `call` from the Safe, signed by `owner` as the
+/// transaction's sender: the Safe's pre-validated signature form (`r` =
+/// owner, `s` = 0, `v` = 1), valid because the owner itself submits it.
+fn safe_exec(owner: Address, call: &ContractCall) -> Bytes {
+    let mut signature = [0u8; 65];
+    signature[12..32].copy_from_slice(owner.as_slice());
+    signature[64] = 1;
+    Bytes::from(
+        ISafe::execTransactionCall {
+            to: call.to,
+            value: U256::ZERO,
+            data: call.data.clone(),
+            operation: 0,
+            safeTxGas: U256::ZERO,
+            baseGas: U256::ZERO,
+            gasPrice: U256::ZERO,
+            gasToken: Address::ZERO,
+            refundReceiver: Address::ZERO,
+            signatures: Bytes::from(signature.to_vec()),
+        }
+        .abi_encode(),
+    )
+}
+
+/// Poll for the receipt of `tx_hash` until the configured timeout.
+pub(crate) async fn wait_for_receipt(
+    chain: &Chain,
+    tx_hash: B256,
+) -> Result<TransactionReceipt, String> {
+    let timeout = Duration::from_secs(chain.config().receipt_timeout_secs);
+    let started = Instant::now();
+    loop {
+        match chain.provider().get_transaction_receipt(tx_hash).await {
+            Ok(Some(receipt)) => return Ok(receipt),
+            Ok(None) => {}
+            Err(error) => tracing::warn!(%tx_hash, %error, "receipt poll failed"),
+        }
+        if started.elapsed() >= timeout {
+            return Err(format!(
+                "no receipt for {tx_hash} after {}s; the transaction stays pending and is reconciled",
+                timeout.as_secs()
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

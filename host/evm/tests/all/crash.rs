@@ -1,0 +1,147 @@
+//! The runner dies between signing and the receipt. After restart the
+//! pending intents are reconciled by hash and nonce: a transaction the node
+//! has is waited for, one it lost is rebroadcast with the same signed
+//! bytes, and no transaction is ever sent twice.
+
+use std::time::{Duration, Instant};
+
+use alloy::providers::Provider;
+use stratbox_evm::{AccountMode, reconcile};
+use stratbox_journal::{Journal, RunPolicy, StoredTxIntent, TxStatus};
+use stratbox_runtime::DeploymentSpec;
+use stratbox_runtime::types::{Action, Amount, Swap, SwapAmount};
+
+use crate::support::{Net, deployment_address, rsi_config, sealed_rsi};
+
+const ONE: u128 = 1_000_000_000_000_000_000;
+
+fn buy() -> Action {
+    Action::Swap(Swap {
+        sell: "DAI".into(),
+        buy: "WETH".into(),
+        amount: SwapAmount::ExactIn(Amount::from_u128(100 * ONE)),
+        max_slippage_bps: 150,
+        venue: None,
+    })
+}
+
+fn wait_for_pending(net: &Net, deployment: &str, count: usize) -> Vec<StoredTxIntent> {
+    let started = Instant::now();
+    loop {
+        let journal = Journal::open(&net.journal_path()).unwrap();
+        let pending = journal.pending_tx_intents(deployment).unwrap();
+        if pending.len() >= count {
+            return pending;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no pending intent"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn rpc(net: &Net, method: &'static str, params: serde_json::Value) {
+    let chain = net.chain(AccountMode::Eoa);
+    let _: serde_json::Value = net
+        .tokio
+        .block_on(chain.provider().raw_request(method.into(), params))
+        .unwrap();
+}
+
+#[test]
+fn killed_between_sign_and_receipt_never_sends_twice() {
+    let net = Net::start();
+    let account = deployment_address();
+    net.tokio
+        .block_on(net.devnet.fund(account, 0, 1_000))
+        .unwrap();
+    let component = sealed_rsi(net.dir.path());
+    let spec = DeploymentSpec::new("crash", rsi_config("1"));
+    let (_recorder, executor) =
+        net.recorder_and_executor(&spec, &component, RunPolicy::AllowAll, AccountMode::Eoa);
+    let nonce_before = net.nonce(account);
+
+    // Blocks are mined by hand: the approval waits in the mempool while the
+    // runner waits for its receipt, and the runner dies there.
+    rpc(&net, "evm_setAutomine", serde_json::json!([false]));
+    let mut executor = executor;
+    let task = net
+        .tokio
+        .spawn(async move { executor.execute(1, &buy()).await });
+    let pending = wait_for_pending(&net, "crash", 1);
+    task.abort();
+    assert_eq!(pending[0].intent.purpose, "approve DAI");
+
+    // Case 1: the node has the transaction. Restart: reconcile waits for it
+    // and does not send anything new.
+    rpc(&net, "evm_mine", serde_json::json!([]));
+    let chain = net.chain(AccountMode::Eoa);
+    let mut journal = Journal::open(&net.journal_path()).unwrap();
+    let settled = net
+        .tokio
+        .block_on(reconcile(&chain, &mut journal, "crash"))
+        .unwrap();
+    assert_eq!(settled.len(), 1);
+    assert_eq!(settled[0].status, TxStatus::Mined);
+    assert!(!settled[0].rebroadcast);
+    assert_eq!(
+        net.nonce(account),
+        nonce_before + 1,
+        "exactly the one approval"
+    );
+
+    // Case 2: the runner dies again after journaling the swap, and the node
+    // loses the transaction. Reconcile rebroadcasts the same signed bytes.
+    let (_recorder, mut executor) = net.recorder_and_executor(
+        &DeploymentSpec::new("crash", rsi_config("1")),
+        &component,
+        RunPolicy::AllowAll,
+        AccountMode::Eoa,
+    );
+    let task = net
+        .tokio
+        .spawn(async move { executor.execute(2, &buy()).await });
+    let pending = wait_for_pending(&net, "crash", 1);
+    task.abort();
+    let lost = pending[0].intent.clone();
+    assert!(lost.purpose.starts_with("swap"), "{}", lost.purpose);
+    rpc(
+        &net,
+        "anvil_dropTransaction",
+        serde_json::json!([lost.tx_hash]),
+    );
+    rpc(&net, "evm_setAutomine", serde_json::json!([true]));
+    let settled = net
+        .tokio
+        .block_on(reconcile(&chain, &mut journal, "crash"))
+        .unwrap();
+    assert_eq!(settled.len(), 1);
+    assert_eq!(settled[0].status, TxStatus::Mined);
+    assert!(settled[0].rebroadcast);
+    assert_eq!(
+        net.nonce(account),
+        nonce_before + 2,
+        "approval and one swap, no duplicate"
+    );
+    let receipt = net
+        .tokio
+        .block_on(
+            chain
+                .provider()
+                .get_transaction_receipt(lost.tx_hash.parse().unwrap()),
+        )
+        .unwrap();
+    assert!(
+        receipt.is_some(),
+        "the journaled transaction itself was mined"
+    );
+
+    // Nothing is left to reconcile, and a second pass sends nothing.
+    let again = net
+        .tokio
+        .block_on(reconcile(&chain, &mut journal, "crash"))
+        .unwrap();
+    assert!(again.is_empty());
+    assert_eq!(net.nonce(account), nonce_before + 2);
+}

@@ -1,0 +1,12 @@
+//! End-to-end tests of live execution against anvil with the real Uniswap
+//! v3, Safe, OpenZeppelin, WETH9 and Chainlink contracts from npm.
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+mod crash;
+mod files;
+mod live_rsi;
+mod lp;
+mod oracle_reads;
+mod safe;
+mod simulation;
+mod support;
