@@ -8,7 +8,8 @@ use clap::Args;
 /// Options of `stratbox generate`.
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
-    /// The spec (TOML; see `examples/specs/`).
+    /// The spec (TOML; the format is in `host/generate/README.md`, examples
+    /// in `examples/specs/`).
     pub spec: PathBuf,
     /// Directory of the generated crate (created; its `Cargo.toml` and
     /// `src/lib.rs` are replaced). Build it with `stratbox build <dir>`.

@@ -1,10 +1,14 @@
 //! Rendering a validated spec as a Rust strategy crate.
 
+mod long_only;
+mod machine;
+
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
 use crate::error::SpecError;
-use crate::spec::{Comparison, Condition, IndicatorKind, Operand, Operator, RESERVED, Spec};
+use crate::parse::{CANDLE_FIELDS, series_of};
+use crate::spec::{Comparison, Condition, IndicatorKind, Logic, Operand, Operator, Spec};
 
 /// The files of a generated crate.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,9 +70,28 @@ serde = {{ version = "1", features = ["derive"] }}
 # A crate of its own, wherever it is generated.
 [workspace]
 "#,
-        name = spec.name.get_ref(),
+        name = spec.name,
         sdk = sdk_dir.display().to_string(),
     )
+}
+
+/// What differs between the two forms of a spec in the generated source;
+/// the candle loop, the indicators and the series are shared.
+trait Form {
+    /// Module documentation on what the strategy does.
+    fn doc(&self, out: &mut String);
+    /// Constants and types before the series.
+    fn items(&self, out: &mut String);
+    /// Fields of the strategy after the indicators and `previous`.
+    fn fields(&self, out: &mut String);
+    /// Their initial values.
+    fn init(&self, out: &mut String);
+    /// The decision on one candle, once `now` and `previous` are known.
+    fn decide(&self, out: &mut String);
+    /// The body of `on_action_result`.
+    fn on_action_result(&self, out: &mut String);
+    /// Items after the `Strategy` impl.
+    fn helpers(&self, out: &mut String);
 }
 
 /// The Rust field holding a series' current value.
@@ -105,6 +128,7 @@ fn comparison(c: &Comparison) -> String {
     }
 }
 
+/// A condition as a Rust boolean expression over `now` and `previous`.
 fn condition(c: &Condition) -> String {
     match c {
         Condition::All { all } => group(all, " && "),
@@ -124,24 +148,19 @@ fn group(items: &[Condition], joiner: &str) -> String {
 /// Every series the spec can refer to: candle fields, then indicators (a
 /// Bollinger indicator gives three).
 fn series(spec: &Spec) -> Vec<String> {
-    let mut all: Vec<String> = RESERVED.iter().map(|s| (*s).to_owned()).collect();
+    let mut all: Vec<String> = CANDLE_FIELDS.iter().map(|s| (*s).to_owned()).collect();
     for (name, indicator) in &spec.indicators {
-        match indicator.get_ref().kind {
-            IndicatorKind::Bollinger => {
-                for band in ["lower", "middle", "upper"] {
-                    all.push(format!("{name}.{band}"));
-                }
-            }
-            _ => all.push(name.clone()),
-        }
+        all.extend(series_of(name, indicator.kind));
     }
     all
 }
 
 fn source(spec: &Spec, spec_file: &Path) -> String {
+    let form: Box<dyn Form + '_> = match &spec.logic {
+        Logic::LongOnly(long_only) => Box::new(long_only::LongOnlyForm { spec, long_only }),
+        Logic::Machine(machine) => Box::new(machine::MachineForm { spec, machine }),
+    };
     let mut out = String::new();
-    let market = &spec.market;
-    let position = spec.position.get_ref();
     let file_name = spec_file.file_name().map_or_else(
         || spec_file.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
@@ -153,40 +172,11 @@ fn source(spec: &Spec, spec_file: &Path) -> String {
     if let Some(description) = &spec.description {
         let _ = writeln!(out, "//!\n//! {}", description.replace('\n', "\n//! "));
     }
-    let _ = writeln!(
-        out,
-        "//!\n//! Long-only on {}: buys {} with {} when the entry condition holds and the\n\
-         //! position is flat, sells everything when the exit condition holds and it is\n\
-         //! long, at most once per cooldown. The position moves only on fills.\n",
-        market.name, market.base, market.quote
-    );
-    out.push_str("use serde::{Deserialize, Serialize};\nuse stratbox_sdk::prelude::*;\n\n");
-    let _ = writeln!(out, "const MARKET: &str = {:?};", market.name);
-    let _ = writeln!(out, "const BASE: &str = {:?};", market.base);
-    let _ = writeln!(out, "const QUOTE: &str = {:?};", market.quote);
-    let _ = writeln!(out, "const QUOTE_DECIMALS: u8 = {};", market.quote_decimals);
-    let _ = writeln!(out, "const COOLDOWN_MS: u64 = {};", position.cooldown_ms);
-    let _ = writeln!(
-        out,
-        "const MAX_SLIPPAGE_BPS: u32 = {};",
-        position.max_slippage_bps
-    );
-    match (&position.order_size, position.order_fraction) {
-        (Some(size), _) => {
-            let _ = writeln!(
-                out,
-                "/// Quote spent per entry.\nconst ORDER_SIZE: &str = {size:?};"
-            );
-        }
-        (None, Some(fraction)) => {
-            let ppm = (fraction * 1_000_000.0).round() as u64;
-            let _ = writeln!(
-                out,
-                "/// Share of the quote balance spent per entry, in millionths.\nconst ORDER_PPM: u128 = {ppm};"
-            );
-        }
-        (None, None) => {}
-    }
+    out.push_str("//!\n");
+    form.doc(&mut out);
+    out.push_str("\nuse serde::{Deserialize, Serialize};\nuse stratbox_sdk::prelude::*;\n\n");
+    let _ = writeln!(out, "const MARKET: &str = {:?};", spec.market.name);
+    form.items(&mut out);
 
     out.push_str(
         "\n/// The series at one candle.\n\
@@ -200,7 +190,7 @@ fn source(spec: &Spec, spec_file: &Path) -> String {
                   #[derive(Debug, Serialize, Deserialize)]\npub struct Generated {\n",
     );
     for (name, indicator) in &spec.indicators {
-        let ty = match indicator.get_ref().kind {
+        let ty = match indicator.kind {
             IndicatorKind::Sma => "Sma",
             IndicatorKind::Ema => "Ema",
             IndicatorKind::Rsi => "Rsi",
@@ -209,7 +199,9 @@ fn source(spec: &Spec, spec_file: &Path) -> String {
         };
         let _ = writeln!(out, "    {name}: {ty},");
     }
-    out.push_str("    previous: Option<Values>,\n    position: LongOnly,\n}\n\n");
+    out.push_str("    previous: Option<Values>,\n");
+    form.fields(&mut out);
+    out.push_str("}\n\n");
 
     out.push_str("impl Strategy for Generated {\n");
     out.push_str(
@@ -219,8 +211,7 @@ fn source(spec: &Spec, spec_file: &Path) -> String {
          \x20       }\n\
          \x20       Ok(Generated {\n",
     );
-    for (name, indicator) in &spec.indicators {
-        let i = indicator.get_ref();
+    for (name, i) in &spec.indicators {
         let constructor = match i.kind {
             IndicatorKind::Sma => format!("Sma::new({})", i.period),
             IndicatorKind::Ema => format!("Ema::new({})", i.period),
@@ -232,11 +223,9 @@ fn source(spec: &Spec, spec_file: &Path) -> String {
         };
         let _ = writeln!(out, "            {name}: {constructor},");
     }
-    out.push_str(
-        "            previous: None,\n\
-         \x20           position: LongOnly::new(BASE, QUOTE, COOLDOWN_MS, MAX_SLIPPAGE_BPS),\n\
-         \x20       })\n    }\n\n",
-    );
+    out.push_str("            previous: None,\n");
+    form.init(&mut out);
+    out.push_str("        })\n    }\n\n");
 
     out.push_str(
         "    fn on_tick(&mut self, ctx: &mut Context<'_>, tick: &TickContext) -> Result<(), Error> {\n\
@@ -249,25 +238,32 @@ fn source(spec: &Spec, spec_file: &Path) -> String {
          \x20           // Every indicator sees every candle; decisions wait until all are ready.\n",
     );
     for (name, indicator) in &spec.indicators {
-        let update = match indicator.get_ref().kind {
+        let update = match indicator.kind {
             IndicatorKind::Atr => "update(candle.high, candle.low, candle.close)",
             _ => "update(candle.close)",
         };
         let _ = writeln!(out, "            let {name} = self.{name}.{update};");
     }
-    if !spec.indicators.is_empty() {
-        let names: Vec<&str> = spec.indicators.keys().map(String::as_str).collect();
-        let somes: Vec<String> = names.iter().map(|n| format!("Some({n})")).collect();
-        let _ = writeln!(
-            out,
-            "            let ({}) = ({}) else {{\n                continue;\n            }};",
+    let names: Vec<&str> = spec.indicators.keys().map(String::as_str).collect();
+    let somes: Vec<String> = names.iter().map(|n| format!("Some({n})")).collect();
+    let ready = match names.as_slice() {
+        [] => None,
+        [one] => Some(format!("let Some({one}) = {one}")),
+        _ => Some(format!(
+            "let ({}) = ({})",
             somes.join(", "),
             names.join(", ")
+        )),
+    };
+    if let Some(ready) = ready {
+        let _ = writeln!(
+            out,
+            "            {ready} else {{\n                continue;\n            }};"
         );
     }
     out.push_str("            let now = Values {\n");
     for s in series(spec) {
-        let value = if RESERVED.contains(&s.as_str()) {
+        let value = if CANDLE_FIELDS.contains(&s.as_str()) {
             format!("candle.{s}")
         } else {
             s.clone()
@@ -276,59 +272,19 @@ fn source(spec: &Spec, spec_file: &Path) -> String {
     }
     out.push_str("            };\n            let previous = self.previous.replace(now);\n");
     out.push_str("            let _ = &previous; // read only by crossing conditions\n");
-    let _ = writeln!(
-        out,
-        "            let entry = {};",
-        condition(spec.entry.get_ref())
-    );
-    let _ = writeln!(
-        out,
-        "            let exit = {};",
-        condition(spec.exit.get_ref())
-    );
-    out.push_str("            let attempt = if entry {\n");
-    if position.order_size.is_some() {
-        out.push_str(
-            "                let spend = TokenAmount::parse(ORDER_SIZE, QUOTE_DECIMALS)?;\n\
-             \x20               self.position.enter(ctx, now_ms, spend.into())\n",
-        );
-    } else {
-        out.push_str(
-            "                let _ = QUOTE_DECIMALS;\n\
-             \x20               let balance = ctx.balance(QUOTE).map_err(|e| format!(\"balance: {e:?}\"))?;\n\
-             \x20               let spend = balance.to_u128() / 1_000_000 * ORDER_PPM\n\
-             \x20                   + balance.to_u128() % 1_000_000 * ORDER_PPM / 1_000_000;\n\
-             \x20               self.position.enter(ctx, now_ms, spend.into())\n",
-        );
-    }
-    out.push_str(
-        "            } else if exit {\n\
-         \x20               self.position.exit(ctx, now_ms)\n\
-         \x20           } else {\n\
-         \x20               Attempt::Skipped\n\
-         \x20           };\n\
-         \x20           match attempt {\n\
-         \x20               Attempt::Skipped => {}\n\
-         \x20               Attempt::Accepted(id) => {\n\
-         \x20                   ctx.info(&format!(\"action {id} ({:?})\", self.position.stage()));\n\
-         \x20               }\n\
-         \x20               Attempt::Rejected(Rejection::Denied(d) | Rejection::Invalid(d)) => {\n\
-         \x20                   ctx.warn(&format!(\"rejected: {}\", d.detail));\n\
-         \x20               }\n\
-         \x20           }\n\
-         \x20       }\n\
-         \x20       Ok(())\n    }\n\n",
-    );
+    form.decide(&mut out);
+    out.push_str("        }\n        Ok(())\n    }\n\n");
     out.push_str(
         "    fn on_action_result(\n\
          \x20       &mut self,\n\
          \x20       ctx: &mut Context<'_>,\n\
          \x20       id: ActionId,\n\
          \x20       outcome: &ActionOutcome,\n\
-         \x20   ) -> Result<(), Error> {\n\
-         \x20       let now_ms = ctx.block().timestamp_ms;\n\
-         \x20       self.position.on_result(id, outcome, now_ms);\n\
-         \x20       Ok(())\n    }\n}\n\nstratbox_sdk::export_strategy!(Generated);\n",
+         \x20   ) -> Result<(), Error> {\n",
     );
+    form.on_action_result(&mut out);
+    out.push_str("    }\n}\n");
+    form.helpers(&mut out);
+    out.push_str("\nstratbox_sdk::export_strategy!(Generated);\n");
     out
 }

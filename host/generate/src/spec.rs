@@ -1,39 +1,273 @@
-//! The spec format, as a user writes it, and its validation.
+//! A validated spec: what [`crate::parse`] returns and the generator
+//! renders. The TOML a user writes is in `format`; this is its checked,
+//! resolved meaning (names resolved, amounts with their decimals, fractions
+//! in millionths).
 
 use std::collections::BTreeMap;
-use std::ops::Range;
-use std::path::Path;
 
 use serde::Deserialize;
-use toml::Spanned;
 
-use crate::error::SpecError;
-
-/// A rule-based, long-only strategy: buy `position.order_size` (or a
-/// fraction of the quote balance) when `entry` holds and the position is
-/// flat, sell everything when `exit` holds and the position is long, at
-/// most once per `position.cooldown_ms`. Positions move only on fills.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// A validated strategy spec.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Spec {
-    /// Format version; 1.
-    pub version: Spanned<u32>,
-    /// Crate name of the generated strategy (lowercase, digits, `-`).
-    pub name: Spanned<String>,
+    /// Crate name of the generated strategy.
+    pub name: String,
     /// One line for the generated crate's documentation.
-    #[serde(default)]
     pub description: Option<String>,
     /// The market whose candles drive the strategy.
     pub market: MarketSpec,
     /// Indicators by name, updated on every candle of the market.
-    #[serde(default)]
-    pub indicators: BTreeMap<String, Spanned<IndicatorSpec>>,
+    pub indicators: BTreeMap<String, IndicatorSpec>,
+    /// What the strategy does on each candle.
+    pub logic: Logic,
+}
+
+/// The two forms of a spec.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Logic {
+    /// The simple form: `[entry]`, `[exit]` and `[position]`, a long-only
+    /// spot position (the SDK's `LongOnly`).
+    LongOnly(LongOnlySpec),
+    /// Named states and `[[rules]]` emitting any action.
+    Machine(MachineSpec),
+}
+
+/// Buy when `entry` holds and the position is flat, sell everything when
+/// `exit` holds and it is long, at most once per cooldown.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LongOnlySpec {
     /// When to buy.
-    pub entry: Spanned<Condition>,
+    pub entry: Condition,
     /// When to sell.
-    pub exit: Spanned<Condition>,
+    pub exit: Condition,
     /// Order sizing, cooldown and slippage.
-    pub position: Spanned<PositionSpec>,
+    pub position: PositionSpec,
+}
+
+/// A state machine: on each candle the first rule that applies fires.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MachineSpec {
+    /// State names (lowercase identifiers); the first is the initial state.
+    pub states: Vec<String>,
+    /// The rules, in the order they are checked.
+    pub rules: Vec<RuleSpec>,
+}
+
+/// In one of `states`, when `when` holds and the cooldown has passed: emit
+/// `actions` in order, then move to `to` once all of them have filled.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleSpec {
+    /// Name for logs (`rules[i]` when the spec gives none).
+    pub name: String,
+    /// States in which the rule applies.
+    pub states: Vec<String>,
+    /// Condition; `None` always holds.
+    pub when: Option<Condition>,
+    /// Actions emitted, in order.
+    pub actions: Vec<ActionSpec>,
+    /// State after the actions filled; `None` stays in the current state.
+    pub to: Option<String>,
+    /// Candles of the market between two firings of this rule (0: none).
+    pub cooldown_candles: u64,
+    /// Milliseconds between two firings of this rule (0: none).
+    pub cooldown_ms: u64,
+}
+
+/// One action of a rule: the WIT `action` variant, with amounts resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ActionSpec {
+    /// Swap `sell` for `buy`.
+    Swap {
+        /// Asset sold.
+        sell: String,
+        /// Asset bought.
+        buy: String,
+        /// Whether `amount` is what is sold or what is bought.
+        exact: Exact,
+        /// Amount of `sell` (exact in) or of `buy` (exact out).
+        amount: AmountSpec,
+        /// Slippage tolerance, basis points.
+        max_slippage_bps: u32,
+        /// Venue to route through; the host picks when `None`.
+        venue: Option<String>,
+    },
+    /// Open a concentrated-liquidity position.
+    LpOpen {
+        /// Pool id.
+        pool: String,
+        /// Price range.
+        range: RangeSpec,
+        /// Most of token0 to deposit.
+        amount0: AmountSpec,
+        /// Most of token1 to deposit.
+        amount1: AmountSpec,
+    },
+    /// Close every liquidity position the deployment holds in `pool`.
+    LpClose {
+        /// Pool id.
+        pool: String,
+    },
+    /// Collect the fees of every liquidity position in `pool`.
+    LpCollect {
+        /// Pool id.
+        pool: String,
+    },
+    /// Supply, withdraw, borrow or repay in a lending market.
+    Lending {
+        /// Which operation.
+        op: LendingKind,
+        /// Lending market id.
+        market: String,
+        /// Asset lent or borrowed.
+        asset: String,
+        /// How much of `asset`.
+        amount: AmountSpec,
+    },
+    /// Deposit into a vault or request a redemption.
+    Vault {
+        /// Which operation.
+        op: VaultKind,
+        /// Vault id.
+        vault: String,
+        /// Assets deposited, or shares redeemed.
+        amount: AmountSpec,
+    },
+    /// Do nothing, deliberately, with a reason for the journal.
+    Hold {
+        /// The reason.
+        reason: String,
+    },
+}
+
+impl ActionSpec {
+    /// The action's kind as the spec, policies and journals name it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ActionSpec::Swap { .. } => "swap",
+            ActionSpec::LpOpen { .. } => "lp_open",
+            ActionSpec::LpClose { .. } => "lp_close",
+            ActionSpec::LpCollect { .. } => "lp_collect",
+            ActionSpec::Lending { op, .. } => op.kind(),
+            ActionSpec::Vault { op, .. } => op.kind(),
+            ActionSpec::Hold { .. } => "hold",
+        }
+    }
+}
+
+/// Which side of a swap is exact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exact {
+    /// Sell exactly the amount.
+    In,
+    /// Buy exactly the amount.
+    Out,
+}
+
+/// A lending operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LendingKind {
+    /// Supply to the market.
+    Supply,
+    /// Withdraw what was supplied.
+    Withdraw,
+    /// Borrow from the market.
+    Borrow,
+    /// Repay what was borrowed.
+    Repay,
+}
+
+impl LendingKind {
+    /// The action kind's name.
+    pub fn kind(self) -> &'static str {
+        match self {
+            LendingKind::Supply => "supply",
+            LendingKind::Withdraw => "withdraw",
+            LendingKind::Borrow => "borrow",
+            LendingKind::Repay => "repay",
+        }
+    }
+}
+
+/// A vault operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VaultKind {
+    /// Deposit assets.
+    Deposit,
+    /// Ask to redeem shares.
+    RequestRedeem,
+}
+
+impl VaultKind {
+    /// The action kind's name.
+    pub fn kind(self) -> &'static str {
+        match self {
+            VaultKind::Deposit => "vault_deposit",
+            VaultKind::RequestRedeem => "vault_request_redeem",
+        }
+    }
+}
+
+/// An amount, in the base units of the asset an action moves.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AmountSpec {
+    /// A fixed decimal amount (`"0.5"`), exact.
+    Fixed {
+        /// The decimal as written.
+        decimal: String,
+        /// Decimals of the asset counted.
+        decimals: u8,
+    },
+    /// A share of a balance read when the rule fires, rounded down.
+    Fraction {
+        /// The share, in millionths (1 000 000 is the whole balance).
+        ppm: u32,
+        /// The balance.
+        of: Balance,
+    },
+}
+
+/// A balance an amount can be a fraction of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Balance {
+    /// The account's balance of an asset.
+    Wallet(String),
+    /// What the account supplied of `asset` in lending market `market`.
+    Supplied {
+        /// Lending market id.
+        market: String,
+        /// The asset.
+        asset: String,
+    },
+    /// What the account borrowed of `asset` in lending market `market`.
+    Borrowed {
+        /// Lending market id.
+        market: String,
+        /// The asset.
+        asset: String,
+    },
+    /// The shares the account holds in a vault.
+    VaultShares(String),
+}
+
+/// The price range of a new liquidity position.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RangeSpec {
+    /// Fixed prices of token0 in token1.
+    Price {
+        /// Lower bound.
+        lower: f64,
+        /// Upper bound.
+        upper: f64,
+    },
+    /// Fixed Uniswap v3 ticks.
+    Ticks {
+        /// Lower tick.
+        lower: i32,
+        /// Upper tick.
+        upper: i32,
+    },
+    /// `[close / (1 + w), close * (1 + w)]` around the market's close.
+    AroundClose(f64),
 }
 
 /// The traded market.
@@ -145,7 +379,7 @@ pub enum Operator {
     CrossesBelow,
 }
 
-/// Order sizing.
+/// Order sizing of the simple form.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PositionSpec {
@@ -163,203 +397,7 @@ pub struct PositionSpec {
     pub max_slippage_bps: u32,
 }
 
-fn default_slippage() -> u32 {
+/// Slippage tolerance when a spec gives none, basis points.
+pub(crate) fn default_slippage() -> u32 {
     50
-}
-
-/// Read and validate the spec at `file`.
-pub fn load(file: &Path) -> Result<Spec, SpecError> {
-    let text = std::fs::read_to_string(file).map_err(|source| SpecError::Read {
-        file: file.to_owned(),
-        source,
-    })?;
-    parse(&text, file)
-}
-
-/// Parse and validate spec `text`; `file` names it in errors.
-pub fn parse(text: &str, file: &Path) -> Result<Spec, SpecError> {
-    let spec: Spec = toml::from_str(text).map_err(|error| SpecError::Syntax {
-        file: file.to_owned(),
-        line: error.span().map_or(1, |span| line_of(text, &span)),
-        message: error.message().trim().replace('\n', " "),
-    })?;
-    Validator { text, file }.validate(&spec)?;
-    Ok(spec)
-}
-
-fn line_of(text: &str, span: &Range<usize>) -> usize {
-    text[..span.start.min(text.len())].matches('\n').count() + 1
-}
-
-struct Validator<'a> {
-    text: &'a str,
-    file: &'a Path,
-}
-
-impl Validator<'_> {
-    fn invalid(&self, span: &Range<usize>, field: &str, reason: impl Into<String>) -> SpecError {
-        SpecError::Invalid {
-            file: self.file.to_owned(),
-            line: line_of(self.text, span),
-            field: field.to_owned(),
-            reason: reason.into(),
-        }
-    }
-
-    fn validate(&self, spec: &Spec) -> Result<(), SpecError> {
-        if *spec.version.get_ref() != 1 {
-            return Err(self.invalid(&spec.version.span(), "version", "only version 1 exists"));
-        }
-        let name = spec.name.get_ref();
-        let valid_name = name.starts_with(|c: char| c.is_ascii_lowercase())
-            && name
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-        if !valid_name {
-            return Err(self.invalid(
-                &spec.name.span(),
-                "name",
-                "a crate name: lowercase letters, digits and `-`, starting with a letter",
-            ));
-        }
-        for (name, indicator) in &spec.indicators {
-            let field = format!("indicators.{name}");
-            let span = indicator.span();
-            let indicator = indicator.get_ref();
-            if !is_identifier(name) || RESERVED.contains(&name.as_str()) {
-                return Err(self.invalid(
-                    &span,
-                    &field,
-                    "indicator names are lowercase identifiers other than open/high/low/close",
-                ));
-            }
-            if indicator.period == 0 {
-                return Err(self.invalid(&span, &format!("{field}.period"), "must be at least 1"));
-            }
-            match (indicator.kind, indicator.k) {
-                (IndicatorKind::Bollinger, Some(k)) if !(k.is_finite() && k > 0.0) => {
-                    return Err(self.invalid(&span, &format!("{field}.k"), "must be positive"));
-                }
-                (IndicatorKind::Bollinger, _) | (_, None) => {}
-                (_, Some(_)) => {
-                    return Err(self.invalid(
-                        &span,
-                        &format!("{field}.k"),
-                        "only Bollinger bands take `k`",
-                    ));
-                }
-            }
-        }
-        self.condition(spec, spec.entry.get_ref(), &spec.entry.span(), "entry")?;
-        self.condition(spec, spec.exit.get_ref(), &spec.exit.span(), "exit")?;
-        let span = spec.position.span();
-        let position = spec.position.get_ref();
-        match (&position.order_size, position.order_fraction) {
-            (Some(size), None) => {
-                let valid = !size.is_empty()
-                    && size.chars().all(|c| c.is_ascii_digit() || c == '.')
-                    && size.matches('.').count() <= 1
-                    && size.chars().any(|c| c.is_ascii_digit() && c != '0');
-                if !valid {
-                    return Err(self.invalid(
-                        &span,
-                        "position.order_size",
-                        "a positive decimal string such as \"0.1\"",
-                    ));
-                }
-            }
-            (None, Some(fraction)) if fraction > 0.0 && fraction <= 1.0 => {}
-            (None, Some(_)) => {
-                return Err(self.invalid(&span, "position.order_fraction", "must be in (0, 1]"));
-            }
-            _ => {
-                return Err(self.invalid(
-                    &span,
-                    "position",
-                    "give exactly one of order_size and order_fraction",
-                ));
-            }
-        }
-        Ok(())
-    }
-
-    fn condition(
-        &self,
-        spec: &Spec,
-        condition: &Condition,
-        span: &Range<usize>,
-        field: &str,
-    ) -> Result<(), SpecError> {
-        match condition {
-            Condition::All { all: items } | Condition::Any { any: items } => {
-                let group = if matches!(condition, Condition::All { .. }) {
-                    "all"
-                } else {
-                    "any"
-                };
-                if items.is_empty() {
-                    return Err(self.invalid(span, &format!("{field}.{group}"), "is empty"));
-                }
-                for (index, item) in items.iter().enumerate() {
-                    self.condition(spec, item, span, &format!("{field}.{group}[{index}]"))?;
-                }
-                Ok(())
-            }
-            Condition::Compare(comparison) => {
-                for (side, operand) in [("left", &comparison.left), ("right", &comparison.right)] {
-                    if let Operand::Series(series) = operand
-                        && let Err(reason) = check_series(spec, series)
-                    {
-                        return Err(self.invalid(span, &format!("{field}.{side}"), reason));
-                    }
-                }
-                if matches!(
-                    (&comparison.left, &comparison.right),
-                    (Operand::Number(_), Operand::Number(_))
-                ) {
-                    return Err(self.invalid(span, field, "compares two constants"));
-                }
-                Ok(())
-            }
-        }
-    }
-}
-
-/// Candle fields usable as series.
-pub(crate) const RESERVED: [&str; 4] = ["open", "high", "low", "close"];
-
-fn is_identifier(name: &str) -> bool {
-    name.starts_with(|c: char| c.is_ascii_lowercase())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-}
-
-fn check_series(spec: &Spec, series: &str) -> Result<(), String> {
-    if RESERVED.contains(&series) {
-        return Ok(());
-    }
-    let (name, band) = match series.split_once('.') {
-        Some((name, band)) => (name, Some(band)),
-        None => (series, None),
-    };
-    let Some(indicator) = spec.indicators.get(name) else {
-        let known: Vec<&str> = spec.indicators.keys().map(String::as_str).collect();
-        return Err(format!(
-            "unknown series `{series}` (candle fields: open, high, low, close; indicators: {})",
-            if known.is_empty() {
-                "none".to_owned()
-            } else {
-                known.join(", ")
-            }
-        ));
-    };
-    match (indicator.get_ref().kind, band) {
-        (IndicatorKind::Bollinger, Some("lower" | "middle" | "upper")) => Ok(()),
-        (IndicatorKind::Bollinger, _) => Err(format!(
-            "`{name}` is Bollinger bands: use {name}.lower, {name}.middle or {name}.upper"
-        )),
-        (_, None) => Ok(()),
-        (_, Some(band)) => Err(format!("`{name}` has no `.{band}`")),
-    }
 }
