@@ -364,7 +364,7 @@ impl Devnet {
             ".stratbox/MockV3Aggregator.json",
             (
                 U256::from(8u8),
-                alloy::primitives::I256::try_from(2000_00000000i64).unwrap_or_default(),
+                alloy::primitives::I256::try_from(2_000 * 100_000_000_i64).unwrap_or_default(),
             )
                 .abi_encode_params(),
         )

@@ -22,7 +22,7 @@ fn oracle_reads_come_from_the_chain() {
         .block_on(net.devnet.fund(net.devnet.safe, 1, 500))
         .unwrap();
     net.tokio
-        .block_on(net.devnet.set_feed(2_100_00000000))
+        .block_on(net.devnet.set_feed(2_100 * 100_000_000))
         .unwrap();
     let component = sealed_rsi(net.dir.path());
     let spec = DeploymentSpec::new("reads", rsi_config("1"));

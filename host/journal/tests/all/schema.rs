@@ -49,7 +49,8 @@ fn every_table_of_the_issue_exists() {
             "oracle_reads",
             "policy_versions",
             "snapshots",
-            "ticks"
+            "ticks",
+            "tx_intents"
         ]
     );
 }
