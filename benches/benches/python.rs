@@ -4,36 +4,20 @@
 //! ~18 MB interpreter component.
 
 use std::path::Path;
-use std::process::Command;
 
-use criterion::{Criterion, criterion_group, criterion_main};
-use stratbox_runtime::types::{BlockInfo, MarketCandle};
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use stratbox_benches::cpython::{native_bollinger, venv_python};
+use stratbox_benches::market::{csv_candles, tick_input};
+use stratbox_benches::oracles::TapeClock;
+use stratbox_benches::suite::BOLLINGER_CONFIG;
 use stratbox_runtime::{
-    AllowAll, Deployment, DeploymentHost, DeploymentSpec, Limits, MemoryArtifactCache, Oracle,
-    Runtime, RuntimeConfig, TickInput,
+    AllowAll, Deployment, DeploymentHost, DeploymentSpec, Limits, MemoryArtifactCache, Runtime,
+    RuntimeConfig,
 };
 use stratbox_test_artifacts::{Guest, data_dir};
 
 /// Ticks the native CPython run measures.
-const NATIVE_TICKS: &str = "20000";
-
-struct Clock;
-
-impl Oracle for Clock {
-    fn block(&mut self) -> BlockInfo {
-        BlockInfo {
-            chain_id: 0,
-            number: 0,
-            timestamp_ms: 0,
-        }
-    }
-}
-
-fn candles() -> Vec<MarketCandle> {
-    let tape = stratbox_tape::load_csv(&data_dir().join("ETH_BTC-5m.csv"), "ETH/BTC")
-        .expect("bundled tape");
-    stratbox_backtest::market_candles(&tape)
-}
+const NATIVE_TICKS: usize = 20_000;
 
 /// One Bollinger tick with a new candle, committing a snapshot every
 /// `commit_every` ticks.
@@ -42,33 +26,26 @@ fn bollinger_tick(c: &mut Criterion, runtime: &Runtime, name: &str, commit_every
     let (component, _) = runtime
         .load_cached(&Guest::PyBollinger.bytes(), &cache)
         .expect("loads");
-    let candles = candles();
-    let mut spec =
-        DeploymentSpec::new("bench", r#"{"cooldown_ms":0}"#).with_limits(Limits::python());
+    let candles = csv_candles(&data_dir().join("ETH_BTC-5m.csv")).expect("bundled tape");
+    let mut spec = DeploymentSpec::new("bench", BOLLINGER_CONFIG).with_limits(Limits::python());
     spec.commit_every = commit_every;
     let (mut deployment, _) = Deployment::new(
         runtime,
         &component,
         spec,
-        DeploymentHost::new(Clock, AllowAll),
+        DeploymentHost::new(TapeClock::new(), AllowAll),
     )
     .expect("starts");
-    let mut n = 0usize;
+    let mut n = 0u64;
     c.bench_function(name, |b| {
-        b.iter(|| {
-            let candle = candles[n % candles.len()].clone();
-            n += 1;
-            let input = TickInput {
-                block: BlockInfo {
-                    chain_id: 0,
-                    number: n as u64,
-                    timestamp_ms: candle.candle.timestamp_ms,
-                },
-                candles: vec![candle],
-                results: Vec::new(),
-            };
-            deployment.tick(input).expect("tick")
-        })
+        b.iter_batched(
+            || {
+                n += 1;
+                tick_input(n, candles[n as usize % candles.len()])
+            },
+            |input| deployment.tick(input).expect("tick"),
+            BatchSize::SmallInput,
+        )
     });
 }
 
@@ -76,28 +53,20 @@ fn bollinger_tick(c: &mut Criterion, runtime: &Runtime, name: &str, commit_every
 /// by the script itself; printed, not a criterion measurement.
 fn native_cpython() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let python = root.join(".venv/bin/python");
-    let output = Command::new(&python)
-        .arg(root.join("benches/python/native_bollinger.py"))
-        .arg(&root)
-        .arg(NATIVE_TICKS)
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .output();
-    match output {
-        Ok(output) if output.status.success() => {
-            let line = String::from_utf8_lossy(&output.stdout);
-            let fields: Vec<&str> = line.split_whitespace().collect();
-            if let [_, micros, ticks, version] = fields.as_slice() {
-                println!(
-                    "tick/python-bollinger/native-cpython: {micros} µs/tick (CPython {version}, {ticks} ticks, on_tick + snapshot, stub host)"
-                );
-            }
+    let Some(python) = venv_python(&root) else {
+        eprintln!("no {} (run scripts/setup.sh)", root.join(".venv").display());
+        return;
+    };
+    for snapshot_every in [1, 1_000] {
+        match native_bollinger(&python, &root, NATIVE_TICKS, snapshot_every) {
+            Ok(run) => println!(
+                "tick/python-bollinger/native-cpython/snapshot-every-{snapshot_every}: {:.2} µs/tick (CPython {}, {} ticks, stub host)",
+                run.per_tick.as_secs_f64() * 1e6,
+                run.version,
+                run.ticks
+            ),
+            Err(error) => eprintln!("{error}"),
         }
-        Ok(output) => eprintln!(
-            "native CPython run failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        ),
-        Err(error) => eprintln!("{}: {error} (run scripts/setup.sh)", python.display()),
     }
 }
 
@@ -132,13 +101,23 @@ fn loading(c: &mut Criterion) {
         b.iter(|| runtime.load_cached(&bytes, &cache).expect("loads"))
     });
     let (component, _) = runtime.load_cached(&bytes, &cache).expect("loads");
+    group.bench_function("instantiate-pooled", |b| {
+        b.iter(|| Deployment::probe(&runtime, &component, &Limits::python()).expect("instantiates"))
+    });
+    let plain = Runtime::new(RuntimeConfig::default()).expect("runtime");
+    let (plain_component, _) = plain.load_cached(&bytes, &cache).expect("loads");
+    group.bench_function("instantiate-plain", |b| {
+        b.iter(|| {
+            Deployment::probe(&plain, &plain_component, &Limits::python()).expect("instantiates")
+        })
+    });
     group.bench_function("instantiate-init-drop-pooled", |b| {
         b.iter(|| {
             Deployment::new(
                 &runtime,
                 &component,
-                DeploymentSpec::new("bench", "{}").with_limits(Limits::python()),
-                DeploymentHost::new(Clock, AllowAll),
+                DeploymentSpec::new("bench", BOLLINGER_CONFIG).with_limits(Limits::python()),
+                DeploymentHost::new(TapeClock::new(), AllowAll),
             )
             .expect("starts")
         })

@@ -1,89 +1,118 @@
-//! Per-tick cost and load times of a Rust strategy in the sandbox.
+//! Per-tick cost of Rust strategies in the sandbox (an empty one, one
+//! reading prices, the RSI example) and their load times: compile,
+//! deserialize, instantiate (plain and pooled), deploy.
 
-use criterion::{Criterion, criterion_group, criterion_main};
-use stratbox_runtime::types::{BlockInfo, MarketCandle};
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use stratbox_benches::market::{csv_candles, synthetic_candles, tick_input};
+use stratbox_benches::oracles::FixedPrices;
+use stratbox_runtime::types::Candle;
 use stratbox_runtime::{
-    AllowAll, Deployment, DeploymentHost, DeploymentSpec, Oracle, Runtime, RuntimeConfig, TickInput,
+    AllowAll, Deployment, DeploymentHost, DeploymentSpec, Limits, MemoryArtifactCache, Runtime,
+    RuntimeConfig, StrategyComponent,
 };
 use stratbox_test_artifacts::{Guest, data_dir};
 
-struct Clock;
-
-impl Oracle for Clock {
-    fn block(&mut self) -> BlockInfo {
-        BlockInfo {
-            chain_id: 0,
-            number: 0,
-            timestamp_ms: 0,
-        }
-    }
-}
-
-fn candles() -> Vec<MarketCandle> {
-    let tape = stratbox_tape::load_csv(&data_dir().join("ETH_BTC-5m.csv"), "ETH/BTC")
-        .expect("bundled tape");
-    stratbox_backtest::market_candles(&tape)
-}
-
-/// One RSI tick with a new candle, committing a snapshot every
-/// `commit_every` ticks.
-fn rsi_tick(c: &mut Criterion, runtime: &Runtime, name: &str, commit_every: u32) {
-    let component = runtime.load(&Guest::RsiMomentum.bytes()).expect("loads");
-    let candles = candles();
-    let mut spec = DeploymentSpec::new("bench", "{}");
+/// One tick of a deployment of `guest` with `config`, a new candle each
+/// tick, committing a snapshot every `commit_every` ticks.
+fn tick(
+    c: &mut Criterion,
+    runtime: &Runtime,
+    name: &str,
+    (guest, config): (Guest, &str),
+    commit_every: u32,
+    candles: &[Candle],
+) {
+    let component = runtime.load(&guest.bytes()).expect("loads");
+    let mut spec = DeploymentSpec::new("bench", config);
     spec.commit_every = commit_every;
     let (mut deployment, _) = Deployment::new(
         runtime,
         &component,
         spec,
-        DeploymentHost::new(Clock, AllowAll),
+        DeploymentHost::new(FixedPrices, AllowAll),
     )
     .expect("starts");
-    let mut n = 0usize;
+    let mut n = 0u64;
     c.bench_function(name, |b| {
-        b.iter(|| {
-            let candle = candles[n % candles.len()].clone();
-            n += 1;
-            let input = TickInput {
-                block: BlockInfo {
-                    chain_id: 0,
-                    number: n as u64,
-                    timestamp_ms: candle.candle.timestamp_ms,
-                },
-                candles: vec![candle],
-                results: Vec::new(),
-            };
-            deployment.tick(input).expect("tick")
-        })
+        b.iter_batched(
+            || {
+                n += 1;
+                tick_input(n, candles[n as usize % candles.len()])
+            },
+            |input| deployment.tick(input).expect("tick"),
+            BatchSize::SmallInput,
+        )
     });
 }
 
 fn ticks(c: &mut Criterion) {
     let runtime = Runtime::new(RuntimeConfig::pooled()).expect("runtime");
-    rsi_tick(c, &runtime, "tick/rsi/commit-every-tick", 1);
-    rsi_tick(c, &runtime, "tick/rsi/commit-every-1000", 1_000);
+    let real = csv_candles(&data_dir().join("ETH_BTC-5m.csv")).expect("bundled tape");
+    let synthetic = synthetic_candles(1_000).expect("synthetic tape");
+    let rsi = (Guest::RsiMomentum, "{}");
+    tick(c, &runtime, "tick/rsi/commit-every-tick", rsi, 1, &real);
+    tick(c, &runtime, "tick/rsi/commit-every-1000", rsi, 1_000, &real);
+    let empty = (Guest::Empty, "{}");
+    tick(
+        c,
+        &runtime,
+        "tick/empty/commit-every-tick",
+        empty,
+        1,
+        &synthetic,
+    );
+    tick(
+        c,
+        &runtime,
+        "tick/empty/commit-every-1000",
+        empty,
+        1_000,
+        &synthetic,
+    );
+    for (name, config) in [
+        ("tick/oracle-read/0-reads", r#"{"reads":0}"#),
+        ("tick/oracle-read/1-read", r#"{"reads":1}"#),
+        ("tick/oracle-read/64-reads", r#"{"reads":64}"#),
+    ] {
+        tick(
+            c,
+            &runtime,
+            name,
+            (Guest::OracleRead, config),
+            1_000,
+            &synthetic,
+        );
+    }
+}
+
+fn instantiate(c: &mut Criterion, name: &str, runtime: &Runtime, component: &StrategyComponent) {
+    c.bench_function(name, |b| {
+        b.iter(|| Deployment::probe(runtime, component, &Limits::rust()).expect("instantiates"))
+    });
 }
 
 fn loading(c: &mut Criterion) {
     let bytes = Guest::RsiMomentum.bytes();
-    let runtime = Runtime::new(RuntimeConfig::pooled()).expect("runtime");
+    let pooled = Runtime::new(RuntimeConfig::pooled()).expect("runtime");
     c.bench_function("load/rsi/compile", |b| {
-        b.iter(|| runtime.load(&bytes).expect("loads"))
+        b.iter(|| pooled.load(&bytes).expect("loads"))
     });
-    let component = runtime.load(&bytes).expect("loads");
-    let artifact = runtime.serialize(&component).expect("serializes");
+    let cache = MemoryArtifactCache::new();
+    let (component, _) = pooled.load_cached(&bytes, &cache).expect("loads");
     c.bench_function("load/rsi/deserialize", |b| {
-        // SAFETY: the artifact was produced by this runtime in this process.
-        #[allow(unsafe_code)]
-        b.iter(|| unsafe { runtime.load_precompiled(&bytes, &artifact) }.expect("loads"))
+        b.iter(|| pooled.load_cached(&bytes, &cache).expect("loads"))
     });
+    let plain = Runtime::new(RuntimeConfig::default()).expect("runtime");
+    let (plain_component, _) = plain.load_cached(&bytes, &cache).expect("loads");
+    instantiate(c, "load/rsi/instantiate-plain", &plain, &plain_component);
+    instantiate(c, "load/rsi/instantiate-pooled", &pooled, &component);
     // Instantiate, init, first snapshot and teardown: a pool slot is
     // returned at the end of every iteration.
     c.bench_function("load/rsi/instantiate-init-drop-pooled", |b| {
         b.iter(|| {
-            let host = DeploymentHost::new(Clock, AllowAll);
+            let host = DeploymentHost::new(FixedPrices, AllowAll);
             Deployment::new(
-                &runtime,
+                &pooled,
                 &component,
                 DeploymentSpec::new("bench", "{}"),
                 host,

@@ -7,6 +7,7 @@ use std::sync::{Mutex, PoisonError};
 use zeroize::Zeroizing;
 
 use crate::error::LoadError;
+use crate::inspect::ComponentInfo;
 use crate::runtime::{Runtime, StrategyComponent};
 
 /// Why a cache could not serve or keep an artifact.
@@ -123,13 +124,25 @@ impl Runtime {
         cache: &dyn ArtifactCache,
     ) -> Result<(StrategyComponent, CacheOutcome), LoadError> {
         let info = self.inspect(bytes)?;
+        self.load_cached_inspected(bytes, info, cache)
+    }
+
+    /// [`Runtime::load_cached`] for bytes `inspect` accepted as `info`
+    /// (inspecting a Python component takes tens of milliseconds: once is
+    /// enough).
+    pub(crate) fn load_cached_inspected(
+        &self,
+        bytes: &[u8],
+        info: ComponentInfo,
+        cache: &dyn ArtifactCache,
+    ) -> Result<(StrategyComponent, CacheOutcome), LoadError> {
         let key = self.artifact_key(&info.sha256);
         match cache.get(&key) {
             Ok(Some(artifact)) => {
                 // SAFETY: `ArtifactCache` implementations guarantee the bytes
                 // are what `put` stored under this key, authenticated.
                 #[allow(unsafe_code)]
-                let loaded = unsafe { self.load_precompiled(bytes, &artifact) };
+                let loaded = unsafe { self.deserialize(info.clone(), &artifact) };
                 match loaded {
                     Ok(component) => return Ok((component, CacheOutcome::Hit)),
                     Err(LoadError::IncompatibleArtifact { reason }) => {
@@ -141,10 +154,10 @@ impl Runtime {
             Ok(None) => {}
             Err(error) => {
                 tracing::warn!(%key, %error, "artifact cache refused; compiling");
-                return Ok((self.load(bytes)?, CacheOutcome::Bypassed(error)));
+                return Ok((self.compile(bytes, info)?, CacheOutcome::Bypassed(error)));
             }
         }
-        let component = self.load(bytes)?;
+        let component = self.compile(bytes, info)?;
         let artifact = Zeroizing::new(self.serialize(&component)?);
         match cache.put(&key, &artifact) {
             Ok(()) => Ok((component, CacheOutcome::Miss)),

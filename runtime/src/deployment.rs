@@ -9,12 +9,25 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::bindings::StrategyWorld;
 use crate::error::{DeployError, ResourceExceeded, TickError, TrapCode};
-use crate::host::{LogSink, Oracle, Policy};
+use crate::host::{DenyAll, LogSink, Oracle, Policy};
 use crate::limits::Limits;
 use crate::report::{CallTrace, TickFailure, TickReport};
 use crate::runtime::{EpochTicker, Runtime, StrategyComponent};
 use crate::state::{HostState, Phase};
 use crate::types::{ActionId, ActionOutcome, BlockInfo, DeploymentInfo, MarketCandle, TickContext};
+
+/// The oracle of a probe instance, which is never called.
+struct NoOracle;
+
+impl Oracle for NoOracle {
+    fn block(&mut self) -> BlockInfo {
+        BlockInfo {
+            chain_id: 0,
+            number: 0,
+            timestamp_ms: 0,
+        }
+    }
+}
 
 /// Deadline used when no epoch thread runs: effectively never, without
 /// overflowing the engine's epoch arithmetic.
@@ -176,7 +189,13 @@ enum Instance {
 pub struct Deployment {
     component: StrategyComponent,
     engine: wasmtime::Engine,
-    epoch: Option<Arc<EpochTicker>>,
+    /// Whether the engine meters fuel ([`crate::RuntimeConfig::fuel`]).
+    metered: bool,
+    /// Keeps the runtime's epoch thread (the deadline clock) running while
+    /// the deployment lives.
+    _epoch: Option<Arc<EpochTicker>>,
+    /// Epoch ticks a call may last (the spec's deadline, computed once).
+    deadline: u64,
     spec: DeploymentSpec,
     /// Always `Some` between calls.
     instance: Option<Instance>,
@@ -258,7 +277,9 @@ impl Deployment {
         let mut deployment = Deployment {
             component: component.clone(),
             engine: runtime.engine().clone(),
-            epoch: runtime.epoch_ticker(),
+            metered: runtime.config().fuel,
+            deadline: epoch_deadline(runtime.epoch_ticker().as_deref(), spec.limits.deadline),
+            _epoch: runtime.epoch_ticker(),
             sequence: checkpoint.sequence,
             committed: checkpoint,
             spec,
@@ -298,6 +319,49 @@ impl Deployment {
                 })))
             }
         }
+    }
+
+    /// Instantiate `component` under `limits` in a fresh store and drop it
+    /// at once, calling nothing in it: whether it instantiates at all, and
+    /// what an instance costs before `init` (what the benchmarks call
+    /// instantiation).
+    pub fn probe(
+        runtime: &Runtime,
+        component: &StrategyComponent,
+        limits: &Limits,
+    ) -> Result<(), DeployError> {
+        limits.validate(runtime.config())?;
+        check_static_resources(component, limits)?;
+        let state = HostState::new(
+            Box::new(NoOracle),
+            Box::new(DenyAll),
+            None,
+            DeploymentInfo {
+                id: String::new(),
+                account: String::new(),
+            },
+            limits.clone(),
+            1,
+        );
+        let mut store = new_store(runtime.engine(), state);
+        let fuel = runtime.config().fuel.then_some(limits.fuel_per_tick);
+        let deadline = epoch_deadline(runtime.epoch_ticker().as_deref(), limits.deadline);
+        prepare_call(&mut store, fuel, deadline)
+            .and_then(|()| {
+                component
+                    .pre
+                    .instantiate(&mut store)
+                    .map_err(|e| classify(e, limits, Stage::Instantiate))
+            })
+            .map(drop)
+            .map_err(|error| {
+                DeployError::Init(Box::new(TickFailure {
+                    sequence: 0,
+                    error,
+                    trace: Box::default(),
+                    paused: false,
+                }))
+            })
     }
 
     /// The deployment's id.
@@ -385,15 +449,16 @@ impl Deployment {
         };
         let commit = self.since_commit + 1 >= self.spec.commit_every;
         let fuel_limit = self.spec.limits.fuel_per_tick;
+        let fuel = self.metered.then_some(fuel_limit);
         let deadline = self.deadline_ticks();
         let limits = self.spec.limits.clone();
         let Some(Instance::Live { store, bindings }) = self.instance.as_mut() else {
             unreachable!("the instance is live after a successful rebuild");
         };
         store.data_mut().begin(Phase::Tick, sequence, input.block);
-        let outcome = prepare_call(store, fuel_limit, deadline)
+        let outcome = prepare_call(store, fuel, deadline)
             .and_then(|()| run_tick(store, bindings, &results, &context, commit, &limits));
-        let fuel_used = fuel_limit - store.get_fuel().unwrap_or(0);
+        let fuel_used = fuel_used(store, fuel_limit);
 
         match outcome {
             Ok(snapshot) => {
@@ -434,15 +499,14 @@ impl Deployment {
     /// Instantiate, `init`, and `restore` if a snapshot is given. Returns
     /// the fuel used; on failure the host state is parked.
     fn boot(&mut self, state: HostState, snapshot: Option<&[u8]>) -> Result<u64, (TickError, u64)> {
-        let mut store = Store::new(&self.engine, state);
-        store.limiter(|state| state as &mut dyn wasmtime::ResourceLimiter);
-        store.epoch_deadline_trap();
+        let mut store = new_store(&self.engine, state);
         let sequence = self.sequence;
         let block = self.committed_block();
         store.data_mut().begin(Phase::Setup, sequence, block);
         let fuel_limit = self.spec.limits.fuel_per_tick;
         let limits = self.spec.limits.clone();
-        let result = prepare_call(&mut store, fuel_limit, self.deadline_ticks()).and_then(|()| {
+        let fuel = self.metered.then_some(fuel_limit);
+        let result = prepare_call(&mut store, fuel, self.deadline_ticks()).and_then(|()| {
             let bindings = self
                 .component
                 .pre
@@ -461,7 +525,7 @@ impl Deployment {
             }
             Ok(bindings)
         });
-        let fuel = fuel_limit - store.get_fuel().unwrap_or(0);
+        let fuel = fuel_used(&store, fuel_limit);
         match result {
             Ok(bindings) => {
                 self.instance = Some(Instance::Live { store, bindings });
@@ -478,14 +542,15 @@ impl Deployment {
     /// used.
     fn snapshot_now(&mut self) -> Result<(Vec<u8>, u64), (TickError, u64)> {
         let fuel_limit = self.spec.limits.fuel_per_tick;
+        let fuel = self.metered.then_some(fuel_limit);
         let deadline = self.deadline_ticks();
         let limits = self.spec.limits.clone();
         let Some(Instance::Live { store, bindings }) = self.instance.as_mut() else {
             return Err((host_fault("no live instance to snapshot"), 0));
         };
-        let result = prepare_call(store, fuel_limit, deadline)
+        let result = prepare_call(store, fuel, deadline)
             .and_then(|()| take_snapshot(store, bindings, &limits));
-        let fuel = fuel_limit - store.get_fuel().unwrap_or(0);
+        let fuel = fuel_used(store, fuel_limit);
         match result {
             Ok(snapshot) => Ok((snapshot, fuel)),
             Err(error) => {
@@ -562,19 +627,46 @@ impl Deployment {
     }
 
     fn deadline_ticks(&self) -> u64 {
-        match &self.epoch {
-            Some(ticker) => ticker.ticks(self.spec.limits.deadline),
-            None => NO_DEADLINE,
-        }
+        self.deadline
     }
 }
 
-fn prepare_call(store: &mut Store<HostState>, fuel: u64, deadline: u64) -> Result<(), TickError> {
+/// The epoch deadline of a call that may last `deadline`.
+fn epoch_deadline(epoch: Option<&EpochTicker>, deadline: std::time::Duration) -> u64 {
+    match epoch {
+        Some(ticker) => ticker.ticks(deadline),
+        None => NO_DEADLINE,
+    }
+}
+
+/// A store for one instance: its limits enforced, a missed deadline traps.
+fn new_store(engine: &wasmtime::Engine, state: HostState) -> Store<HostState> {
+    let mut store = Store::new(engine, state);
+    store.limiter(|state| state as &mut dyn wasmtime::ResourceLimiter);
+    store.epoch_deadline_trap();
     store
-        .set_fuel(fuel)
-        .map_err(|e| host_fault(&format!("setting fuel: {e:#}")))?;
+}
+
+/// Refill the store's fuel (`None`: the engine does not meter) and arm the
+/// wall-clock deadline for the next guest call.
+fn prepare_call(
+    store: &mut Store<HostState>,
+    fuel: Option<u64>,
+    deadline: u64,
+) -> Result<(), TickError> {
+    if let Some(fuel) = fuel {
+        store
+            .set_fuel(fuel)
+            .map_err(|e| host_fault(&format!("setting fuel: {e:#}")))?;
+    }
     store.set_epoch_deadline(deadline);
     Ok(())
+}
+
+/// Fuel used since [`prepare_call`] refilled `limit`; zero when the engine
+/// does not meter (the store then has no fuel to read).
+fn fuel_used(store: &Store<HostState>, limit: u64) -> u64 {
+    store.get_fuel().map_or(0, |left| limit - left)
 }
 
 fn run_tick(

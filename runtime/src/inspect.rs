@@ -86,6 +86,16 @@ fn parse_interface_name(name: &str) -> Option<InterfaceName<'_>> {
 
 /// Read a component's shape and refuse anything outside the stratbox world.
 pub fn inspect(bytes: &[u8], limits: &LoadLimits) -> Result<ComponentInfo, LoadError> {
+    inspect_hashed(bytes, || hex::encode(Sha256::digest(bytes)), limits)
+}
+
+/// [`inspect`], with the SHA-256 (hex) of `bytes` from `sha256` (a caller
+/// that has just checked the hash passes it on instead of hashing twice).
+pub(crate) fn inspect_hashed(
+    bytes: &[u8],
+    sha256: impl FnOnce() -> String,
+    limits: &LoadLimits,
+) -> Result<ComponentInfo, LoadError> {
     let size = bytes.len() as u64;
     if size > limits.component_bytes {
         return Err(LoadError::LimitExceeded {
@@ -105,7 +115,7 @@ pub fn inspect(bytes: &[u8], limits: &LoadLimits) -> Result<ComponentInfo, LoadE
     }
     let mut info = ComponentInfo {
         size_bytes: size,
-        sha256: hex::encode(Sha256::digest(bytes)),
+        sha256: sha256(),
         world_version: None,
         imports: Vec::new(),
         exports: Vec::new(),

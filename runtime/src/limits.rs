@@ -170,6 +170,12 @@ pub struct RuntimeConfig {
     /// background epoch thread (deadlines then never fire).
     #[serde(with = "duration_ms", rename = "epoch_period_ms")]
     pub epoch_period: Duration,
+    /// Meter guests with fuel (the default). Off only to measure what
+    /// metering costs, or for trusted code: ticks are then bounded by the
+    /// wall-clock deadline alone, report zero fuel, and where a runaway
+    /// guest stops is no longer deterministic. Compiled code differs, so
+    /// it is part of the artifact key.
+    pub fuel: bool,
 }
 
 impl Default for RuntimeConfig {
@@ -178,6 +184,7 @@ impl Default for RuntimeConfig {
             pooling: None,
             load: LoadLimits::default(),
             epoch_period: DEFAULT_EPOCH_PERIOD,
+            fuel: true,
         }
     }
 }

@@ -25,6 +25,8 @@ const RUST_GUESTS: &[(&str, &str)] = &[
     ("HOSTILE", "hostile"),
     ("FOREIGN_IMPORT", "foreign-import"),
     ("CANARY", "canary"),
+    ("EMPTY", "empty"),
+    ("ORACLE_READ", "oracle-read"),
 ];
 
 /// Guests built for wasm32-wasip2 (already components).

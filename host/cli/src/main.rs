@@ -1,6 +1,7 @@
 //! `stratbox`: build, inspect and run sandboxed trading strategies.
 
 mod backtest;
+mod bench;
 mod build;
 mod demo;
 mod generate;
@@ -88,6 +89,9 @@ enum Command {
     Journal(journal::JournalArgs),
     /// Re-execute a recorded run and verify every tick bit for bit.
     Replay(replay::ReplayArgs),
+    /// Measure the runtime against native baselines and the benchmark
+    /// targets, and print one comparison table (build with --release).
+    Bench(bench::BenchArgs),
     /// Run live deployments on their chains until SIGINT or SIGTERM.
     Run(run::RunArgs),
 }
@@ -116,6 +120,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => demo::run(&args),
         Command::Journal(args) => journal::run(&args),
         Command::Replay(args) => replay::run(&args),
+        Command::Bench(args) => bench::run(&args),
         Command::Run(args) => run::run(&args),
     };
     match result {

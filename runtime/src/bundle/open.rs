@@ -11,7 +11,7 @@ use super::manifest::Manifest;
 use super::provider::KeyProvider;
 use crate::cache::{ArtifactCache, CacheOutcome};
 use crate::error::{LoadError, LoadLimit};
-use crate::inspect::ComponentInfo;
+use crate::inspect::{ComponentInfo, inspect_hashed};
 use crate::runtime::{Runtime, StrategyComponent};
 
 /// A bundle's header and manifest.
@@ -123,7 +123,7 @@ impl Runtime {
                 actual,
             });
         }
-        let info = self.inspect(&component)?;
+        let info = inspect_hashed(&component, || actual, &self.config().load)?;
         // What `Runtime::seal_bundle` writes: the component's version, or
         // the runtime's for a component whose interfaces carry none.
         let targeted = info
@@ -159,7 +159,8 @@ impl Runtime {
         cache: &dyn ArtifactCache,
     ) -> Result<(StrategyComponent, Manifest, CacheOutcome), OpenError> {
         let opened = self.open_bundle(bundle, keys)?;
-        let (component, outcome) = self.load_cached(opened.component(), cache)?;
+        let (component, outcome) =
+            self.load_cached_inspected(opened.component(), opened.info.clone(), cache)?;
         Ok((component, opened.manifest, outcome))
     }
 }

@@ -32,6 +32,11 @@ pub enum Guest {
     Canary,
     /// The smallest loadable component of the world (a dummy; calls trap).
     Minimal,
+    /// `strategies/fixtures/empty`: does nothing (benchmarks the boundary).
+    Empty,
+    /// `strategies/fixtures/oracle-read`: reads prices, as many per tick as
+    /// configured.
+    OracleRead,
     /// `strategies/python/bollinger`.
     PyBollinger,
     /// `strategies/js/rsi-momentum-js`: the RSI example in JavaScript.
@@ -60,6 +65,8 @@ impl Guest {
             Guest::NoExport => paths::NO_EXPORT,
             Guest::Canary => paths::CANARY,
             Guest::Minimal => paths::MINIMAL,
+            Guest::Empty => paths::EMPTY,
+            Guest::OracleRead => paths::ORACLE_READ,
             Guest::PyBollinger => paths::PY_BOLLINGER,
             Guest::JsRsiMomentum => paths::JS_RSI_MOMENTUM,
             Guest::PyYieldRotator => paths::PY_YIELD_ROTATOR,

@@ -3,6 +3,7 @@
 
 mod backtest;
 mod bad_input;
+mod bench;
 mod build;
 mod demo;
 mod generate;
