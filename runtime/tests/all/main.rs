@@ -8,6 +8,7 @@ mod determinism;
 mod examples;
 mod hostile;
 mod loading;
+mod metering;
 mod policy;
 mod protocol;
 mod support;
