@@ -5,9 +5,12 @@
 
 use std::path::Path;
 
-use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+mod common;
+
+use common::bench_ticks;
+use criterion::{Criterion, criterion_group, criterion_main};
 use stratbox_benches::cpython::{native_bollinger, venv_python};
-use stratbox_benches::market::{csv_candles, tick_input};
+use stratbox_benches::market::csv_candles;
 use stratbox_benches::oracles::TapeClock;
 use stratbox_benches::suite::BOLLINGER_CONFIG;
 use stratbox_runtime::{
@@ -36,17 +39,7 @@ fn bollinger_tick(c: &mut Criterion, runtime: &Runtime, name: &str, commit_every
         DeploymentHost::new(TapeClock::new(), AllowAll),
     )
     .expect("starts");
-    let mut n = 0u64;
-    c.bench_function(name, |b| {
-        b.iter_batched(
-            || {
-                n += 1;
-                tick_input(n, candles[n as usize % candles.len()])
-            },
-            |input| deployment.tick(input).expect("tick"),
-            BatchSize::SmallInput,
-        )
-    });
+    bench_ticks(c, name, &mut deployment, &candles);
 }
 
 /// The same strategy file under the repository's CPython (`.venv`), timed

@@ -2,8 +2,11 @@
 //! reading prices, the RSI example) and their load times: compile,
 //! deserialize, instantiate (plain and pooled), deploy.
 
-use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use stratbox_benches::market::{csv_candles, synthetic_candles, tick_input};
+mod common;
+
+use common::bench_ticks;
+use criterion::{Criterion, criterion_group, criterion_main};
+use stratbox_benches::market::{csv_candles, synthetic_candles};
 use stratbox_benches::oracles::FixedPrices;
 use stratbox_runtime::types::Candle;
 use stratbox_runtime::{
@@ -32,17 +35,7 @@ fn tick(
         DeploymentHost::new(FixedPrices, AllowAll),
     )
     .expect("starts");
-    let mut n = 0u64;
-    c.bench_function(name, |b| {
-        b.iter_batched(
-            || {
-                n += 1;
-                tick_input(n, candles[n as usize % candles.len()])
-            },
-            |input| deployment.tick(input).expect("tick"),
-            BatchSize::SmallInput,
-        )
-    });
+    bench_ticks(c, name, &mut deployment, candles);
 }
 
 fn ticks(c: &mut Criterion) {

@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use stratbox_backtest::wit_candle;
 use stratbox_runtime::TickInput;
 use stratbox_runtime::types::{
     ActionOutcome, AssetAmount, BlockInfo, Candle, Failure, Fill, MarketCandle,
@@ -30,17 +31,6 @@ pub fn synthetic_candles(count: usize) -> Result<Vec<Candle>, BenchError> {
 pub fn csv_candles(path: &Path) -> Result<Vec<Candle>, BenchError> {
     let tape = stratbox_tape::load_csv(path, MARKET)?;
     Ok(tape.candles().iter().map(wit_candle).collect())
-}
-
-fn wit_candle(c: &stratbox_tape::Candle) -> Candle {
-    Candle {
-        timestamp_ms: c.timestamp_ms,
-        open: c.open,
-        high: c.high,
-        low: c.low,
-        close: c.close,
-        volume: c.volume,
-    }
 }
 
 /// Tick `sequence`: the block at the candle's time and the candle itself.

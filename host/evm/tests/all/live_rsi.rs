@@ -7,9 +7,9 @@
 use std::sync::{Arc, Mutex};
 
 use alloy::primitives::U256;
-use stratbox_backtest::run;
+use stratbox_backtest::{Run, run};
 use stratbox_evm::{AccountMode, CandleFeed, EvmVenue};
-use stratbox_journal::{Call, Journal, RunPolicy, TxStatus, VerdictKind};
+use stratbox_journal::{Call, Journal, RunId, RunPolicy, TxStatus, VerdictKind};
 use stratbox_runtime::DeploymentSpec;
 use stratbox_runtime::policy::PolicyEngine;
 use stratbox_runtime::types::{Action, ActionOutcome, SwapAmount};
@@ -32,16 +32,13 @@ max_amount = { DAI = "2000" }
 max_slippage_bps = 200
 "#;
 
-#[test]
-fn sealed_rsi_swaps_on_uniswap_and_replays() {
-    let net = Net::start();
-    let account = deployment_address();
-    net.tokio
-        .block_on(net.devnet.fund(account, 0, 5_000))
-        .unwrap();
+/// Run the sealed RSI example as deployment `id` (swapping `amount` DAI per
+/// buy) from the funded deployment account over eight falling then eight
+/// rising candles, under [`POLICY`], journaled.
+fn run_sealed_rsi(net: &Net, id: &str, amount: &str) -> (Run<EvmVenue>, RunId) {
     let component = sealed_rsi(net.dir.path());
     let policy_file = policy(net.dir.path(), POLICY);
-    let spec = DeploymentSpec::new("rsi-live", rsi_config("1000"));
+    let spec = DeploymentSpec::new(id, rsi_config(amount));
     let record = RunPolicy::File {
         source: policy_file.source.clone(),
         sha256: policy_file.sha256.clone(),
@@ -58,19 +55,30 @@ fn sealed_rsi_swaps_on_uniswap_and_replays() {
             candles: down_then_up(8),
         },
     );
-    let dai_before = net.balance(net.devnet.dai, account);
-    let weth_before = net.balance(net.devnet.weth, account);
     let finished = run(
         runtime(),
         &component,
         spec,
         Arc::new(Mutex::new(venue)),
         oracle,
-        PolicyEngine::new(policy_file.compiled.clone()),
+        PolicyEngine::new(policy_file.compiled),
         &mut recorder,
         |_, _, _| {},
     )
     .unwrap();
+    (finished, run_id)
+}
+
+#[test]
+fn sealed_rsi_swaps_on_uniswap_and_replays() {
+    let net = Net::start();
+    let account = deployment_address();
+    net.tokio
+        .block_on(net.devnet.fund(account, 0, 5_000))
+        .unwrap();
+    let dai_before = net.balance(net.devnet.dai, account);
+    let weth_before = net.balance(net.devnet.weth, account);
+    let (finished, run_id) = run_sealed_rsi(&net, "rsi-live", "1000");
 
     let swaps: Vec<_> = finished
         .ticks
@@ -171,37 +179,8 @@ fn oversized_swap_is_denied_before_any_transaction() {
     net.tokio
         .block_on(net.devnet.fund(account, 0, 50_000))
         .unwrap();
-    let component = sealed_rsi(net.dir.path());
-    let policy_file = policy(net.dir.path(), POLICY);
-    let spec = DeploymentSpec::new("rsi-denied", rsi_config("10000"));
-    let record = RunPolicy::File {
-        source: policy_file.source.clone(),
-        sha256: policy_file.sha256.clone(),
-        origin: None,
-    };
-    let (mut recorder, executor) =
-        net.recorder_and_executor(&spec, &component, record, AccountMode::Eoa);
-    let run_id = recorder.run();
-    let (venue, oracle) = EvmVenue::new(
-        net.tokio.handle().clone(),
-        executor,
-        CandleFeed::Tape {
-            market: "WETH/DAI".into(),
-            candles: down_then_up(8),
-        },
-    );
     let nonce_before = net.nonce(account);
-    let finished = run(
-        runtime(),
-        &component,
-        spec,
-        Arc::new(Mutex::new(venue)),
-        oracle,
-        PolicyEngine::new(policy_file.compiled.clone()),
-        &mut recorder,
-        |_, _, _| {},
-    )
-    .unwrap();
+    let (finished, run_id) = run_sealed_rsi(&net, "rsi-denied", "10000");
     assert!(finished.ticks.iter().all(|t| t.outcomes.is_empty()));
     assert_eq!(net.nonce(account), nonce_before, "no nonce consumed");
     let journal = Journal::open(&net.journal_path()).unwrap();
