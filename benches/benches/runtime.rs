@@ -1,11 +1,13 @@
 //! Per-tick cost of Rust strategies in the sandbox (an empty one, one
 //! reading prices, the RSI example) and their load times: compile,
-//! deserialize, instantiate (plain and pooled), deploy.
+//! deserialize, instantiate (plain and pooled), deploy; and the engine's
+//! floor under a tick.
 
 mod common;
 
 use common::bench_ticks;
 use criterion::{Criterion, criterion_group, criterion_main};
+use stratbox_benches::floor::{DirectStrategy, FloorInstance};
 use stratbox_benches::market::{csv_candles, synthetic_candles};
 use stratbox_benches::oracles::FixedPrices;
 use stratbox_runtime::types::Candle;
@@ -115,5 +117,30 @@ fn loading(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, ticks, loading);
+/// The engine's floor under a tick: calls into a guest that does nothing,
+/// and the empty strategy called without the runtime (`stratbox_benches::floor`).
+fn floors(c: &mut Criterion) {
+    let runtime = Runtime::new(RuntimeConfig::pooled()).expect("runtime");
+    let mut floor = FloorInstance::new(&runtime).expect("floor component");
+    c.bench_function("floor/nop", |b| b.iter(|| floor.nop().expect("nop")));
+    c.bench_function("floor/flat-tick", |b| {
+        b.iter(|| floor.flat_tick().expect("flat-tick"))
+    });
+    c.bench_function("floor/list-tick", |b| {
+        b.iter(|| floor.list_tick().expect("list-tick"))
+    });
+    c.bench_function("floor/import-read-64", |b| {
+        b.iter(|| floor.read_prices(64).expect("read-prices"))
+    });
+    c.bench_function("floor/import-read-by-id-64", |b| {
+        b.iter(|| floor.read_prices_by_id(64).expect("read-prices-by-id"))
+    });
+    let mut empty =
+        DirectStrategy::new(&runtime, &Guest::Empty.bytes(), "{}").expect("empty strategy");
+    c.bench_function("floor/sdk-empty-tick", |b| {
+        b.iter(|| empty.tick().expect("on-tick"))
+    });
+}
+
+criterion_group!(benches, ticks, floors, loading);
 criterion_main!(benches);

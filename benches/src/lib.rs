@@ -10,6 +10,7 @@
 
 pub mod cpython;
 pub mod drive;
+pub mod floor;
 pub mod journal;
 pub mod machine;
 pub mod market;

@@ -19,6 +19,7 @@ use stratbox_store::Store;
 use crate::BenchError;
 use crate::cpython::native_bollinger;
 use crate::drive::{Replay, SandboxDriver, replay};
+use crate::floor;
 use crate::journal::{JournalBench, tick};
 use crate::market::{csv_candles, synthetic_candles, tick_input};
 use crate::memory::resident;
@@ -118,9 +119,9 @@ impl SuiteConfig {
 
     /// Steps [`run`] reports through its progress callback.
     pub fn steps(&self) -> u64 {
-        // ticks, RSI (3 drivers), Python ticks, load (Rust, Python),
-        // density (one per size), policy, journal.
-        9 + self.instances.len() as u64
+        // ticks, engine floors, RSI (3 drivers), Python ticks, load (Rust,
+        // Python), density (one per size), policy, journal.
+        10 + self.instances.len() as u64
     }
 }
 
@@ -138,6 +139,7 @@ pub fn run(
         progress,
     };
     suite.ticks(components)?;
+    suite.floors(&components.empty)?;
     suite.rsi(&components.rsi)?;
     let python = suite.loading(Language::Python, components.python.as_deref())?;
     suite.python_ticks(python.as_ref())?;
@@ -285,6 +287,52 @@ impl Suite<'_> {
                 format!("one oracle read inside the guest (marginal, {READS_PER_TICK} per tick)"),
                 marginal.as_secs_f64(),
                 Unit::Seconds,
+            ),
+        ]);
+        Ok(())
+    }
+
+    /// The engine's floor under a tick (see [`crate::floor`]) and the
+    /// empty strategy called without the runtime: what the runtime, the
+    /// SDK and wasmtime each add to a tick.
+    fn floors(&mut self, empty: &[u8]) -> Result<(), BenchError> {
+        self.step("engine floor: component calls into a guest that does nothing");
+        let (samples, batch) = (self.config.samples, self.config.batch);
+        let floors = floor::measure(&self.pooled, samples, batch)?;
+        let sdk = floor::sdk_tick(&self.pooled, empty, "{}", samples, batch)?;
+        let row = |id: &str, what: &str, time: Duration| {
+            Row::new(id, what, time.as_secs_f64(), Unit::Seconds)
+        };
+        self.rows.extend([
+            row(
+                "floor.nop",
+                "engine floor: component call, no arguments or results",
+                floors.nop,
+            ),
+            row(
+                "floor.flat-tick",
+                "engine floor: one-candle tick context in flat arguments",
+                floors.flat_tick,
+            ),
+            row(
+                "floor.list-tick",
+                "engine floor: today's tick context (candle list, market string, result)",
+                floors.list_tick,
+            ),
+            row(
+                "floor.sdk-tick",
+                "empty Rust SDK strategy, today's tick context, called without the runtime",
+                sdk,
+            ),
+            row(
+                "floor.import-read",
+                "engine floor: one price(base, quote) import call, constant answer",
+                floors.import_read,
+            ),
+            row(
+                "floor.import-read-by-id",
+                "engine floor: one price(base-id, quote-id) import call, u32 ids, constant answer",
+                floors.import_read_by_id,
             ),
         ]);
         Ok(())

@@ -4,11 +4,10 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 
-use zeroize::Zeroizing;
-
 use crate::error::LoadError;
 use crate::inspect::ComponentInfo;
 use crate::runtime::{Runtime, StrategyComponent};
+use crate::secret::SecretBytes;
 
 /// Why a cache could not serve or keep an artifact.
 #[derive(Debug, thiserror::Error)]
@@ -43,9 +42,9 @@ pub enum ArtifactCacheError {
 // each of which must state why its bytes are trusted.
 #[allow(unsafe_code)]
 pub unsafe trait ArtifactCache: Send + Sync {
-    /// The artifact stored under `key`, if any, in a buffer zeroized on
+    /// The artifact stored under `key`, if any, in a buffer wiped on
     /// drop (compiled code is its author's secret as much as the component).
-    fn get(&self, key: &str) -> Result<Option<Zeroizing<Vec<u8>>>, ArtifactCacheError>;
+    fn get(&self, key: &str) -> Result<Option<SecretBytes>, ArtifactCacheError>;
 
     /// Keep `artifact` under `key`.
     fn put(&self, key: &str, artifact: &[u8]) -> Result<(), ArtifactCacheError>;
@@ -68,7 +67,7 @@ pub enum CacheOutcome {
 /// the cache drops them.
 #[derive(Debug, Default)]
 pub struct MemoryArtifactCache {
-    artifacts: Mutex<HashMap<String, Zeroizing<Vec<u8>>>>,
+    artifacts: Mutex<HashMap<String, SecretBytes>>,
 }
 
 impl MemoryArtifactCache {
@@ -95,7 +94,7 @@ impl MemoryArtifactCache {
 // leave this process's memory.
 #[allow(unsafe_code)]
 unsafe impl ArtifactCache for MemoryArtifactCache {
-    fn get(&self, key: &str) -> Result<Option<Zeroizing<Vec<u8>>>, ArtifactCacheError> {
+    fn get(&self, key: &str) -> Result<Option<SecretBytes>, ArtifactCacheError> {
         Ok(self
             .artifacts
             .lock()
@@ -108,7 +107,7 @@ unsafe impl ArtifactCache for MemoryArtifactCache {
         self.artifacts
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .insert(key.to_owned(), Zeroizing::new(artifact.to_vec()));
+            .insert(key.to_owned(), SecretBytes::new(artifact.to_vec()));
         Ok(())
     }
 }
@@ -158,7 +157,7 @@ impl Runtime {
             }
         }
         let component = self.compile(bytes, info)?;
-        let artifact = Zeroizing::new(self.serialize(&component)?);
+        let artifact = SecretBytes::new(self.serialize(&component)?);
         match cache.put(&key, &artifact) {
             Ok(()) => Ok((component, CacheOutcome::Miss)),
             Err(error) => {

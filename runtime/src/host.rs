@@ -157,7 +157,7 @@ impl<'a> PolicyOracle<'a> {
             let response = oracle.pool(pool);
             let record = OracleRead::Pool {
                 pool: pool.to_owned(),
-                response: response.clone(),
+                response: Box::new(response.clone()),
             };
             (response, record)
         })
@@ -169,7 +169,7 @@ impl<'a> PolicyOracle<'a> {
             let response = oracle.lending_market(market);
             let record = OracleRead::LendingMarket {
                 market: market.to_owned(),
-                response: response.clone(),
+                response: Box::new(response.clone()),
             };
             (response, record)
         })
@@ -181,7 +181,7 @@ impl<'a> PolicyOracle<'a> {
             let response = oracle.vault(vault);
             let record = OracleRead::Vault {
                 vault: vault.to_owned(),
-                response: response.clone(),
+                response: Box::new(response.clone()),
             };
             (response, record)
         })

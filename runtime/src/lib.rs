@@ -41,6 +41,7 @@ pub mod policy;
 mod replay;
 mod report;
 mod runtime;
+mod secret;
 mod state;
 pub mod types;
 mod validation;
@@ -63,3 +64,4 @@ pub use report::{
     AcceptedAction, CallTrace, Emission, LogRecord, OracleRead, TickFailure, TickReport,
 };
 pub use runtime::{ArtifactKeyInputs, EngineError, RUNTIME_VERSION, Runtime, StrategyComponent};
+pub use secret::SecretBytes;

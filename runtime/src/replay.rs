@@ -208,7 +208,7 @@ impl Oracle for ReplayOracle {
         self.serve(
             || format!("pool({pool})"),
             |read| match read {
-                OracleRead::Pool { pool: p, response } if p == pool => Some(response.clone()),
+                OracleRead::Pool { pool: p, response } if p == pool => Some((**response).clone()),
                 _ => None,
             },
             || Err(not_recorded()),
@@ -222,7 +222,7 @@ impl Oracle for ReplayOracle {
                 OracleRead::LendingMarket {
                     market: m,
                     response,
-                } if m == market => Some(response.clone()),
+                } if m == market => Some((**response).clone()),
                 _ => None,
             },
             || Err(not_recorded()),
@@ -233,7 +233,9 @@ impl Oracle for ReplayOracle {
         self.serve(
             || format!("vault({vault})"),
             |read| match read {
-                OracleRead::Vault { vault: v, response } if v == vault => Some(response.clone()),
+                OracleRead::Vault { vault: v, response } if v == vault => {
+                    Some((**response).clone())
+                }
                 _ => None,
             },
             || Err(not_recorded()),

@@ -65,17 +65,20 @@ pub enum OracleRead {
     Positions {
         response: Vec<Position>,
     },
+    // The three large answers are boxed: every read of a tick is pushed
+    // into its trace, and unboxed they made each read 216 bytes instead of
+    // 80 (BENCHMARKS.md).
     Pool {
         pool: String,
-        response: Result<PoolState, OracleError>,
+        response: Box<Result<PoolState, OracleError>>,
     },
     LendingMarket {
         market: String,
-        response: Result<LendingState, OracleError>,
+        response: Box<Result<LendingState, OracleError>>,
     },
     Vault {
         vault: String,
-        response: Result<VaultState, OracleError>,
+        response: Box<Result<VaultState, OracleError>>,
     },
 }
 
@@ -137,5 +140,17 @@ mod duration_nanos {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
         Ok(Duration::from_nanos(u64::deserialize(d)?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_recorded_read_stays_small() {
+        // A price read is the common one: two strings and a result. A large
+        // answer added unboxed would make every read pay for its size.
+        assert!(size_of::<OracleRead>() <= 80);
     }
 }

@@ -95,7 +95,10 @@ impl Runtime {
         &self.config
     }
 
-    pub(crate) fn engine(&self) -> &Engine {
+    /// The wasmtime engine every component of this runtime is compiled for
+    /// (fuel, epoch deadline, pooling as configured), for embedders that
+    /// measure or extend the runtime with their own components.
+    pub fn engine(&self) -> &Engine {
         &self.engine
     }
 

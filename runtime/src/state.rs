@@ -247,7 +247,7 @@ impl oracle::Host for HostState {
         let response = self.oracle.pool(&pool);
         self.record(OracleRead::Pool {
             pool,
-            response: response.clone(),
+            response: Box::new(response.clone()),
         });
         Ok(response)
     }
@@ -261,7 +261,7 @@ impl oracle::Host for HostState {
         let response = self.oracle.lending_market(&market);
         self.record(OracleRead::LendingMarket {
             market,
-            response: response.clone(),
+            response: Box::new(response.clone()),
         });
         Ok(response)
     }
@@ -272,7 +272,7 @@ impl oracle::Host for HostState {
         let response = self.oracle.vault(&vault);
         self.record(OracleRead::Vault {
             vault,
-            response: response.clone(),
+            response: Box::new(response.clone()),
         });
         Ok(response)
     }

@@ -7,8 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use stratbox_runtime::bundle::{ObjectKind, OpenError, open_object, seal_object};
-use stratbox_runtime::{ArtifactCache, ArtifactCacheError};
-use zeroize::Zeroizing;
+use stratbox_runtime::{ArtifactCache, ArtifactCacheError, SecretBytes};
 
 use crate::atomic::write_atomically;
 use crate::store::Inner;
@@ -74,7 +73,7 @@ fn storage(action: &str, path: &Path, error: &std::io::Error) -> ArtifactCacheEr
 // reported as `Unauthenticated` and never returned.
 #[allow(unsafe_code)]
 unsafe impl ArtifactCache for SealedArtifactCache {
-    fn get(&self, key: &str) -> Result<Option<Zeroizing<Vec<u8>>>, ArtifactCacheError> {
+    fn get(&self, key: &str) -> Result<Option<SecretBytes>, ArtifactCacheError> {
         let file = file_name(key)?;
         let path = Path::new(ARTIFACTS).join(&file);
         let sealed = match self.inner.artifacts.read(&file) {

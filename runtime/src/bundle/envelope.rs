@@ -8,6 +8,7 @@ use super::error::{AuthenticatedPart, OpenError, SealError};
 use super::format::{Encoder, NONCE_LEN, ObjectKind, Parsed, TAG_LEN, parse};
 use super::keys::{DataKey, random};
 use super::provider::{KeyProvider, KeyWrapper};
+use crate::secret::SecretBytes;
 
 /// Seal `plaintext` as an object of `kind` for whoever `to` wraps for.
 ///
@@ -51,8 +52,8 @@ pub fn seal_object(
 pub struct OpenedObject<'a> {
     /// The metadata section, authenticated.
     pub metadata: &'a [u8],
-    /// The decrypted payload, zeroized on drop.
-    pub plaintext: Zeroizing<Vec<u8>>,
+    /// The decrypted payload, wiped on drop.
+    pub plaintext: SecretBytes,
 }
 
 impl std::fmt::Debug for OpenedObject<'_> {
@@ -94,8 +95,8 @@ pub(crate) fn decrypt_payload(
     parsed: &Parsed<'_>,
     context: &[u8],
     data_key: &DataKey,
-) -> Result<Zeroizing<Vec<u8>>, OpenError> {
-    let mut plaintext = Zeroizing::new(parsed.ciphertext.to_vec());
+) -> Result<SecretBytes, OpenError> {
+    let mut plaintext = SecretBytes::new(parsed.ciphertext.to_vec());
     data_key
         .cipher()
         .decrypt_inout_detached(

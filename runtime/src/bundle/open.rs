@@ -2,7 +2,6 @@
 //! imports, and only then compile.
 
 use sha2::{Digest, Sha256};
-use zeroize::Zeroizing;
 
 use super::envelope::{decrypt_payload, unwrap_data_key};
 use super::error::OpenError;
@@ -13,6 +12,7 @@ use crate::cache::{ArtifactCache, CacheOutcome};
 use crate::error::{LoadError, LoadLimit};
 use crate::inspect::{ComponentInfo, inspect_hashed};
 use crate::runtime::{Runtime, StrategyComponent};
+use crate::secret::SecretBytes;
 
 /// A bundle's header and manifest.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,10 +56,10 @@ fn manifest(parsed: &Parsed<'_>) -> Result<Manifest, OpenError> {
 }
 
 /// A bundle opened and checked: the manifest, and the plaintext component
-/// (zeroized on drop) with what [`Runtime::inspect`] found in it.
+/// (wiped on drop) with what [`Runtime::inspect`] found in it.
 pub struct OpenedBundle {
     manifest: Manifest,
-    component: Zeroizing<Vec<u8>>,
+    component: SecretBytes,
     info: ComponentInfo,
 }
 

@@ -8,8 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use stratbox_runtime::{ArtifactCache, ArtifactCacheError};
-use zeroize::Zeroizing;
+use stratbox_runtime::{ArtifactCache, ArtifactCacheError, SecretBytes};
 
 /// Compiled artifacts as files `<dir>/<key>.cwasm`.
 #[derive(Debug, Clone)]
@@ -46,10 +45,10 @@ fn storage(path: &Path, error: &std::io::Error) -> ArtifactCacheError {
 // sealed store) authenticate every artifact.
 #[allow(unsafe_code)]
 unsafe impl ArtifactCache for DirArtifactCache {
-    fn get(&self, key: &str) -> Result<Option<Zeroizing<Vec<u8>>>, ArtifactCacheError> {
+    fn get(&self, key: &str) -> Result<Option<SecretBytes>, ArtifactCacheError> {
         let path = self.file(key);
         match std::fs::read(&path) {
-            Ok(bytes) => Ok(Some(Zeroizing::new(bytes))),
+            Ok(bytes) => Ok(Some(SecretBytes::new(bytes))),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(storage(&path, &e)),
         }

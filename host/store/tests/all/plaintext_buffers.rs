@@ -2,8 +2,8 @@
 //! buffers that are zeroized when dropped. Checked at the type level: a
 //! revert to plain `Vec`s stops this file from compiling.
 
-use stratbox_runtime::{ArtifactCache, Checkpoint};
-use zeroize::{ZeroizeOnDrop, Zeroizing};
+use stratbox_runtime::{ArtifactCache, Checkpoint, SecretBytes};
+use zeroize::ZeroizeOnDrop;
 
 use crate::support::{kek, store};
 
@@ -17,9 +17,9 @@ fn compiled_code_and_checkpoints_come_back_in_zeroizing_buffers() {
     let cache = store.artifact_cache();
     let key = "e".repeat(64);
     cache.put(&key, b"compiled code").unwrap();
-    let code: Zeroizing<Vec<u8>> = cache.get(&key).unwrap().unwrap();
+    let code: SecretBytes = cache.get(&key).unwrap().unwrap();
     zeroized_on_drop(&code);
-    assert_eq!(code.as_slice(), b"compiled code");
+    assert_eq!(&*code, b"compiled code");
 
     let checkpoint = Checkpoint {
         sequence: 1,

@@ -9,10 +9,9 @@ use stratbox_runtime::bundle::{
     HostSecretKey, Language, ObjectKind, OpenError, SecretKey, StrategyMetadata, WrapAlgorithm,
     read_header, seal_object,
 };
-use stratbox_runtime::{ArtifactCache, ArtifactCacheError, CacheOutcome, Checkpoint};
+use stratbox_runtime::{ArtifactCache, ArtifactCacheError, CacheOutcome, Checkpoint, SecretBytes};
 use stratbox_store::{Store, StoreError};
 use stratbox_test_artifacts::Guest;
-use zeroize::Zeroizing;
 
 use crate::support::{files_under, kek, runtime, sealed, store};
 
@@ -70,8 +69,8 @@ fn an_artifact_filed_under_another_key_is_refused() {
     let (a, b) = ("a".repeat(64), "b".repeat(64));
     cache.put(&a, b"compiled code of a").unwrap();
     // What comes back is compiled code: it stays in a zeroizing buffer.
-    let code: Zeroizing<Vec<u8>> = cache.get(&a).unwrap().unwrap();
-    assert_eq!(code.as_slice(), b"compiled code of a");
+    let code: SecretBytes = cache.get(&a).unwrap().unwrap();
+    assert_eq!(&*code, b"compiled code of a");
     let artifacts = dir.path().join("artifacts");
     std::fs::rename(
         artifacts.join(format!("{a}.artifact")),
