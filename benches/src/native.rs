@@ -7,8 +7,7 @@ use stratbox_runtime::TickInput;
 use stratbox_runtime::types as rt;
 use stratbox_sdk::types::{
     Action, ActionId, ActionOutcome, Amount, AssetAmount, BlockInfo, Candle, DeploymentInfo,
-    Failure, Fill, LendingState, Level, MarketCandle, OracleError, PoolState, Position, Rejection,
-    SwapAmount, TickContext, VaultState,
+    Failure, Fill, Level, MarketCandle, OracleError, Rejection, SwapAmount, TickContext,
 };
 use stratbox_sdk::{Context, Host, Strategy};
 
@@ -55,27 +54,6 @@ impl Host for NativeHost {
             ("ETH", "USDC") => Ok(crate::oracles::ETH_USDC),
             _ => Err(OracleError::Unknown(format!("{base}/{quote}"))),
         }
-    }
-    fn candles(&mut self, market: &str, _count: u32) -> Result<Vec<Candle>, OracleError> {
-        Err(OracleError::Unknown(market.to_owned()))
-    }
-    fn balance(&mut self, asset: &str) -> Result<Amount, OracleError> {
-        Err(OracleError::Unknown(asset.to_owned()))
-    }
-    fn balances(&mut self) -> Vec<AssetAmount> {
-        Vec::new()
-    }
-    fn positions(&mut self) -> Vec<Position> {
-        Vec::new()
-    }
-    fn pool(&mut self, pool: &str) -> Result<PoolState, OracleError> {
-        Err(OracleError::Unknown(pool.to_owned()))
-    }
-    fn lending_market(&mut self, market: &str) -> Result<LendingState, OracleError> {
-        Err(OracleError::Unknown(market.to_owned()))
-    }
-    fn vault(&mut self, vault: &str) -> Result<VaultState, OracleError> {
-        Err(OracleError::Unknown(vault.to_owned()))
     }
     fn emit(&mut self, action: &Action) -> Result<ActionId, Rejection> {
         let id = self.next_id;

@@ -9,27 +9,48 @@ use crate::types::{
 /// Inside a component this is [`WasmHost`], which calls the stratbox world's
 /// imports. Natively (benchmarks, unit tests of strategy logic) any
 /// implementation can stand in, so the same strategy code runs in both.
+///
+/// Every read but [`Host::deployment`] and [`Host::block`] has a default
+/// that answers "unknown" (or an empty list), as the runtime's `Oracle`
+/// does, so a native stand-in implements only what its test reads.
 pub trait Host {
     /// See `oracle.deployment`.
     fn deployment(&mut self) -> DeploymentInfo;
     /// See `oracle.block`.
     fn block(&mut self) -> BlockInfo;
     /// See `oracle.price`.
-    fn price(&mut self, base: &str, quote: &str) -> Result<f64, OracleError>;
+    fn price(&mut self, base: &str, quote: &str) -> Result<f64, OracleError> {
+        Err(OracleError::Unknown(format!("{base}/{quote}")))
+    }
     /// See `oracle.candles`.
-    fn candles(&mut self, market: &str, count: u32) -> Result<Vec<Candle>, OracleError>;
+    fn candles(&mut self, market: &str, count: u32) -> Result<Vec<Candle>, OracleError> {
+        let _ = count;
+        Err(OracleError::Unknown(market.to_owned()))
+    }
     /// See `oracle.balance`.
-    fn balance(&mut self, asset: &str) -> Result<Amount, OracleError>;
+    fn balance(&mut self, asset: &str) -> Result<Amount, OracleError> {
+        Err(OracleError::Unknown(asset.to_owned()))
+    }
     /// See `oracle.balances`.
-    fn balances(&mut self) -> Vec<AssetAmount>;
+    fn balances(&mut self) -> Vec<AssetAmount> {
+        Vec::new()
+    }
     /// See `oracle.positions`.
-    fn positions(&mut self) -> Vec<Position>;
+    fn positions(&mut self) -> Vec<Position> {
+        Vec::new()
+    }
     /// See `oracle.pool`.
-    fn pool(&mut self, pool: &str) -> Result<PoolState, OracleError>;
+    fn pool(&mut self, pool: &str) -> Result<PoolState, OracleError> {
+        Err(OracleError::Unknown(pool.to_owned()))
+    }
     /// See `oracle.lending-market`.
-    fn lending_market(&mut self, market: &str) -> Result<LendingState, OracleError>;
+    fn lending_market(&mut self, market: &str) -> Result<LendingState, OracleError> {
+        Err(OracleError::Unknown(market.to_owned()))
+    }
     /// See `oracle.vault`.
-    fn vault(&mut self, vault: &str) -> Result<VaultState, OracleError>;
+    fn vault(&mut self, vault: &str) -> Result<VaultState, OracleError> {
+        Err(OracleError::Unknown(vault.to_owned()))
+    }
     /// See `actions.emit`.
     fn emit(&mut self, action: &Action) -> Result<ActionId, Rejection>;
     /// See `logging.log`.

@@ -205,21 +205,6 @@ mod tests {
         fn balance(&mut self, _: &str) -> Result<Amount, OracleError> {
             Ok(Amount::ZERO)
         }
-        fn balances(&mut self) -> Vec<AssetAmount> {
-            Vec::new()
-        }
-        fn positions(&mut self) -> Vec<Position> {
-            Vec::new()
-        }
-        fn pool(&mut self, p: &str) -> Result<PoolState, OracleError> {
-            Err(OracleError::Unknown(p.into()))
-        }
-        fn lending_market(&mut self, m: &str) -> Result<LendingState, OracleError> {
-            Err(OracleError::Unknown(m.into()))
-        }
-        fn vault(&mut self, v: &str) -> Result<VaultState, OracleError> {
-            Err(OracleError::Unknown(v.into()))
-        }
         fn emit(&mut self, _: &Action) -> Result<ActionId, Rejection> {
             self.0 += 1;
             Ok(self.0)

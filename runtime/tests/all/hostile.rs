@@ -14,7 +14,9 @@ use stratbox_runtime::{
 };
 use stratbox_test_artifacts::Guest;
 
-use crate::support::{Clock, Heard, RecordingPolicy, block, count_line, eth_tape, load, runtime};
+use crate::support::{
+    Clock, Heard, RecordingPolicy, block, count_line, eth_tape, hostile_spec, load, runtime,
+};
 
 /// Ticks the attacker attacks at.
 const ATTACK_AT: u64 = 2;
@@ -76,11 +78,7 @@ fn scenario(attack: &str, limits: Limits, expected: impl Fn(&TickError) -> bool)
 
     let heard = Arc::new(Mutex::new(Heard::default()));
     let hostile = load(runtime, Guest::Hostile);
-    let spec = DeploymentSpec::new(
-        format!("hostile-{attack}"),
-        json!({"attack": attack, "at_sequence": ATTACK_AT}).to_string(),
-    )
-    .with_limits(limits);
+    let spec = hostile_spec(attack, Some(ATTACK_AT)).with_limits(limits);
     let (mut attacker, _) = Deployment::new(
         runtime,
         &hostile,
@@ -203,10 +201,7 @@ fn panic_traps_and_the_message_is_logged() {
     });
     let runtime = runtime();
     let hostile = load(runtime, Guest::Hostile);
-    let spec = DeploymentSpec::new(
-        "panic",
-        json!({"attack": "panic", "at_sequence": 0}).to_string(),
-    );
+    let spec = hostile_spec("panic", Some(0));
     let (mut deployment, _) = Deployment::new(
         runtime,
         &hostile,

@@ -4,15 +4,14 @@
 
 use std::time::Duration;
 
-use serde_json::json;
 use stratbox_backtest::PaperRun;
 use stratbox_runtime::{
-    AllowAll, DeployError, Deployment, DeploymentHost, DeploymentSpec, Limits, Runtime,
-    RuntimeConfig, TickError, TickInput,
+    AllowAll, DeployError, Deployment, DeploymentHost, Limits, Runtime, RuntimeConfig, TickError,
+    TickInput,
 };
 use stratbox_test_artifacts::Guest;
 
-use crate::support::{Clock, block, eth_tape, load, paper_run, runtime};
+use crate::support::{Clock, block, eth_tape, hostile_spec, load, paper_run, runtime};
 
 fn unmetered() -> Runtime {
     Runtime::new(RuntimeConfig {
@@ -53,11 +52,7 @@ fn without_fuel_the_wall_clock_deadline_still_stops_a_runaway_guest() {
         deadline: Duration::from_millis(100),
         ..Limits::default()
     };
-    let spec = DeploymentSpec::new(
-        "runaway",
-        json!({"attack": "infinite-loop", "at_sequence": 0}).to_string(),
-    )
-    .with_limits(limits);
+    let spec = hostile_spec("infinite-loop", Some(0)).with_limits(limits);
     let (mut deployment, _) = Deployment::new(
         &runtime,
         &hostile,

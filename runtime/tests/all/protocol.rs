@@ -11,14 +11,9 @@ use stratbox_runtime::{
 };
 use stratbox_test_artifacts::Guest;
 
-use crate::support::{Clock, Heard, RecordingPolicy, block, count_line, eth_tape, load, runtime};
-
-fn hostile_spec(attack: &str, at_sequence: Option<u64>) -> DeploymentSpec {
-    DeploymentSpec::new(
-        format!("hostile-{attack}"),
-        json!({ "attack": attack, "at_sequence": at_sequence }).to_string(),
-    )
-}
+use crate::support::{
+    Clock, Heard, RecordingPolicy, block, count_line, eth_tape, hostile_spec, load, runtime,
+};
 
 fn candles(n: usize) -> Vec<MarketCandle> {
     stratbox_backtest::market_candles(&eth_tape(n))

@@ -13,6 +13,15 @@ use stratbox_runtime::{
 use stratbox_tape::Tape;
 use stratbox_test_artifacts::{Guest, data_dir};
 
+/// A deployment of the hostile fixture that runs `attack` at tick
+/// `at_sequence` (never, if `None`).
+pub fn hostile_spec(attack: &str, at_sequence: Option<u64>) -> DeploymentSpec {
+    DeploymentSpec::new(
+        format!("hostile-{attack}"),
+        serde_json::json!({ "attack": attack, "at_sequence": at_sequence }).to_string(),
+    )
+}
+
 /// One runtime shared by the tests of this binary, as in a host process
 /// that runs many deployments.
 pub fn runtime() -> &'static Runtime {

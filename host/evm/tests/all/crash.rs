@@ -53,9 +53,7 @@ fn rpc(net: &Net, method: &'static str, params: serde_json::Value) {
 fn killed_between_sign_and_receipt_never_sends_twice() {
     let net = Net::start();
     let account = deployment_address();
-    net.tokio
-        .block_on(net.devnet.fund(account, 0, 1_000))
-        .unwrap();
+    net.fund(account, 0, 1_000);
     let component = sealed_rsi(net.dir.path());
     let spec = DeploymentSpec::new("crash", rsi_config("1"));
     let (_recorder, executor) =

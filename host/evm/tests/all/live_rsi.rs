@@ -73,9 +73,7 @@ fn run_sealed_rsi(net: &Net, id: &str, amount: &str) -> (Run<EvmVenue>, RunId) {
 fn sealed_rsi_swaps_on_uniswap_and_replays() {
     let net = Net::start();
     let account = deployment_address();
-    net.tokio
-        .block_on(net.devnet.fund(account, 0, 5_000))
-        .unwrap();
+    net.fund(account, 0, 5_000);
     let dai_before = net.balance(net.devnet.dai, account);
     let weth_before = net.balance(net.devnet.weth, account);
     let (finished, run_id) = run_sealed_rsi(&net, "rsi-live", "1000");
@@ -176,9 +174,7 @@ fn sealed_rsi_swaps_on_uniswap_and_replays() {
 fn oversized_swap_is_denied_before_any_transaction() {
     let net = Net::start();
     let account = deployment_address();
-    net.tokio
-        .block_on(net.devnet.fund(account, 0, 50_000))
-        .unwrap();
+    net.fund(account, 0, 50_000);
     let nonce_before = net.nonce(account);
     let (finished, run_id) = run_sealed_rsi(&net, "rsi-denied", "10000");
     assert!(finished.ticks.iter().all(|t| t.outcomes.is_empty()));

@@ -14,9 +14,7 @@ const ONE: u128 = 1_000_000_000_000_000_000;
 fn open_collect_and_close_a_position() {
     let net = Net::start();
     let account = deployment_address();
-    net.tokio
-        .block_on(net.devnet.fund(account, 2, 5_000))
-        .unwrap();
+    net.fund(account, 2, 5_000);
     let component = sealed_rsi(net.dir.path());
     let spec = DeploymentSpec::new("lp", rsi_config("1"));
     let (_recorder, mut executor) =

@@ -18,9 +18,7 @@ const ONE: u128 = 1_000_000_000_000_000_000;
 #[test]
 fn oracle_reads_come_from_the_chain() {
     let net = Net::start();
-    net.tokio
-        .block_on(net.devnet.fund(net.devnet.safe, 1, 500))
-        .unwrap();
+    net.fund(net.devnet.safe, 1, 500);
     net.tokio
         .block_on(net.devnet.set_feed(2_100 * 100_000_000))
         .unwrap();

@@ -15,7 +15,7 @@ const ONE: u128 = 1_000_000_000_000_000_000;
 fn swap_executes_from_the_safe() {
     let net = Net::start();
     let safe = net.devnet.safe;
-    net.tokio.block_on(net.devnet.fund(safe, 0, 3_000)).unwrap();
+    net.fund(safe, 0, 3_000);
     let component = sealed_rsi(net.dir.path());
     let spec = DeploymentSpec::new("safe", rsi_config("1"));
     let (_recorder, mut executor) = net.recorder_and_executor(

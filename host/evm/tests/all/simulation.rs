@@ -24,9 +24,7 @@ fn swap(dai: u128, max_slippage_bps: u32) -> Action {
 fn unmeetable_slippage_fails_in_simulation_and_sends_nothing() {
     let net = Net::start();
     let account = deployment_address();
-    net.tokio
-        .block_on(net.devnet.fund(account, 0, 60_000))
-        .unwrap();
+    net.fund(account, 0, 60_000);
     let component = sealed_rsi(net.dir.path());
     let spec = DeploymentSpec::new("sim", rsi_config("1"));
     let (_recorder, mut executor) =
@@ -98,9 +96,7 @@ fn unknown_asset_and_unsupported_actions_fail_without_sending() {
 fn exact_out_swap_and_no_approval_when_the_allowance_suffices() {
     let net = Net::start();
     let account = deployment_address();
-    net.tokio
-        .block_on(net.devnet.fund(account, 0, 1_000))
-        .unwrap();
+    net.fund(account, 0, 1_000);
     // The account already allows the router everything: no approval is added.
     let key = stratbox_evm::devnet::signer_provider(
         &net.devnet.url,

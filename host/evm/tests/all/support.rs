@@ -61,6 +61,13 @@ impl Net {
             .unwrap()
     }
 
+    /// Give `account` `weth` WETH and `dai` DAI (whole tokens) on the devnet.
+    pub fn fund(&self, account: Address, weth: u128, dai: u128) {
+        self.tokio
+            .block_on(self.devnet.fund(account, weth, dai))
+            .unwrap();
+    }
+
     /// ERC-20 balance of `owner`.
     pub fn balance(&self, token: Address, owner: Address) -> U256 {
         let chain = self.chain(AccountMode::Eoa);
