@@ -111,7 +111,10 @@ if [[ ! -x "$stratbox_root/node_modules/.bin/componentize-js" ]] ||
     fi
     echo "setup: installing the npm packages of package-lock.json into $stratbox_root/node_modules" >&2
     (cd "$stratbox_root" && npm install --no-audit --no-fund --loglevel=error >&2)
-    echo "$stratbox_lock_sum" >"$stratbox_npm_stamp"
+    # The lock file as npm left it: npm may add entries the registry has
+    # published since (platform packages of other systems), and the stamp
+    # must match what the next run sees.
+    sha256sum "$stratbox_root/package-lock.json" | cut -d' ' -f1 >"$stratbox_npm_stamp"
 fi
 # The price feed the live-chain tests deploy: Chainlink's MockV3Aggregator
 # compiled by solc, both from npm (again whenever the lock file changes).

@@ -6,25 +6,26 @@
 //! Subtracting these from the runtime's tick figures splits a tick's cost
 //! into what wasmtime's component calls cost (out of our hands without
 //! changing the world's shape) and what the runtime and the SDK add. The
-//! three call shapes are the ones a world could use:
+//! three call shapes:
 //! - `nop`: no arguments, no results;
-//! - `flat-tick`: a whole one-candle tick context in flat arguments (no
+//! - `flat-tick`: world 0.2's shape: a one-candle tick context in flat
+//!   arguments (the market an interned id) and a flat `result` (no
 //!   allocation in the guest, no post-return);
-//! - `list-tick`: today's shape: the candles as a list of records carrying a
-//!   market string, and a `result<_, string>` (two `cabi_realloc` calls
-//!   before the call, a post-return after it).
+//! - `list-tick`: world 0.1's shape: the candles as a list of records
+//!   carrying a market string, and a `result<_, string>` (two
+//!   `cabi_realloc` calls before the call, a post-return after it).
 //!
 //! And two import shapes, called in a loop by the guest and answered by a
 //! host function that only returns a constant: `price(base: string, quote:
-//! string)` (today's oracle read without the runtime's budget and trace)
-//! and `price-of(base: u32, quote: u32)` (the same with interned ids).
+//! string)` (world 0.1's oracle read without the runtime's budget and
+//! trace) and `price-of(base: u32, quote: u32)` (world 0.2's, with interned
+//! ids).
 //!
 //! [`sdk_tick`] calls a real strategy's `on-tick` the same way, with no
-//! runtime around it: the difference to `list-tick` is what the Rust SDK
+//! runtime around it: the difference to `flat-tick` is what the Rust SDK
 //! and wit-bindgen's glue cost inside the guest, and the difference to a
 //! runtime tick is the runtime's own bookkeeping.
 
-use std::sync::LazyLock;
 use std::time::Duration;
 
 use stratbox_runtime::{Runtime, WORLD_PACKAGE, WORLD_VERSION};
@@ -58,7 +59,7 @@ const FLOOR_WAT: &str = r#"
     (local.get $ptr))
   (func (export "nop"))
   (func (export "flat-tick")
-    (param i64 i64 i64 i64 i32 i64 f64 f64 f64 f64 f64) (result i32)
+    (param i64 i64 i64 i64 i32 i32 i64 f64 f64 f64 f64 f64 i32) (result i32)
     (i32.const 0))
   (func (export "list-tick") (param i64 i64 i64 i64 i32 i32) (result i32)
     (i32.store8 (i32.const 32) (i32.const 0))
@@ -96,7 +97,9 @@ mod bindings {
     });
 }
 
-use bindings::{BlockInfo, Candle, FlatContext, Floor, FloorImports, MarketCandle, TickContext};
+use bindings::{
+    BlockInfo, Candle, Floor, FloorImports, ListedContext, MarketCandle, NamedCandle, TickContext,
+};
 
 /// The host of the floor component: one constant price.
 struct ConstantPrice;
@@ -116,10 +119,11 @@ impl FloorImports for ConstantPrice {
 pub struct Floors {
     /// `nop`: a call with no arguments and no results.
     pub nop: Duration,
-    /// `flat-tick`: a one-candle tick context in flat arguments.
+    /// `flat-tick`: world 0.2's one-candle tick context in flat arguments,
+    /// and a flat `result`.
     pub flat_tick: Duration,
-    /// `list-tick`: today's tick context (a list of records with a market
-    /// string) and result (`result<_, string>`).
+    /// `list-tick`: world 0.1's tick context (a list of records with a
+    /// market string) and result (`result<_, string>`).
     pub list_tick: Duration,
     /// One `price(base, quote)` import call (guest to host and back), the
     /// host answering a constant.
@@ -181,8 +185,8 @@ fn unlimited_store<T>(runtime: &Runtime, data: T) -> Result<Store<T>, BenchError
 pub struct FloorInstance {
     store: Store<ConstantPrice>,
     floor: Floor,
-    listed: TickContext,
-    flat: FlatContext,
+    listed: ListedContext,
+    flat: TickContext,
 }
 
 impl FloorInstance {
@@ -197,12 +201,14 @@ impl FloorInstance {
         let mut store = unlimited_store(runtime, ConstantPrice)?;
         let floor = Floor::instantiate(&mut store, &component, &linker)
             .map_err(wasm_error("instantiating"))?;
-        let listed = one_candle_tick();
-        let flat = FlatContext {
-            sequence: listed.sequence,
-            block: listed.block,
-            market: 0,
-            candle: listed.candles[0].candle,
+        let flat = one_candle_tick();
+        let listed = ListedContext {
+            sequence: flat.sequence,
+            block: flat.block,
+            candles: vec![NamedCandle {
+                market: "ETH/BTC".into(),
+                candle: CANDLE,
+            }],
         };
         Ok(FloorInstance {
             store,
@@ -223,8 +229,10 @@ impl FloorInstance {
     pub fn flat_tick(&mut self) -> Result<(), BenchError> {
         self.floor
             .call_flat_tick(&mut self.store, self.flat)
-            .map(drop)
-            .map_err(wasm_error("flat-tick"))
+            .map_err(wasm_error("flat-tick"))?
+            .map_err(|()| BenchError::Unexpected {
+                reason: "floor: flat-tick returned err".into(),
+            })
     }
 
     /// Call `list-tick` with a one-candle tick context.
@@ -275,11 +283,11 @@ pub fn measure(runtime: &Runtime, samples: usize, batch: usize) -> Result<Floors
 
 /// A real strategy instantiated straight on a runtime's engine, with no
 /// runtime around it: no deployment, trace, budget or snapshot. Its imports
-/// trap, so it must not call the host from `init` or `on-tick`.
+/// trap but `oracle.name` (market id 0 is `ETH/BTC`), so it must not read
+/// or emit from `init` or `on-tick`.
 pub struct DirectStrategy {
     store: Store<()>,
-    on_tick: TypedFunc<(&'static TickContext,), (Result<(), String>,)>,
-    tick: &'static TickContext,
+    on_tick: TypedFunc<(TickContext,), (Result<(), ()>,)>,
 }
 
 impl DirectStrategy {
@@ -289,6 +297,15 @@ impl DirectStrategy {
         let engine = runtime.engine();
         let component = Component::new(engine, strategy).map_err(wasm_error("compiling"))?;
         let mut linker = Linker::<()>::new(engine);
+        // The SDK asks once what market id 0 is called; nothing else.
+        linker
+            .instance(&format!("{WORLD_PACKAGE}/oracle@{WORLD_VERSION}"))
+            .and_then(|mut oracle| {
+                oracle.func_wrap("name", |_, (_id,): (u32,)| {
+                    Ok((Some(String::from("ETH/BTC")),))
+                })
+            })
+            .map_err(wasm_error("linking oracle.name"))?;
         linker
             .define_unknown_imports_as_traps(&component)
             .map_err(wasm_error("linking"))?;
@@ -321,26 +338,22 @@ impl DirectStrategy {
             .map_err(|message| BenchError::Unexpected {
                 reason: format!("floor: init failed: {message}"),
             })?;
-        Ok(DirectStrategy {
-            store,
-            on_tick,
-            tick: &ONE_CANDLE_TICK,
-        })
+        Ok(DirectStrategy { store, on_tick })
     }
 
     /// Call `on-tick` with a one-candle tick context.
     pub fn tick(&mut self) -> Result<(), BenchError> {
         let (outcome,) = self
             .on_tick
-            .call(&mut self.store, (self.tick,))
+            .call(&mut self.store, (one_candle_tick(),))
             .map_err(wasm_error("on-tick"))?;
-        outcome.map_err(|message| BenchError::Unexpected {
-            reason: format!("floor: on-tick failed: {message}"),
+        outcome.map_err(|()| BenchError::Unexpected {
+            reason: "floor: on-tick failed".into(),
         })
     }
 }
 
-/// Median cost of one `on-tick` call (one candle, today's tick context)
+/// Median cost of one `on-tick` call (one candle, world 0.2's tick context)
 /// into `strategy` initialized with `config`, called as a
 /// [`DirectStrategy`].
 pub fn sdk_tick(
@@ -354,11 +367,18 @@ pub fn sdk_tick(
     median_per_item(samples, batch, || (), |()| direct.tick())
 }
 
-/// The tick context [`DirectStrategy`] calls with (typed functions with a
-/// borrowed argument need it to outlive them).
-static ONE_CANDLE_TICK: LazyLock<TickContext> = LazyLock::new(one_candle_tick);
+/// The candle of every floor tick.
+const CANDLE: Candle = Candle {
+    timestamp_ms: 1,
+    open: 1.0,
+    high: 2.0,
+    low: 0.5,
+    close: 1.5,
+    volume: 10.0,
+};
 
-/// The tick context of both `list-tick` and [`DirectStrategy`]: one candle.
+/// The tick context of `flat-tick` and [`DirectStrategy`]: one candle, of
+/// market id 0.
 fn one_candle_tick() -> TickContext {
     TickContext {
         sequence: 1,
@@ -367,16 +387,10 @@ fn one_candle_tick() -> TickContext {
             number: 1,
             timestamp_ms: 1,
         },
-        candles: vec![MarketCandle {
-            market: "ETH/BTC".into(),
-            candle: Candle {
-                timestamp_ms: 1,
-                open: 1.0,
-                high: 2.0,
-                low: 0.5,
-                close: 1.5,
-                volume: 10.0,
-            },
-        }],
+        candle: Some(MarketCandle {
+            market: 0,
+            candle: CANDLE,
+        }),
+        candle_count: 1,
     }
 }

@@ -76,6 +76,23 @@ pub struct NativeDriver<S> {
     commit_every: u32,
     since_commit: u32,
     snapshot: Vec<u8>,
+    markets: MarketNames,
+}
+
+/// Market names as the SDK hands them to strategies (`&'static str`, each
+/// kept once, as inside a component).
+#[derive(Debug, Default)]
+struct MarketNames(Vec<&'static str>);
+
+impl MarketNames {
+    fn intern(&mut self, name: &str) -> &'static str {
+        if let Some(known) = self.0.iter().find(|known| **known == name) {
+            return known;
+        }
+        let name: &'static str = String::from(name).leak();
+        self.0.push(name);
+        name
+    }
 }
 
 impl<S: Strategy> NativeDriver<S> {
@@ -90,6 +107,7 @@ impl<S: Strategy> NativeDriver<S> {
             commit_every: commit_every.max(1),
             since_commit: 0,
             snapshot,
+            markets: MarketNames::default(),
         })
     }
 
@@ -116,7 +134,7 @@ impl<S: Strategy> Driver for NativeDriver<S> {
                 .candles
                 .into_iter()
                 .map(|c| MarketCandle {
-                    market: c.market,
+                    market: self.markets.intern(&c.market),
                     candle: sdk_candle(c.candle),
                 })
                 .collect(),

@@ -311,27 +311,27 @@ impl Suite<'_> {
             ),
             row(
                 "floor.flat-tick",
-                "engine floor: one-candle tick context in flat arguments",
+                "engine floor: world 0.2 tick context (one candle, flat arguments, flat result)",
                 floors.flat_tick,
             ),
             row(
                 "floor.list-tick",
-                "engine floor: today's tick context (candle list, market string, result)",
+                "engine floor: world 0.1 tick context (candle list, market string, result)",
                 floors.list_tick,
             ),
             row(
                 "floor.sdk-tick",
-                "empty Rust SDK strategy, today's tick context, called without the runtime",
+                "empty Rust SDK strategy, one-candle tick, called without the runtime",
                 sdk,
             ),
             row(
                 "floor.import-read",
-                "engine floor: one price(base, quote) import call, constant answer",
+                "engine floor: one price(base, quote) import call, strings (world 0.1), constant answer",
                 floors.import_read,
             ),
             row(
                 "floor.import-read-by-id",
-                "engine floor: one price(base-id, quote-id) import call, u32 ids, constant answer",
+                "engine floor: one price(base-id, quote-id) import call, u32 ids (world 0.2), constant answer",
                 floors.import_read_by_id,
             ),
         ]);

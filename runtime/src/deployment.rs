@@ -8,13 +8,14 @@ use wasmtime::Store;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::bindings::StrategyWorld;
+use crate::bindings::exports::stratbox::strategy::strategy::TickContext;
 use crate::error::{DeployError, ResourceExceeded, TickError, TrapCode};
 use crate::host::{DenyAll, LogSink, Oracle, Policy};
 use crate::limits::Limits;
 use crate::report::{CallTrace, TickFailure, TickReport};
 use crate::runtime::{EpochTicker, Runtime, StrategyComponent};
 use crate::state::{HostState, Phase};
-use crate::types::{ActionId, ActionOutcome, BlockInfo, DeploymentInfo, MarketCandle, TickContext};
+use crate::types::{ActionId, ActionOutcome, BlockInfo, DeploymentInfo, MarketCandle};
 
 /// The oracle of a probe instance, which is never called.
 struct NoOracle;
@@ -442,10 +443,14 @@ impl Deployment {
             }
         }
 
-        let context = TickContext {
-            sequence,
-            block: input.block,
-            candles: input.candles,
+        let context = match self
+            .state_mut()
+            .tick_context(sequence, input.block, &input.candles)
+        {
+            Ok(context) => context,
+            Err(error) => {
+                return Err(self.fail(sequence, error, 0, rebuild_fuel, results, started));
+            }
         };
         let commit = self.since_commit + 1 >= self.spec.commit_every;
         let fuel_limit = self.spec.limits.fuel_per_tick;
@@ -457,7 +462,7 @@ impl Deployment {
         };
         store.data_mut().begin(Phase::Tick, sequence, input.block);
         let outcome = prepare_call(store, fuel, deadline)
-            .and_then(|()| run_tick(store, bindings, &results, &context, commit, &limits));
+            .and_then(|()| run_tick(store, bindings, &results, context, commit, &limits));
         let fuel_used = fuel_used(store, fuel_limit);
 
         match outcome {
@@ -673,7 +678,7 @@ fn run_tick(
     store: &mut Store<HostState>,
     bindings: &StrategyWorld,
     results: &[(ActionId, ActionOutcome)],
-    context: &TickContext,
+    context: TickContext,
     commit: bool,
     limits: &Limits,
 ) -> Result<Option<Vec<u8>>, TickError> {
@@ -684,10 +689,15 @@ fn run_tick(
             .map_err(|e| classify(e, limits, Stage::Call))?
             .map_err(|message| guest_error(message, limits))?;
     }
-    guest
+    let ticked = guest
         .call_on_tick(&mut *store, context)
-        .map_err(|e| classify(e, limits, Stage::Call))?
-        .map_err(|message| guest_error(message, limits))?;
+        .map_err(|e| classify(e, limits, Stage::Call))?;
+    if ticked.is_err() {
+        let message = guest
+            .call_last_error(&mut *store)
+            .map_err(|e| classify(e, limits, Stage::Call))?;
+        return Err(guest_error(message, limits));
+    }
     if commit {
         return take_snapshot(store, bindings, limits).map(Some);
     }

@@ -226,6 +226,13 @@ pub enum ResourceExceeded {
         /// Limit.
         limit: u32,
     },
+    /// More distinct names interned (`oracle.intern`) than the deployment
+    /// allows.
+    #[error("more than {limit} distinct names interned by one deployment")]
+    InternedNames {
+        /// Limit.
+        limit: u32,
+    },
     /// One argument crossing the boundary is too large.
     #[error("argument of {function} is {bytes} bytes, above the {limit}-byte limit")]
     ArgumentBytes {

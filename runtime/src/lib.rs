@@ -37,6 +37,7 @@ mod error;
 mod host;
 mod inspect;
 mod limits;
+mod names;
 pub mod policy;
 mod replay;
 mod report;

@@ -40,6 +40,9 @@ pub struct Limits {
     pub argument_bytes: u32,
     /// Bytes of one snapshot.
     pub snapshot_bytes: u32,
+    /// Distinct names (assets, markets, pools...) the deployment may intern
+    /// over its life, market names of its candles included.
+    pub interned_names: u32,
 }
 
 impl Limits {
@@ -58,6 +61,7 @@ impl Limits {
             log_bytes_per_tick: 4 * 1024,
             argument_bytes: 64 * 1024,
             snapshot_bytes: 1 << 20,
+            interned_names: 4_096,
         }
     }
 

@@ -5,14 +5,16 @@ use std::sync::Arc;
 
 use wasmtime::ResourceLimiter;
 
+use crate::bindings::exports::stratbox::strategy::strategy::TickContext;
 use crate::bindings::stratbox::strategy::{actions, logging, oracle, types as wit_types};
 use crate::error::{ResourceExceeded, TickError};
 use crate::host::{LogSink, Oracle, Policy, PolicyContext, PolicyOracle, Verdict};
 use crate::limits::Limits;
+use crate::names::{NameId, NameTable};
 use crate::report::{AcceptedAction, CallTrace, Emission, LogRecord, OracleRead};
 use crate::types::{
     Action, ActionId, Amount, AssetAmount, BlockInfo, Candle, Denial, DeploymentInfo, LendingState,
-    Level, OracleError, PoolState, Position, Rejection, VaultState,
+    Level, MarketCandle, OracleError, PoolState, Position, Rejection, VaultState,
 };
 use crate::validation::validate;
 
@@ -46,6 +48,10 @@ pub(crate) struct HostState {
     budget: Budget,
     pub(crate) trace: CallTrace,
     pub(crate) accepted: Vec<AcceptedAction>,
+    /// What the guest's name ids stand for; kept across instance rebuilds.
+    pub(crate) names: NameTable,
+    /// The current tick's candles as the guest sees them (`tick-candles`).
+    pub(crate) tick_candles: Vec<wit_types::MarketCandle>,
 }
 
 impl HostState {
@@ -74,6 +80,8 @@ impl HostState {
             budget: Budget::default(),
             trace: CallTrace::default(),
             accepted: Vec::new(),
+            names: NameTable::default(),
+            tick_candles: Vec::new(),
         }
     }
 
@@ -113,6 +121,37 @@ impl HostState {
             )));
         }
         Ok(())
+    }
+
+    /// The id of `name`, interned now if new; more distinct names than the
+    /// limit end the call with a resource error.
+    pub(crate) fn intern(&mut self, name: &str) -> Result<NameId, TickError> {
+        Ok(self.names.intern(name, self.limits.interned_names)?)
+    }
+
+    /// The tick context the guest receives for `candles`: their markets
+    /// interned, the first candle inline, all of them kept for
+    /// `tick-candles`.
+    pub(crate) fn tick_context(
+        &mut self,
+        sequence: u64,
+        block: BlockInfo,
+        candles: &[MarketCandle],
+    ) -> Result<TickContext, TickError> {
+        self.tick_candles.clear();
+        for candle in candles {
+            let market = self.intern(&candle.market)?;
+            self.tick_candles.push(wit_types::MarketCandle {
+                market,
+                candle: candle.candle,
+            });
+        }
+        Ok(TickContext {
+            sequence,
+            block,
+            candle: self.tick_candles.first().copied(),
+            candle_count: u32::try_from(candles.len()).unwrap_or(u32::MAX),
+        })
     }
 
     fn record(&mut self, read: OracleRead) {
@@ -184,9 +223,29 @@ impl oracle::Host for HostState {
         Ok(response)
     }
 
-    fn price(&mut self, base: String, quote: String) -> wasmtime::Result<Result<f64, OracleError>> {
+    fn intern(&mut self, name: String) -> wasmtime::Result<NameId> {
         self.count_read()?;
-        self.check_argument("oracle.price", base.len() + quote.len())?;
+        self.check_argument("oracle.intern", name.len())?;
+        Ok(HostState::intern(self, &name)?)
+    }
+
+    fn name(&mut self, id: NameId) -> wasmtime::Result<Option<String>> {
+        self.count_read()?;
+        Ok(self.names.get(id).map(str::to_owned))
+    }
+
+    fn tick_candles(&mut self) -> wasmtime::Result<Vec<wit_types::MarketCandle>> {
+        self.count_read()?;
+        Ok(self.tick_candles.clone())
+    }
+
+    fn price(&mut self, base: NameId, quote: NameId) -> wasmtime::Result<Result<f64, OracleError>> {
+        self.count_read()?;
+        let (base, quote) = match (self.names.get(base), self.names.get(quote)) {
+            (Some(base), Some(quote)) => (base.to_owned(), quote.to_owned()),
+            (None, _) => return Ok(Err(unknown_id(base))),
+            (_, None) => return Ok(Err(unknown_id(quote))),
+        };
         let response = self.oracle.price(&base, &quote);
         self.record(OracleRead::Price {
             base,
@@ -198,11 +257,13 @@ impl oracle::Host for HostState {
 
     fn candles(
         &mut self,
-        market: String,
+        market: NameId,
         count: u32,
     ) -> wasmtime::Result<Result<Vec<Candle>, OracleError>> {
         self.count_read()?;
-        self.check_argument("oracle.candles", market.len())?;
+        let Some(market) = self.names.get(market).map(str::to_owned) else {
+            return Ok(Err(unknown_id(market)));
+        };
         let response = self.oracle.candles(&market, count);
         self.record(OracleRead::Candles {
             market,
@@ -212,9 +273,11 @@ impl oracle::Host for HostState {
         Ok(response)
     }
 
-    fn balance(&mut self, asset: String) -> wasmtime::Result<Result<Amount, OracleError>> {
+    fn balance(&mut self, asset: NameId) -> wasmtime::Result<Result<Amount, OracleError>> {
         self.count_read()?;
-        self.check_argument("oracle.balance", asset.len())?;
+        let Some(asset) = self.names.get(asset).map(str::to_owned) else {
+            return Ok(Err(unknown_id(asset)));
+        };
         let response = self.oracle.balance(&asset);
         self.record(OracleRead::Balance {
             asset,
@@ -241,9 +304,11 @@ impl oracle::Host for HostState {
         Ok(response)
     }
 
-    fn pool(&mut self, pool: String) -> wasmtime::Result<Result<PoolState, OracleError>> {
+    fn pool(&mut self, pool: NameId) -> wasmtime::Result<Result<PoolState, OracleError>> {
         self.count_read()?;
-        self.check_argument("oracle.pool", pool.len())?;
+        let Some(pool) = self.names.get(pool).map(str::to_owned) else {
+            return Ok(Err(unknown_id(pool)));
+        };
         let response = self.oracle.pool(&pool);
         self.record(OracleRead::Pool {
             pool,
@@ -254,10 +319,12 @@ impl oracle::Host for HostState {
 
     fn lending_market(
         &mut self,
-        market: String,
+        market: NameId,
     ) -> wasmtime::Result<Result<LendingState, OracleError>> {
         self.count_read()?;
-        self.check_argument("oracle.lending-market", market.len())?;
+        let Some(market) = self.names.get(market).map(str::to_owned) else {
+            return Ok(Err(unknown_id(market)));
+        };
         let response = self.oracle.lending_market(&market);
         self.record(OracleRead::LendingMarket {
             market,
@@ -266,9 +333,11 @@ impl oracle::Host for HostState {
         Ok(response)
     }
 
-    fn vault(&mut self, vault: String) -> wasmtime::Result<Result<VaultState, OracleError>> {
+    fn vault(&mut self, vault: NameId) -> wasmtime::Result<Result<VaultState, OracleError>> {
         self.count_read()?;
-        self.check_argument("oracle.vault", vault.len())?;
+        let Some(vault) = self.names.get(vault).map(str::to_owned) else {
+            return Ok(Err(unknown_id(vault)));
+        };
         let response = self.oracle.vault(&vault);
         self.record(OracleRead::Vault {
             vault,
@@ -276,6 +345,13 @@ impl oracle::Host for HostState {
         });
         Ok(response)
     }
+}
+
+/// The answer to a read naming an id the host never gave out: a value, like
+/// any unknown market, not a trap. No oracle was asked, so nothing is
+/// recorded: a replay reaches the same answer the same way.
+fn unknown_id(id: NameId) -> OracleError {
+    OracleError::Unknown(format!("name id {id} was never interned"))
 }
 
 impl actions::Host for HostState {

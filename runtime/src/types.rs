@@ -1,8 +1,6 @@
 //! The WIT world's types as Rust values, with conveniences.
 
-pub use crate::bindings::exports::stratbox::strategy::strategy::{
-    ActionOutcome, Failure, Fill, TickContext,
-};
+pub use crate::bindings::exports::stratbox::strategy::strategy::{ActionOutcome, Failure, Fill};
 pub use crate::bindings::stratbox::strategy::actions::{
     Action, Denial, LendingOp, LpClose, LpCollect, LpOpen, LpRange, Rejection, Swap, SwapAmount,
     VaultOp,
@@ -11,8 +9,19 @@ pub use crate::bindings::stratbox::strategy::oracle::{
     DeploymentInfo, LendingState, OracleError, PoolState, Position, PositionKind, VaultState,
 };
 pub use crate::bindings::stratbox::strategy::types::{
-    ActionId, Amount, AssetAmount, BlockInfo, Candle, Level, MarketCandle, Uint256,
+    ActionId, Amount, AssetAmount, BlockInfo, Candle, Level, Uint256,
 };
+
+/// A candle that closed since the previous tick, for a market named in
+/// full. The runtime hands the guest the market's interned id instead
+/// (`name-id` in the world), so no text crosses the boundary per tick.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct MarketCandle {
+    /// The market, e.g. `ETH/BTC`.
+    pub market: String,
+    /// The candle.
+    pub candle: Candle,
+}
 
 impl Amount {
     /// Zero.

@@ -46,6 +46,7 @@ fn main() {
         "strategies",
         "package-lock.json",
         "Cargo.lock",
+        "tests/artifacts/wit-0.1",
     ] {
         println!("cargo:rerun-if-changed={}", root.join(input).display());
     }
@@ -63,6 +64,7 @@ fn main() {
             paths.push((name, component_path(name)));
         }
         paths.push(("WORLD_V1", component_path("WORLD_V1")));
+        paths.push(("WORLD_V0_1", component_path("WORLD_V0_1")));
         paths.push(("NO_EXPORT", component_path("NO_EXPORT")));
         paths.push(("MINIMAL", component_path("MINIMAL")));
         for (name, _) in python::GUESTS.iter().chain(javascript::GUESTS) {
@@ -93,6 +95,12 @@ fn main() {
         paths.push((
             "WORLD_V1",
             write(&component_path("WORLD_V1"), &world_v1(&wit)),
+        ));
+        let previous_wit = fs::read_to_string(manifest_dir.join("wit-0.1/strategy.wit"))
+            .expect("read tests/artifacts/wit-0.1/strategy.wit");
+        paths.push((
+            "WORLD_V0_1",
+            write(&component_path("WORLD_V0_1"), &minimal(&previous_wit)),
         ));
         paths.push((
             "NO_EXPORT",
@@ -158,12 +166,12 @@ fn build(
 /// it and name both versions.
 fn world_v1(wit: &str) -> Vec<u8> {
     let bumped = wit.replace(
-        "package stratbox:strategy@0.1.0;",
+        "package stratbox:strategy@0.2.0;",
         "package stratbox:strategy@1.0.0;",
     );
     assert_ne!(
         bumped, wit,
-        "wit/strategy.wit must declare stratbox:strategy@0.1.0"
+        "wit/strategy.wit must declare stratbox:strategy@0.2.0"
     );
     dummy_component(&[], &bumped, "strategy-world").unwrap_or_else(|e| panic!("{e}"))
 }
@@ -176,7 +184,7 @@ fn minimal(wit: &str) -> Vec<u8> {
 
 /// A component that imports the oracle but exports no strategy.
 fn no_export(wit: &str) -> Vec<u8> {
-    let world = "package fixture:no-export;\n\nworld reader {\n    import stratbox:strategy/oracle@0.1.0;\n}\n";
+    let world = "package fixture:no-export;\n\nworld reader {\n    import stratbox:strategy/oracle@0.2.0;\n}\n";
     dummy_component(&[wit], world, "reader").unwrap_or_else(|e| panic!("{e}"))
 }
 

@@ -134,6 +134,7 @@ class _Runner:
         self.ctx = Context(self.host)
         self.strategy: Optional[Strategy] = None
         self.deployment_id = ""
+        self.last_error = ""
 
     def run(self, call: str, seed_key: str, now_ms: Optional[int], body: Callable[[], T]) -> T:
         sandbox.begin_call(seed_key, now_ms)
@@ -187,13 +188,24 @@ class _Exports:
         runner.run("init", f"{runner.deployment_id}:init", None, body)
 
     def on_tick(self, ctx: Any) -> None:
-        """``on-tick`` export."""
+        """``on-tick`` export. Its error carries no payload: the message
+        waits for ``last-error``."""
         runner = self._runner
         tick = _wasm.tick_context(ctx)
         seed = f"{runner.deployment_id}:tick:{tick.sequence}"
-        runner.run(
-            "on_tick", seed, tick.block.timestamp_ms, lambda: runner.strategy_or_fail().on_tick(runner.ctx, tick)
-        )
+        try:
+            runner.run(
+                "on_tick", seed, tick.block.timestamp_ms, lambda: runner.strategy_or_fail().on_tick(runner.ctx, tick)
+            )
+        except Err as error:
+            runner.last_error = error.value if isinstance(error.value, str) else repr(error.value)
+            raise Err(None) from None
+
+    def last_error(self) -> str:
+        """``last-error`` export: why the last ``on-tick`` failed."""
+        runner = self._runner
+        message, runner.last_error = runner.last_error, ""
+        return message
 
     def on_action_result(self, id: int, outcome: Any) -> None:
         """``on-action-result`` export."""

@@ -99,13 +99,50 @@ def candle(c: wit_types.Candle) -> Candle:
     return Candle(c.timestamp_ms, c.open, c.high, c.low, c.close, c.volume)
 
 
+# The instance's side of the host's name table: each name crosses the
+# boundary once (``oracle.intern`` or ``oracle.name``); ticks and reads carry
+# its id.
+_ids: dict[str, int] = {}
+_names: dict[int, str] = {}
+
+
+def name_id(name: str) -> int:
+    """The host's id of ``name``, interned the first time."""
+    known = _ids.get(name)
+    if known is not None:
+        return known
+    found = wit_oracle.intern(name)
+    _ids[name] = found
+    _names[found] = name
+    return found
+
+
+def name_of(id: int) -> str:
+    """The name behind an id the host sent (``#<id>`` if it has none)."""
+    known = _names.get(id)
+    if known is not None:
+        return known
+    found = wit_oracle.name(id)
+    if found is None:
+        return f"#{id}"
+    _ids[found] = id
+    _names[id] = found
+    return found
+
+
+def _market_candle(mc: wit_types.MarketCandle) -> MarketCandle:
+    return MarketCandle(name_of(mc.market), candle(mc.candle))
+
+
 def tick_context(ctx: wit_strategy.TickContext) -> TickContext:
-    """A WIT ``tick-context``."""
-    return TickContext(
-        ctx.sequence,
-        block(ctx.block),
-        [MarketCandle(mc.market, candle(mc.candle)) for mc in ctx.candles],
-    )
+    """A WIT ``tick-context``: the first candle inline, any others fetched."""
+    if ctx.candle is None:
+        candles = []
+    elif ctx.candle_count <= 1:
+        candles = [_market_candle(ctx.candle)]
+    else:
+        candles = [_market_candle(mc) for mc in wit_oracle.tick_candles()]
+    return TickContext(ctx.sequence, block(ctx.block), candles)
 
 
 def outcome(value: wit_strategy.ActionOutcome) -> ActionOutcome:
@@ -195,13 +232,13 @@ class WasmHost:
         return block(wit_oracle.block())
 
     def price(self, base: str, quote: str) -> float:
-        return _read(lambda: wit_oracle.price(base, quote))
+        return _read(lambda: wit_oracle.price(name_id(base), name_id(quote)))
 
     def candles(self, market: str, count: int) -> list[Candle]:
-        return [candle(c) for c in _read(lambda: wit_oracle.candles(market, count))]
+        return [candle(c) for c in _read(lambda: wit_oracle.candles(name_id(market), count))]
 
     def balance(self, asset: str) -> int:
-        return units(_read(lambda: wit_oracle.balance(asset)))
+        return units(_read(lambda: wit_oracle.balance(name_id(asset))))
 
     def balances(self) -> list[AssetAmount]:
         return _asset_amounts(wit_oracle.balances())
@@ -220,7 +257,7 @@ class WasmHost:
         ]
 
     def pool(self, pool: str) -> PoolState:
-        p = _read(lambda: wit_oracle.pool(pool))
+        p = _read(lambda: wit_oracle.pool(name_id(pool)))
         sqrt = p.sqrt_price_x96
         return PoolState(
             p.pool,
@@ -236,14 +273,14 @@ class WasmHost:
         )
 
     def lending_market(self, market: str) -> LendingState:
-        m = _read(lambda: wit_oracle.lending_market(market))
+        m = _read(lambda: wit_oracle.lending_market(name_id(market)))
         return LendingState(
             m.market, m.asset, m.supply_rate, m.borrow_rate, m.utilization, m.max_ltv,
             m.liquidation_threshold, m.health_factor,
         )
 
     def vault(self, vault: str) -> VaultState:
-        v = _read(lambda: wit_oracle.vault(vault))
+        v = _read(lambda: wit_oracle.vault(name_id(vault)))
         return VaultState(
             v.vault, v.asset, v.share_price, v.apy, units(v.shares), units(v.pending_redemption), v.claimable_at_ms
         )

@@ -3,13 +3,20 @@
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
+use crate::bindings::stratbox::strategy::{oracle, types as wit_types};
 use crate::context::Context;
 use crate::host::{Host, WasmHost};
+use crate::names;
 use crate::strategy::Strategy;
-use crate::types::{ActionId, ActionOutcome, Level, TickContext};
+use crate::types::{ActionId, ActionOutcome, Candles, Level, MarketCandle, TickContext};
 
 pub use crate::bindings::export_guest;
-pub use crate::bindings::exports::stratbox::strategy::strategy::Guest;
+pub use crate::bindings::exports::stratbox::strategy::strategy::{
+    Guest, TickContext as WireTickContext,
+};
+
+/// Why the last `on-tick` failed, until the host asks (`last-error`).
+static LAST_ERROR: Mutex<String> = Mutex::new(String::new());
 
 /// Where the single strategy instance of a component lives.
 pub struct Slot<S>(Mutex<Option<S>>);
@@ -56,9 +63,39 @@ pub fn init<S: Strategy>(slot: &Slot<S>, config: String) -> Result<(), String> {
     Ok(())
 }
 
-/// `on-tick` export.
-pub fn on_tick<S: Strategy>(slot: &Slot<S>, tick: TickContext) -> Result<(), String> {
-    with_strategy(slot, |s, ctx| s.on_tick(ctx, &tick))
+/// `on-tick` export: the message of a failure waits for `last-error`.
+// The world's `result` carries no payload, so a successful tick returns one
+// flat value; the error type is the world's, not ours to choose.
+#[allow(clippy::result_unit_err)]
+pub fn on_tick<S: Strategy>(slot: &Slot<S>, tick: WireTickContext) -> Result<(), ()> {
+    let tick = tick_context(tick);
+    with_strategy(slot, |s, ctx| s.on_tick(ctx, &tick)).map_err(|message| {
+        *LAST_ERROR.lock().unwrap_or_else(PoisonError::into_inner) = message;
+    })
+}
+
+/// `last-error` export.
+pub fn last_error() -> String {
+    std::mem::take(&mut *LAST_ERROR.lock().unwrap_or_else(PoisonError::into_inner))
+}
+
+/// The SDK's tick context: market names resolved, and the candles beyond
+/// the first (several markets closing at once) fetched from the host.
+fn tick_context(tick: WireTickContext) -> TickContext {
+    let resolve = |candle: wit_types::MarketCandle| MarketCandle {
+        market: names::name(candle.market),
+        candle: candle.candle,
+    };
+    let candles = match tick.candle {
+        None => Candles::none(),
+        Some(first) if tick.candle_count <= 1 => Candles::one(resolve(first)),
+        Some(_) => oracle::tick_candles().into_iter().map(resolve).collect(),
+    };
+    TickContext {
+        sequence: tick.sequence,
+        block: tick.block,
+        candles,
+    }
 }
 
 /// `on-action-result` export.
@@ -110,8 +147,11 @@ macro_rules! export_strategy {
                 fn init(config: String) -> Result<(), String> {
                     $crate::export::init(&SLOT, config)
                 }
-                fn on_tick(tick: $crate::types::TickContext) -> Result<(), String> {
+                fn on_tick(tick: $crate::export::WireTickContext) -> Result<(), ()> {
                     $crate::export::on_tick(&SLOT, tick)
+                }
+                fn last_error() -> String {
+                    $crate::export::last_error()
                 }
                 fn on_action_result(
                     id: $crate::types::ActionId,

@@ -1,4 +1,5 @@
 use crate::bindings::stratbox::strategy::{actions, logging, oracle};
+use crate::names;
 use crate::types::{
     Action, ActionId, Amount, AssetAmount, BlockInfo, Candle, DeploymentInfo, LendingState, Level,
     OracleError, PoolState, Position, Rejection, VaultState,
@@ -58,6 +59,8 @@ pub trait Host {
 }
 
 /// The host of a running component: every call crosses into the runtime.
+/// Names go across as the ids the host interned them under, each learned
+/// once per instance.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct WasmHost;
 
@@ -69,13 +72,13 @@ impl Host for WasmHost {
         oracle::block()
     }
     fn price(&mut self, base: &str, quote: &str) -> Result<f64, OracleError> {
-        oracle::price(base, quote)
+        oracle::price(names::id(base), names::id(quote))
     }
     fn candles(&mut self, market: &str, count: u32) -> Result<Vec<Candle>, OracleError> {
-        oracle::candles(market, count)
+        oracle::candles(names::id(market), count)
     }
     fn balance(&mut self, asset: &str) -> Result<Amount, OracleError> {
-        oracle::balance(asset)
+        oracle::balance(names::id(asset))
     }
     fn balances(&mut self) -> Vec<AssetAmount> {
         oracle::balances()
@@ -84,13 +87,13 @@ impl Host for WasmHost {
         oracle::positions()
     }
     fn pool(&mut self, pool: &str) -> Result<PoolState, OracleError> {
-        oracle::pool(pool)
+        oracle::pool(names::id(pool))
     }
     fn lending_market(&mut self, market: &str) -> Result<LendingState, OracleError> {
-        oracle::lending_market(market)
+        oracle::lending_market(names::id(market))
     }
     fn vault(&mut self, vault: &str) -> Result<VaultState, OracleError> {
-        oracle::vault(vault)
+        oracle::vault(names::id(vault))
     }
     fn emit(&mut self, action: &Action) -> Result<ActionId, Rejection> {
         actions::emit(action)

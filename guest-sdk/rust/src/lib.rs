@@ -36,8 +36,10 @@ pub mod export;
 mod host;
 pub mod indicators;
 pub mod long_only;
+mod names;
 pub mod state_machine;
 mod strategy;
+mod tick;
 
 pub use amount::{AmountError, TokenAmount};
 pub use context::Context;
@@ -47,7 +49,7 @@ pub use strategy::{Error, Strategy, parse_config};
 /// WIT types, re-exported under short names.
 pub mod types {
     pub use crate::bindings::exports::stratbox::strategy::strategy::{
-        ActionOutcome, Failure, Fill, TickContext,
+        ActionOutcome, Failure, Fill,
     };
     pub use crate::bindings::stratbox::strategy::actions::{
         Action, Denial, LendingOp, LpClose, LpCollect, LpOpen, LpRange, Rejection, Swap,
@@ -57,8 +59,9 @@ pub mod types {
         DeploymentInfo, LendingState, OracleError, PoolState, Position, PositionKind, VaultState,
     };
     pub use crate::bindings::stratbox::strategy::types::{
-        ActionId, Amount, AssetAmount, BlockInfo, Candle, Level, MarketCandle, Uint256,
+        ActionId, Amount, AssetAmount, BlockInfo, Candle, Level, Uint256,
     };
+    pub use crate::tick::{Candles, CandlesIter, MarketCandle, TickContext};
 }
 
 /// Everything a typical strategy needs.

@@ -247,7 +247,21 @@ fn huge_argument_is_refused_at_the_boundary() {
         matches!(
             e,
             TickError::Resource(ResourceExceeded::ArgumentBytes { function, bytes, limit: 65_536 })
-                if function == "oracle.price" && *bytes > 8 << 20
+                if function == "oracle.intern" && *bytes >= 8 << 20
+        )
+    });
+}
+
+#[test]
+fn name_flood_hits_the_interned_names_limit() {
+    let limits = Limits {
+        interned_names: 100,
+        ..Limits::default()
+    };
+    scenario("name-flood", limits, |e| {
+        matches!(
+            e,
+            TickError::Resource(ResourceExceeded::InternedNames { limit: 100 })
         )
     });
 }

@@ -16,11 +16,11 @@ fn example_strategies_load_and_report_their_world() {
                 .as_ref()
                 .map(ToString::to_string)
                 .as_deref(),
-            Some("0.1.0")
+            Some("0.2.0")
         );
         assert!(
             info.exports
-                .contains(&"stratbox:strategy/strategy@0.1.0".to_owned())
+                .contains(&"stratbox:strategy/strategy@0.2.0".to_owned())
         );
         assert!(
             info.imports
@@ -72,14 +72,35 @@ fn world_major_version_mismatch_names_both_versions() {
         .expect_err("refused");
     match &error {
         LoadError::WorldVersionMismatch { expected, found } => {
-            assert_eq!(expected.to_string(), "0.1.0");
+            assert_eq!(expected.to_string(), "0.2.0");
             assert_eq!(found.to_string(), "1.0.0");
         }
         other => panic!("expected WorldVersionMismatch, got {other:?}"),
     }
     let message = error.to_string();
     assert!(
-        message.contains("0.1.0") && message.contains("1.0.0"),
+        message.contains("0.2.0") && message.contains("1.0.0"),
+        "{message}"
+    );
+}
+
+#[test]
+fn components_of_the_previous_world_are_refused_naming_both_versions() {
+    // World 0.2 moved the tick context to flat arguments and oracle reads to
+    // interned ids: a 0.1 component would misread every call.
+    let error = runtime()
+        .load(&Guest::WorldV0_1.bytes())
+        .expect_err("refused");
+    match &error {
+        LoadError::WorldVersionMismatch { expected, found } => {
+            assert_eq!(expected.to_string(), "0.2.0");
+            assert_eq!(found.to_string(), "0.1.0");
+        }
+        other => panic!("expected WorldVersionMismatch, got {other:?}"),
+    }
+    let message = error.to_string();
+    assert!(
+        message.contains("0.2.0") && message.contains("0.1.0"),
         "{message}"
     );
 }

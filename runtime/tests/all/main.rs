@@ -9,6 +9,7 @@ mod examples;
 mod hostile;
 mod loading;
 mod metering;
+mod names;
 mod policy;
 mod protocol;
 mod support;

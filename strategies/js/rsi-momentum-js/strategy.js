@@ -7,8 +7,9 @@
 // Built by `stratbox build` with componentize-js (all WASI features
 // disabled): the component imports only the stratbox world.
 
-import { emit } from 'stratbox:strategy/actions@0.1.0';
-import { log } from 'stratbox:strategy/logging@0.1.0';
+import { emit } from 'stratbox:strategy/actions@0.2.0';
+import { log } from 'stratbox:strategy/logging@0.2.0';
+import { name, tickCandles } from 'stratbox:strategy/oracle@0.2.0';
 
 const DEFAULTS = {
   market: 'ETH/BTC',
@@ -108,8 +109,55 @@ function attempt(nowMs, sell, buy, spend, next) {
   }
 }
 
+// Market names by the id the host interned them under, each asked once.
+const marketNames = new Map();
+
+function marketName(id) {
+  let known = marketNames.get(id);
+  if (known === undefined) {
+    known = name(id) ?? `#${id}`;
+    marketNames.set(id, known);
+  }
+  return known;
+}
+
+/** The candles that closed since the previous tick: the first is inline. */
+function closedCandles(ctx) {
+  if (ctx.candle === undefined) return [];
+  if (ctx.candleCount <= 1) return [ctx.candle];
+  return tickCandles();
+}
+
+// Why the last onTick failed: its result carries no message, the host asks
+// lastError for it.
+let lastError = '';
+
 function unitsOf(amounts, asset) {
   return amounts.filter((a) => a.asset === asset).reduce((sum, a) => sum + units(a.amount), 0n);
+}
+
+function tick(ctx) {
+  const nowMs = ctx.block.timestampMs;
+  for (const { market, candle } of closedCandles(ctx)) {
+    if (marketName(market) !== config.market) continue;
+    const value = rsi.update(candle.close);
+    if (value === null) continue;
+    let result = null;
+    if (value < config.oversold) {
+      if (position.stage === 'flat' && coolDown(nowMs)) {
+        result = attempt(nowMs, config.quote, config.base, orderSize, 'entering');
+      }
+    } else if (value > config.overbought) {
+      if (position.stage === 'long' && coolDown(nowMs) && position.held > 0n) {
+        result = attempt(nowMs, config.base, config.quote, position.held, 'exiting');
+      }
+    }
+    if (result?.accepted !== undefined) {
+      log('info', `rsi=${value.toFixed(2)} -> action ${result.accepted} (${position.stage})`);
+    } else if (result?.rejected !== undefined) {
+      log('warn', `rsi=${value.toFixed(2)} -> rejected: ${result.rejected}`);
+    }
+  }
 }
 
 export const strategy = {
@@ -128,27 +176,18 @@ export const strategy = {
   },
 
   onTick(ctx) {
-    const nowMs = ctx.block.timestampMs;
-    for (const { market, candle } of ctx.candles) {
-      if (market !== config.market) continue;
-      const value = rsi.update(candle.close);
-      if (value === null) continue;
-      let result = null;
-      if (value < config.oversold) {
-        if (position.stage === 'flat' && coolDown(nowMs)) {
-          result = attempt(nowMs, config.quote, config.base, orderSize, 'entering');
-        }
-      } else if (value > config.overbought) {
-        if (position.stage === 'long' && coolDown(nowMs) && position.held > 0n) {
-          result = attempt(nowMs, config.base, config.quote, position.held, 'exiting');
-        }
-      }
-      if (result?.accepted !== undefined) {
-        log('info', `rsi=${value.toFixed(2)} -> action ${result.accepted} (${position.stage})`);
-      } else if (result?.rejected !== undefined) {
-        log('warn', `rsi=${value.toFixed(2)} -> rejected: ${result.rejected}`);
-      }
+    try {
+      tick(ctx);
+    } catch (error) {
+      lastError = String(error?.payload ?? error);
+      throw error;
     }
+  },
+
+  lastError() {
+    const message = lastError;
+    lastError = '';
+    return message;
   },
 
   onActionResult(id, outcome) {

@@ -26,6 +26,9 @@ pub enum Guest {
     WasiClock,
     /// A dummy component targeting `stratbox:strategy@1.0.0`.
     WorldV1,
+    /// A dummy component of the previous world, `stratbox:strategy@0.1.0`
+    /// (`tests/artifacts/wit-0.1`), which the runtime no longer runs.
+    WorldV0_1,
     /// A dummy component importing the oracle and exporting nothing.
     NoExport,
     /// `strategies/fixtures/canary`: code and state carry a unique marker.
@@ -62,6 +65,7 @@ impl Guest {
             Guest::ForeignImport => paths::FOREIGN_IMPORT,
             Guest::WasiClock => paths::WASI_CLOCK,
             Guest::WorldV1 => paths::WORLD_V1,
+            Guest::WorldV0_1 => paths::WORLD_V0_1,
             Guest::NoExport => paths::NO_EXPORT,
             Guest::Canary => paths::CANARY,
             Guest::Minimal => paths::MINIMAL,

@@ -1,0 +1,68 @@
+//! The deployment's interned names: what the guest's `name-id`s stand for.
+
+use std::collections::HashMap;
+
+use crate::error::ResourceExceeded;
+
+/// A name's id as the guest sees it (`name-id` in the world).
+pub(crate) type NameId = u32;
+
+/// Names given out to the guest, in the order they were first interned.
+///
+/// Ids are never reused or removed, and the table lives in the host state,
+/// which outlives instance rebuilds: an id keeps its meaning for the whole
+/// life of the deployment in this process.
+#[derive(Debug, Default)]
+pub(crate) struct NameTable {
+    ids: HashMap<String, NameId>,
+    names: Vec<String>,
+}
+
+impl NameTable {
+    /// The id of `name`, given out now if it has none yet, unless that would
+    /// make more than `limit` names.
+    pub(crate) fn intern(&mut self, name: &str, limit: u32) -> Result<NameId, ResourceExceeded> {
+        if let Some(&id) = self.ids.get(name) {
+            return Ok(id);
+        }
+        let id = NameId::try_from(self.names.len())
+            .ok()
+            .filter(|&id| id < limit)
+            .ok_or(ResourceExceeded::InternedNames { limit })?;
+        self.ids.insert(name.to_owned(), id);
+        self.names.push(name.to_owned());
+        Ok(id)
+    }
+
+    /// The name behind `id`, if it was given out.
+    pub(crate) fn get(&self, id: NameId) -> Option<&str> {
+        self.names.get(id as usize).map(String::as_str)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_name_keeps_its_id_and_ids_follow_first_use() {
+        let mut names = NameTable::default();
+        assert_eq!(names.intern("ETH", 8), Ok(0));
+        assert_eq!(names.intern("BTC", 8), Ok(1));
+        assert_eq!(names.intern("ETH", 8), Ok(0));
+        assert_eq!(names.get(1), Some("BTC"));
+        assert_eq!(names.get(2), None);
+    }
+
+    #[test]
+    fn the_limit_bounds_distinct_names_only() {
+        let mut names = NameTable::default();
+        assert_eq!(names.intern("a", 2), Ok(0));
+        assert_eq!(names.intern("b", 2), Ok(1));
+        assert_eq!(
+            names.intern("c", 2),
+            Err(ResourceExceeded::InternedNames { limit: 2 })
+        );
+        assert_eq!(names.intern("a", 2), Ok(0));
+    }
+}
