@@ -120,8 +120,8 @@ impl<'a> PolicyOracle<'a> {
         self.with(|oracle| {
             let response = oracle.price(base, quote);
             let record = OracleRead::Price {
-                base: base.to_owned(),
-                quote: quote.to_owned(),
+                base: base.into(),
+                quote: quote.into(),
                 response: response.clone(),
             };
             (response, record)
@@ -133,7 +133,7 @@ impl<'a> PolicyOracle<'a> {
         self.with(|oracle| {
             let response = oracle.balance(asset);
             let record = OracleRead::Balance {
-                asset: asset.to_owned(),
+                asset: asset.into(),
                 response: response.clone(),
             };
             (response, record)
@@ -156,7 +156,7 @@ impl<'a> PolicyOracle<'a> {
         self.with(|oracle| {
             let response = oracle.pool(pool);
             let record = OracleRead::Pool {
-                pool: pool.to_owned(),
+                pool: pool.into(),
                 response: Box::new(response.clone()),
             };
             (response, record)
@@ -168,7 +168,7 @@ impl<'a> PolicyOracle<'a> {
         self.with(|oracle| {
             let response = oracle.lending_market(market);
             let record = OracleRead::LendingMarket {
-                market: market.to_owned(),
+                market: market.into(),
                 response: Box::new(response.clone()),
             };
             (response, record)
@@ -180,7 +180,7 @@ impl<'a> PolicyOracle<'a> {
         self.with(|oracle| {
             let response = oracle.vault(vault);
             let record = OracleRead::Vault {
-                vault: vault.to_owned(),
+                vault: vault.into(),
                 response: Box::new(response.clone()),
             };
             (response, record)

@@ -149,7 +149,7 @@ impl Oracle for ReplayOracle {
                     market: m,
                     count: c,
                     response,
-                } if m == market && *c == count => Some(response.clone()),
+                } if **m == *market && *c == count => Some(response.clone()),
                 _ => None,
             },
             || Err(not_recorded()),
@@ -164,7 +164,7 @@ impl Oracle for ReplayOracle {
                     base: b,
                     quote: q,
                     response,
-                } if b == base && q == quote => Some(response.clone()),
+                } if **b == *base && **q == *quote => Some(response.clone()),
                 _ => None,
             },
             || Err(not_recorded()),
@@ -175,7 +175,9 @@ impl Oracle for ReplayOracle {
         self.serve(
             || format!("balance({asset})"),
             |read| match read {
-                OracleRead::Balance { asset: a, response } if a == asset => Some(response.clone()),
+                OracleRead::Balance { asset: a, response } if **a == *asset => {
+                    Some(response.clone())
+                }
                 _ => None,
             },
             || Err(not_recorded()),
@@ -208,7 +210,9 @@ impl Oracle for ReplayOracle {
         self.serve(
             || format!("pool({pool})"),
             |read| match read {
-                OracleRead::Pool { pool: p, response } if p == pool => Some((**response).clone()),
+                OracleRead::Pool { pool: p, response } if **p == *pool => {
+                    Some((**response).clone())
+                }
                 _ => None,
             },
             || Err(not_recorded()),
@@ -222,7 +226,7 @@ impl Oracle for ReplayOracle {
                 OracleRead::LendingMarket {
                     market: m,
                     response,
-                } if m == market => Some((**response).clone()),
+                } if **m == *market => Some((**response).clone()),
                 _ => None,
             },
             || Err(not_recorded()),
@@ -233,7 +237,7 @@ impl Oracle for ReplayOracle {
         self.serve(
             || format!("vault({vault})"),
             |read| match read {
-                OracleRead::Vault { vault: v, response } if v == vault => {
+                OracleRead::Vault { vault: v, response } if **v == *vault => {
                     Some((**response).clone())
                 }
                 _ => None,

@@ -2,6 +2,7 @@
 //! reads (request and response, in order) and fuel. A journal records these
 //! and a replay compares them.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::TickError;
@@ -38,6 +39,10 @@ pub struct LogRecord {
 }
 
 /// One oracle read: the request and the response, as served.
+///
+/// Names are shared (`Arc<str>`) with the deployment's name table: a read
+/// records its names without allocating, which was a quarter of a read's
+/// cost when every read copied two strings (BENCHMARKS.md).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "read", rename_all = "snake_case")]
 #[allow(missing_docs)] // the fields mirror the WIT function parameters
@@ -46,17 +51,17 @@ pub enum OracleRead {
         response: BlockInfo,
     },
     Price {
-        base: String,
-        quote: String,
+        base: Arc<str>,
+        quote: Arc<str>,
         response: Result<f64, OracleError>,
     },
     Candles {
-        market: String,
+        market: Arc<str>,
         count: u32,
         response: Result<Vec<Candle>, OracleError>,
     },
     Balance {
-        asset: String,
+        asset: Arc<str>,
         response: Result<Amount, OracleError>,
     },
     Balances {
@@ -69,15 +74,15 @@ pub enum OracleRead {
     // into its trace, and unboxed they made each read 216 bytes instead of
     // 80 (BENCHMARKS.md).
     Pool {
-        pool: String,
+        pool: Arc<str>,
         response: Box<Result<PoolState, OracleError>>,
     },
     LendingMarket {
-        market: String,
+        market: Arc<str>,
         response: Box<Result<LendingState, OracleError>>,
     },
     Vault {
-        vault: String,
+        vault: Arc<str>,
         response: Box<Result<VaultState, OracleError>>,
     },
 }

@@ -231,7 +231,7 @@ impl oracle::Host for HostState {
 
     fn name(&mut self, id: NameId) -> wasmtime::Result<Option<String>> {
         self.count_read()?;
-        Ok(self.names.get(id).map(str::to_owned))
+        Ok(self.names.get(id).map(|name| name.to_string()))
     }
 
     fn tick_candles(&mut self) -> wasmtime::Result<Vec<wit_types::MarketCandle>> {
@@ -242,7 +242,7 @@ impl oracle::Host for HostState {
     fn price(&mut self, base: NameId, quote: NameId) -> wasmtime::Result<Result<f64, OracleError>> {
         self.count_read()?;
         let (base, quote) = match (self.names.get(base), self.names.get(quote)) {
-            (Some(base), Some(quote)) => (base.to_owned(), quote.to_owned()),
+            (Some(base), Some(quote)) => (Arc::clone(base), Arc::clone(quote)),
             (None, _) => return Ok(Err(unknown_id(base))),
             (_, None) => return Ok(Err(unknown_id(quote))),
         };
@@ -261,7 +261,7 @@ impl oracle::Host for HostState {
         count: u32,
     ) -> wasmtime::Result<Result<Vec<Candle>, OracleError>> {
         self.count_read()?;
-        let Some(market) = self.names.get(market).map(str::to_owned) else {
+        let Some(market) = self.names.get(market).cloned() else {
             return Ok(Err(unknown_id(market)));
         };
         let response = self.oracle.candles(&market, count);
@@ -275,7 +275,7 @@ impl oracle::Host for HostState {
 
     fn balance(&mut self, asset: NameId) -> wasmtime::Result<Result<Amount, OracleError>> {
         self.count_read()?;
-        let Some(asset) = self.names.get(asset).map(str::to_owned) else {
+        let Some(asset) = self.names.get(asset).cloned() else {
             return Ok(Err(unknown_id(asset)));
         };
         let response = self.oracle.balance(&asset);
@@ -306,7 +306,7 @@ impl oracle::Host for HostState {
 
     fn pool(&mut self, pool: NameId) -> wasmtime::Result<Result<PoolState, OracleError>> {
         self.count_read()?;
-        let Some(pool) = self.names.get(pool).map(str::to_owned) else {
+        let Some(pool) = self.names.get(pool).cloned() else {
             return Ok(Err(unknown_id(pool)));
         };
         let response = self.oracle.pool(&pool);
@@ -322,7 +322,7 @@ impl oracle::Host for HostState {
         market: NameId,
     ) -> wasmtime::Result<Result<LendingState, OracleError>> {
         self.count_read()?;
-        let Some(market) = self.names.get(market).map(str::to_owned) else {
+        let Some(market) = self.names.get(market).cloned() else {
             return Ok(Err(unknown_id(market)));
         };
         let response = self.oracle.lending_market(&market);
@@ -335,7 +335,7 @@ impl oracle::Host for HostState {
 
     fn vault(&mut self, vault: NameId) -> wasmtime::Result<Result<VaultState, OracleError>> {
         self.count_read()?;
-        let Some(vault) = self.names.get(vault).map(str::to_owned) else {
+        let Some(vault) = self.names.get(vault).cloned() else {
             return Ok(Err(unknown_id(vault)));
         };
         let response = self.oracle.vault(&vault);

@@ -94,7 +94,7 @@ fn value_rules_read_prices_through_the_recorded_oracle() {
         assert!(
             report.trace.oracle_reads.iter().any(|r| matches!(
                 r,
-                OracleRead::Price { base, quote, response: Ok(_) } if base == "ETH" && quote == "BTC"
+                OracleRead::Price { base, quote, response: Ok(_) } if &**base == "ETH" && &**quote == "BTC"
             )),
             "{:?}",
             report.trace.oracle_reads
