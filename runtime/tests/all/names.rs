@@ -11,20 +11,28 @@ use stratbox_test_artifacts::Guest;
 
 use crate::support::{Clock, block, eth_tape, hostile_spec, load, runtime};
 
-/// The verdicts an RSI deployment under deny-all gets, one tick per entry
-/// of `ticks`.
-fn rsi_emissions(ticks: Vec<Vec<MarketCandle>>) -> Vec<String> {
+/// A deployment of `guest` under deny-all with the clock oracle.
+fn deny_all(guest: Guest, spec: DeploymentSpec) -> Deployment {
     let runtime = runtime();
-    let component = load(runtime, Guest::RsiMomentum);
-    let config = json!({"period": 2, "oversold": 99.0, "overbought": 99.5, "cooldown_ms": 0});
-    let spec = DeploymentSpec::new("several-candles", config.to_string());
-    let (mut deployment, _) = Deployment::new(
+    let component = load(runtime, guest);
+    Deployment::new(
         runtime,
         &component,
         spec,
         DeploymentHost::new(Clock, DenyAll),
     )
-    .expect("starts");
+    .expect("starts")
+    .0
+}
+
+/// The verdicts an RSI deployment under deny-all gets, one tick per entry
+/// of `ticks`.
+fn rsi_emissions(ticks: Vec<Vec<MarketCandle>>) -> Vec<String> {
+    let config = json!({"period": 2, "oversold": 99.0, "overbought": 99.5, "cooldown_ms": 0});
+    let mut deployment = deny_all(
+        Guest::RsiMomentum,
+        DeploymentSpec::new("several-candles", config.to_string()),
+    );
     let mut emissions = Vec::new();
     for (i, candles) in ticks.into_iter().enumerate() {
         let report = deployment
@@ -61,16 +69,10 @@ fn several_candles_in_one_tick_all_reach_the_strategy() {
 
 #[test]
 fn reads_are_recorded_by_name_and_a_failed_tick_says_why() {
-    let runtime = runtime();
-    let component = load(runtime, Guest::OracleRead);
-    let spec = DeploymentSpec::new("read-by-id", r#"{"reads": 2}"#);
-    let (mut deployment, _) = Deployment::new(
-        runtime,
-        &component,
-        spec,
-        DeploymentHost::new(Clock, DenyAll),
-    )
-    .expect("starts");
+    let mut deployment = deny_all(
+        Guest::OracleRead,
+        DeploymentSpec::new("read-by-id", r#"{"reads": 2}"#),
+    );
     // The clock oracle knows no prices: the guest turns the first `unknown`
     // into its error, which comes back through `last-error`.
     let failure = deployment
@@ -97,16 +99,7 @@ fn reads_are_recorded_by_name_and_a_failed_tick_says_why() {
 
 #[test]
 fn an_id_never_given_out_reads_as_unknown_and_is_not_recorded() {
-    let runtime = runtime();
-    let component = load(runtime, Guest::Hostile);
-    let spec = hostile_spec("unknown-name-id", Some(0));
-    let (mut deployment, _) = Deployment::new(
-        runtime,
-        &component,
-        spec,
-        DeploymentHost::new(Clock, DenyAll),
-    )
-    .expect("starts");
+    let mut deployment = deny_all(Guest::Hostile, hostile_spec("unknown-name-id", Some(0)));
     let report = deployment
         .tick(TickInput::at(block(0)))
         .expect("an unknown id is an answer, not a failure");
