@@ -51,6 +51,31 @@ pub struct DeploymentSpec {
     pub commit_every: u32,
     /// Pause after this many consecutive failed ticks (0: never).
     pub max_consecutive_failures: u32,
+    /// Pause after this many failed ticks within a window of ticks, whether
+    /// or not they follow each other (a strategy failing every other tick).
+    /// Default: 10 failures within 100 ticks.
+    #[serde(default)]
+    pub failure_window: FailureWindow,
+}
+
+/// Repeated failures that pause a deployment even when successful ticks
+/// come between them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FailureWindow {
+    /// Failed ticks that pause the deployment (0: never). Default 10.
+    pub failures: u32,
+    /// Over how many of the most recent ticks they are counted. Default 100.
+    pub ticks: u32,
+}
+
+impl Default for FailureWindow {
+    fn default() -> Self {
+        FailureWindow {
+            failures: 10,
+            ticks: 100,
+        }
+    }
 }
 
 impl DeploymentSpec {
@@ -65,6 +90,7 @@ impl DeploymentSpec {
             limits: Limits::default(),
             commit_every: 1,
             max_consecutive_failures: 3,
+            failure_window: FailureWindow::default(),
         }
     }
 
@@ -169,10 +195,10 @@ impl std::fmt::Debug for Checkpoint {
 pub enum DeploymentStatus {
     /// Ticks run.
     Active,
-    /// Too many consecutive failures; ticks are refused until
-    /// [`Deployment::resume`].
+    /// Too many consecutive failures, or too many within the failure
+    /// window; ticks are refused until [`Deployment::resume`].
     Paused {
-        /// Failures that led to the pause.
+        /// Consecutive failures when it paused.
         consecutive_failures: u32,
     },
 }
@@ -194,7 +220,7 @@ pub struct Deployment {
     metered: bool,
     /// Keeps the runtime's epoch thread (the deadline clock) running while
     /// the deployment lives.
-    _epoch: Option<Arc<EpochTicker>>,
+    epoch: Option<Arc<EpochTicker>>,
     /// Epoch ticks a call may last (the spec's deadline, computed once).
     deadline: u64,
     spec: DeploymentSpec,
@@ -204,6 +230,8 @@ pub struct Deployment {
     sequence: u64,
     since_commit: u32,
     consecutive_failures: u32,
+    /// Sequences of the failed ticks within the failure window.
+    recent_failures: std::collections::VecDeque<u64>,
     paused: bool,
     /// Outcomes delivered during a failed tick: the rollback erased them from
     /// the guest's state, so they are delivered again.
@@ -280,19 +308,21 @@ impl Deployment {
             engine: runtime.engine().clone(),
             metered: runtime.config().fuel,
             deadline: epoch_deadline(runtime.epoch_ticker().as_deref(), spec.limits.deadline),
-            _epoch: runtime.epoch_ticker(),
+            epoch: runtime.epoch_ticker(),
             sequence: checkpoint.sequence,
             committed: checkpoint,
             spec,
             instance: None,
             since_commit: 0,
             consecutive_failures: 0,
+            recent_failures: std::collections::VecDeque::new(),
             paused: false,
             redeliver: Vec::new(),
         };
         let started = Instant::now();
         let snapshot = restore.then(|| Zeroizing::new(deployment.committed.snapshot.clone()));
-        let booted = deployment.boot(state, snapshot.as_ref().map(|s| s.as_slice()));
+        let budget = deployment.full_budget();
+        let booted = deployment.boot(state, snapshot.as_ref().map(|s| s.as_slice()), budget);
         let outcome = booted.and_then(|fuel| {
             if restore {
                 return Ok(fuel);
@@ -401,6 +431,7 @@ impl Deployment {
     pub fn resume(&mut self) {
         self.paused = false;
         self.consecutive_failures = 0;
+        self.recent_failures.clear();
     }
 
     /// Run one tick: deliver outcomes, call `on-tick`, commit. On success the
@@ -427,18 +458,16 @@ impl Deployment {
         let mut results = std::mem::take(&mut self.redeliver);
         results.extend(input.results);
 
+        // One budget (fuel and deadline) for the whole tick: the rebuild
+        // after a failed tick, outcome delivery, on-tick and the snapshot.
+        let budget = self.full_budget();
         let mut rebuild_fuel = None;
         if let Some(Instance::Parked(_)) = self.instance {
-            let Some(Instance::Parked(state)) = self.instance.take() else {
-                unreachable!("checked just above");
-            };
-            let snapshot = std::mem::take(&mut self.committed.snapshot);
-            let booted = self.boot(*state, Some(&snapshot));
-            self.committed.snapshot = snapshot;
-            match booted {
+            match self.rebuild(budget) {
                 Ok(fuel) => rebuild_fuel = Some(fuel),
                 Err((error, fuel)) => {
-                    return Err(self.fail(sequence, error, 0, Some(fuel), results, started));
+                    let failure = self.fail(sequence, error, 0, Some(fuel), results, started);
+                    return Err(failure);
                 }
             }
         }
@@ -454,16 +483,23 @@ impl Deployment {
         };
         let commit = self.since_commit + 1 >= self.spec.commit_every;
         let fuel_limit = self.spec.limits.fuel_per_tick;
-        let fuel = self.metered.then_some(fuel_limit);
-        let deadline = self.deadline_ticks();
         let limits = self.spec.limits.clone();
         let Some(Instance::Live { store, bindings }) = self.instance.as_mut() else {
             unreachable!("the instance is live after a successful rebuild");
         };
-        store.data_mut().begin(Phase::Tick, sequence, input.block);
-        let outcome = prepare_call(store, fuel, deadline)
-            .and_then(|()| run_tick(store, bindings, &results, context, commit, &limits));
-        let fuel_used = fuel_used(store, fuel_limit);
+        store
+            .data_mut()
+            .begin(Phase::Outcome, sequence, input.block);
+        // A rebuilt instance goes on with what the rebuild left of the
+        // budget; otherwise the budget is armed now.
+        let armed = if rebuild_fuel.is_some() {
+            Ok(())
+        } else {
+            prepare_call(store, budget.fuel, budget.deadline)
+        };
+        let outcome =
+            armed.and_then(|()| run_tick(store, bindings, &results, context, commit, &limits));
+        let fuel_used = fuel_used(store, fuel_limit).saturating_sub(rebuild_fuel.unwrap_or(0));
 
         match outcome {
             Ok(snapshot) => {
@@ -477,6 +513,7 @@ impl Deployment {
                 trace.duration = started.elapsed();
                 self.sequence += 1;
                 self.consecutive_failures = 0;
+                self.forget_old_failures();
                 let committed = snapshot.is_some();
                 if let Some(snapshot) = snapshot {
                     self.committed = Checkpoint {
@@ -501,17 +538,42 @@ impl Deployment {
         }
     }
 
-    /// Instantiate, `init`, and `restore` if a snapshot is given. Returns
-    /// the fuel used; on failure the host state is parked.
-    fn boot(&mut self, state: HostState, snapshot: Option<&[u8]>) -> Result<u64, (TickError, u64)> {
+    /// The budget of one call sequence: all of the fuel and the deadline.
+    fn full_budget(&self) -> Budget {
+        Budget {
+            fuel: self.metered.then_some(self.spec.limits.fuel_per_tick),
+            deadline: self.deadline,
+        }
+    }
+
+    /// Rebuild a parked instance from the last committed snapshot within
+    /// `budget`, leaving what is left of it armed in the new store.
+    fn rebuild(&mut self, budget: Budget) -> Result<u64, (TickError, u64)> {
+        let Some(Instance::Parked(state)) = self.instance.take() else {
+            return Err((host_fault("no parked instance to rebuild"), 0));
+        };
+        let snapshot = std::mem::take(&mut self.committed.snapshot);
+        let booted = self.boot(*state, Some(&snapshot), budget);
+        self.committed.snapshot = snapshot;
+        booted
+    }
+
+    /// Instantiate, `init`, and `restore` if a snapshot is given, within
+    /// `budget`. Returns the fuel used; on failure the host state is parked.
+    fn boot(
+        &mut self,
+        mut state: HostState,
+        snapshot: Option<&[u8]>,
+        budget: Budget,
+    ) -> Result<u64, (TickError, u64)> {
+        state.new_instance();
         let mut store = new_store(&self.engine, state);
         let sequence = self.sequence;
         let block = self.committed_block();
         store.data_mut().begin(Phase::Setup, sequence, block);
-        let fuel_limit = self.spec.limits.fuel_per_tick;
+        let fuel_limit = budget.fuel.unwrap_or(0);
         let limits = self.spec.limits.clone();
-        let fuel = self.metered.then_some(fuel_limit);
-        let result = prepare_call(&mut store, fuel, self.deadline_ticks()).and_then(|()| {
+        let result = prepare_call(&mut store, budget.fuel, budget.deadline).and_then(|()| {
             let bindings = self
                 .component
                 .pre
@@ -553,15 +615,14 @@ impl Deployment {
         let Some(Instance::Live { store, bindings }) = self.instance.as_mut() else {
             return Err((host_fault("no live instance to snapshot"), 0));
         };
+        store.data_mut().enter(Phase::Snapshot);
         let result = prepare_call(store, fuel, deadline)
             .and_then(|()| take_snapshot(store, bindings, &limits));
         let fuel = fuel_used(store, fuel_limit);
         match result {
             Ok(snapshot) => Ok((snapshot, fuel)),
             Err(error) => {
-                if let Some(Instance::Live { store, .. }) = self.instance.take() {
-                    self.instance = Some(Instance::Parked(Box::new(store.into_data())));
-                }
+                self.park();
                 Err((error, fuel))
             }
         }
@@ -576,34 +637,95 @@ impl Deployment {
         results: Vec<(ActionId, ActionOutcome)>,
         started: Instant,
     ) -> TickFailure {
-        if let Some(Instance::Live { store, .. }) = self.instance.take() {
-            self.instance = Some(Instance::Parked(Box::new(store.into_data())));
-        }
+        self.park();
         let state = self.state_mut();
         let dropped = std::mem::take(&mut state.accepted);
         state.policy.on_dropped(&dropped);
-        let mut trace = state.take_trace();
-        trace.fuel_used = fuel_used;
-        trace.rebuild_fuel = rebuild_fuel;
-        trace.duration = started.elapsed();
         self.redeliver = results;
         self.sequence += 1;
         self.consecutive_failures += 1;
+        self.recent_failures.push_back(sequence);
+        self.forget_old_failures();
         let max = self.spec.max_consecutive_failures;
-        if max > 0 && self.consecutive_failures >= max {
+        let window = self.spec.failure_window;
+        let too_many_in_window =
+            window.failures > 0 && self.recent_failures.len() >= window.failures as usize;
+        if (max > 0 && self.consecutive_failures >= max) || too_many_in_window {
             self.paused = true;
             tracing::warn!(
                 deployment = %self.spec.id,
-                failures = self.consecutive_failures,
-                "deployment paused"
+                consecutive = self.consecutive_failures,
+                in_window = self.recent_failures.len(),
+                "deployment paused after repeated failures"
             );
         }
+        // The failed instance is rebuilt at once, on what the failed tick
+        // left of its budget: a strategy that fails every other tick costs no
+        // more than its budget per tick. A rebuild that does not fit (or
+        // fails) is tried again at the start of the next tick, on that
+        // tick's budget.
+        let mut rebuild_fuel = rebuild_fuel;
+        if !self.paused && rebuild_fuel.is_none() {
+            let budget = self.remaining_budget(fuel_used, started);
+            match self.rebuild(budget) {
+                Ok(fuel) => rebuild_fuel = Some(fuel),
+                Err((rebuild_error, fuel)) => {
+                    rebuild_fuel = Some(fuel);
+                    tracing::debug!(
+                        deployment = %self.spec.id,
+                        sequence,
+                        error = %rebuild_error,
+                        "rebuild after the failed tick did not fit its budget; retried at the next tick"
+                    );
+                }
+            }
+        }
+        let mut trace = self.state_mut().take_trace();
+        trace.fuel_used = fuel_used;
+        trace.rebuild_fuel = rebuild_fuel;
+        trace.duration = started.elapsed();
         tracing::debug!(deployment = %self.spec.id, sequence, %error, "tick failed");
         TickFailure {
             sequence,
             error,
             trace: Box::new(trace),
             paused: self.paused,
+        }
+    }
+
+    /// Discard a live instance, keeping its host state for the rebuild; an
+    /// instance already parked stays as it is.
+    fn park(&mut self) {
+        self.instance = match self.instance.take() {
+            Some(Instance::Live { store, .. }) => {
+                Some(Instance::Parked(Box::new(store.into_data())))
+            }
+            other => other,
+        };
+    }
+
+    /// What a tick that used `fuel_used` since `started` has left of its
+    /// budget.
+    fn remaining_budget(&self, fuel_used: u64, started: Instant) -> Budget {
+        let fuel = self
+            .metered
+            .then(|| self.spec.limits.fuel_per_tick.saturating_sub(fuel_used));
+        let left = self.spec.limits.deadline.saturating_sub(started.elapsed());
+        Budget {
+            fuel,
+            deadline: epoch_deadline(self.epoch.as_deref(), left),
+        }
+    }
+
+    /// Drop failures that fell out of the failure window.
+    fn forget_old_failures(&mut self) {
+        let window = u64::from(self.spec.failure_window.ticks);
+        while let Some(&oldest) = self.recent_failures.front() {
+            if oldest + window <= self.sequence {
+                self.recent_failures.pop_front();
+            } else {
+                break;
+            }
         }
     }
 
@@ -634,6 +756,13 @@ impl Deployment {
     fn deadline_ticks(&self) -> u64 {
         self.deadline
     }
+}
+
+/// Fuel (`None`: not metered) and epoch deadline a call sequence may use.
+#[derive(Debug, Clone, Copy)]
+struct Budget {
+    fuel: Option<u64>,
+    deadline: u64,
 }
 
 /// The epoch deadline of a call that may last `deadline`.
@@ -683,12 +812,14 @@ fn run_tick(
     limits: &Limits,
 ) -> Result<Option<Vec<u8>>, TickError> {
     let guest = bindings.stratbox_strategy_strategy();
+    store.data_mut().enter(Phase::Outcome);
     for (id, outcome) in results {
         guest
             .call_on_action_result(&mut *store, *id, outcome)
             .map_err(|e| classify(e, limits, Stage::Call))?
             .map_err(|message| guest_error(message, limits))?;
     }
+    store.data_mut().enter(Phase::Tick);
     let ticked = guest
         .call_on_tick(&mut *store, context)
         .map_err(|e| classify(e, limits, Stage::Call))?;
@@ -709,6 +840,7 @@ fn take_snapshot(
     bindings: &StrategyWorld,
     limits: &Limits,
 ) -> Result<Vec<u8>, TickError> {
+    store.data_mut().enter(Phase::Snapshot);
     let snapshot = bindings
         .stratbox_strategy_strategy()
         .call_snapshot(&mut *store)
@@ -798,7 +930,12 @@ fn classify(error: wasmtime::Error, limits: &Limits, stage: Stage) -> TickError 
         Stage::Instantiate => TickError::Instantiation {
             reason: format!("{error:#}"),
         },
-        Stage::Call => host_fault(&format!("{error:#}")),
+        // The host's own functions fail only with `TickError`s (above), so
+        // anything else the engine raised in a call is the guest's doing:
+        // lifting or lowering values it laid out against the canonical ABI.
+        Stage::Call => TickError::GuestAbi {
+            reason: format!("{error:#}"),
+        },
     }
 }
 

@@ -25,6 +25,13 @@ pub enum LoadError {
         /// Configured limit.
         limit: u64,
     },
+    /// Compiling the component took longer than
+    /// [`crate::LoadLimits::compile_timeout`] allows.
+    #[error("compiling the component took longer than {} ms", limit.as_millis())]
+    CompileTimeout {
+        /// The limit.
+        limit: Duration,
+    },
     /// The component imports interfaces outside the stratbox world.
     #[error("component imports interfaces outside the stratbox world: {}", imports.join(", "))]
     ForbiddenImports {
@@ -79,6 +86,8 @@ pub enum LoadLimit {
     Functions,
     /// Imports of the component.
     Imports,
+    /// Locals declared by one core function.
+    FunctionLocals,
 }
 
 impl std::fmt::Display for LoadLimit {
@@ -87,6 +96,7 @@ impl std::fmt::Display for LoadLimit {
             LoadLimit::ComponentBytes => "component bytes",
             LoadLimit::Functions => "functions",
             LoadLimit::Imports => "imports",
+            LoadLimit::FunctionLocals => "locals of one function",
         })
     }
 }
@@ -129,6 +139,14 @@ pub enum TickError {
     OutOfFuel {
         /// Fuel budget per tick.
         limit: u64,
+    },
+    /// The guest broke the canonical ABI at the boundary (text that is not
+    /// UTF-8, a pointer out of bounds or misaligned, an invalid variant
+    /// discriminant...): the guest's fault, not the host's.
+    #[error("the strategy broke the component ABI: {reason}")]
+    GuestAbi {
+        /// What the engine refused.
+        reason: String,
     },
     /// Linear memory growth beyond the deployment's limit.
     #[error("memory limit exceeded: requested {requested} bytes, limit {limit}")]
@@ -230,6 +248,26 @@ pub enum ResourceExceeded {
     /// allows.
     #[error("more than {limit} distinct names interned by one deployment")]
     InternedNames {
+        /// Limit.
+        limit: u32,
+    },
+    /// More bytes of interned names than the deployment allows.
+    #[error("more than {limit} bytes of names interned by one deployment")]
+    InternedNameBytes {
+        /// Limit.
+        limit: u32,
+    },
+    /// More bytes of oracle answers than allowed in one tick.
+    #[error("more than {limit} bytes of oracle answers in one tick")]
+    OracleBytesPerTick {
+        /// Limit.
+        limit: u32,
+    },
+    /// An emitted action carries more text than allowed.
+    #[error("action carries {bytes} bytes of text, above the {limit}-byte limit")]
+    ActionTextBytes {
+        /// Text in the action.
+        bytes: u64,
         /// Limit.
         limit: u32,
     },

@@ -36,6 +36,10 @@ pub struct ComponentInfo {
     pub exports: Vec<String>,
     /// Core functions defined across all modules.
     pub functions: u64,
+    /// Most locals declared by one core function (compile time grows with
+    /// them).
+    #[serde(default)]
+    pub max_function_locals: u64,
     /// Core instances created by the component.
     pub core_instances: u64,
     /// Core modules embedded in the component.
@@ -120,6 +124,7 @@ pub(crate) fn inspect_hashed(
         imports: Vec::new(),
         exports: Vec::new(),
         functions: 0,
+        max_function_locals: 0,
         core_instances: 0,
         modules: 0,
         language_hint: None,
@@ -140,6 +145,21 @@ pub(crate) fn inspect_hashed(
             Payload::ComponentSection { .. } => depth += 1,
             Payload::End(_) => depth = depth.saturating_sub(1),
             Payload::FunctionSection(section) => info.functions += u64::from(section.count()),
+            Payload::CodeSectionEntry(body) => {
+                let mut locals = 0u64;
+                for group in body.get_locals_reader().map_err(malformed)? {
+                    let (count, _) = group.map_err(malformed)?;
+                    locals = locals.saturating_add(u64::from(count));
+                }
+                info.max_function_locals = info.max_function_locals.max(locals);
+                if locals > limits.function_locals {
+                    return Err(LoadError::LimitExceeded {
+                        what: LoadLimit::FunctionLocals,
+                        actual: locals,
+                        limit: limits.function_locals,
+                    });
+                }
+            }
             Payload::InstanceSection(section) => {
                 info.core_instances += u64::from(section.count());
                 producers.read_instances(section);

@@ -11,38 +11,57 @@ pub const WASM_STACK_BYTES: usize = 1 << 20;
 
 const MIB: u64 = 1 << 20;
 
-/// Resource limits of one deployment. Each ends in a typed error when hit.
+/// Resource limits of one deployment. Each ends in a typed error when hit;
+/// the defaults are [`Limits::rust`]'s (and [`Limits::python`]'s). Every
+/// tick's journal record is bounded by these limits together: its oracle
+/// answers by `oracle_bytes_per_tick`, its logs by `log_bytes_per_tick`, its
+/// actions by `actions_per_tick` times `action_text_bytes`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Limits {
-    /// Fuel per tick (init, restore and snapshot get the same budget each).
+    /// Fuel per tick: outcome delivery, `on-tick` and the snapshot share it,
+    /// and so does the rebuild of the instance after a failed tick; `init`
+    /// (with `restore` on a resume) gets the same budget. Default 100 M.
     pub fuel_per_tick: u64,
-    /// Maximum linear memory, in bytes, summed over the component's memories.
+    /// Maximum linear memory, in bytes, summed over all of the component's
+    /// memories. Default 64 MiB (Rust), 256 MiB (Python).
     pub memory_bytes: u64,
-    /// Maximum elements per table.
+    /// Maximum elements per table. Default 100,000.
     pub table_elements: u64,
-    /// Maximum core instances in the component.
+    /// Maximum core instances in the component. Default 16 (Rust), 128
+    /// (Python).
     pub instances: u32,
-    /// Maximum tables in the component.
+    /// Maximum tables in the component. Default 16.
     pub tables: u32,
-    /// Maximum linear memories in the component.
+    /// Maximum linear memories in the component. Default 4.
     pub memories: u32,
-    /// Wall-clock backstop per tick (`deadline_ms` in files).
+    /// Wall-clock backstop per tick, shared like the fuel by the rebuild
+    /// after a failure (`deadline_ms` in files). Default 2 s.
     #[serde(with = "duration_ms", rename = "deadline_ms")]
     pub deadline: Duration,
-    /// `emit` calls per tick, accepted or not.
+    /// `emit` calls per tick, accepted or not. Default 16.
     pub actions_per_tick: u32,
-    /// Oracle reads per tick.
+    /// Oracle reads per tick. Default 1,024.
     pub oracle_reads_per_tick: u32,
-    /// Log bytes per tick.
+    /// Bytes of oracle answers per tick, summed over the tick's reads
+    /// (candles count 48 bytes each). Default 1 MiB.
+    pub oracle_bytes_per_tick: u32,
+    /// Log bytes per tick. Default 4 KiB.
     pub log_bytes_per_tick: u32,
     /// Bytes of one argument crossing into the host (strings, lists).
+    /// Default 64 KiB.
     pub argument_bytes: u32,
-    /// Bytes of one snapshot.
+    /// Bytes of text one emitted action may carry (its asset, market, pool
+    /// and venue names, a `hold` reason). Default 1 KiB.
+    pub action_text_bytes: u32,
+    /// Bytes of one snapshot. Default 1 MiB.
     pub snapshot_bytes: u32,
     /// Distinct names (assets, markets, pools...) the deployment may intern
-    /// over its life, market names of its candles included.
+    /// over its life, market names of its candles included. Default 4,096.
     pub interned_names: u32,
+    /// Bytes of all interned names together, over the deployment's life.
+    /// Default 256 KiB.
+    pub interned_name_bytes: u32,
 }
 
 impl Limits {
@@ -58,10 +77,13 @@ impl Limits {
             deadline: Duration::from_secs(2),
             actions_per_tick: 16,
             oracle_reads_per_tick: 1_024,
+            oracle_bytes_per_tick: 1 << 20,
             log_bytes_per_tick: 4 * 1024,
             argument_bytes: 64 * 1024,
+            action_text_bytes: 1024,
             snapshot_bytes: 1 << 20,
             interned_names: 4_096,
+            interned_name_bytes: 256 * 1024,
         }
     }
 
@@ -115,16 +137,27 @@ impl Default for Limits {
     }
 }
 
-/// Limits checked when a component is loaded.
+/// Limits checked when a component is loaded: statically before it is
+/// compiled, and on the compilation itself.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LoadLimits {
-    /// Component size in bytes.
+    /// Component size in bytes. Default 128 MiB.
     pub component_bytes: u64,
-    /// Core functions defined across all modules.
+    /// Core functions defined across all modules. Default 200,000.
     pub functions: u64,
-    /// Imports of the component.
+    /// Imports of the component. Default 64.
     pub imports: u64,
+    /// Locals one core function may declare (the web's limit; compile
+    /// time and memory grow with them). Default 50,000.
+    pub function_locals: u64,
+    /// Wall-clock time compiling one component may take (`compile_timeout_ms`
+    /// in files). On expiry the load fails with a typed error; the compiler
+    /// thread cannot be interrupted and finishes in the background, its
+    /// output discarded. Default 120 s (an 18 MB Python component takes
+    /// about 6 s on one core).
+    #[serde(with = "duration_ms", rename = "compile_timeout_ms")]
+    pub compile_timeout: Duration,
 }
 
 impl Default for LoadLimits {
@@ -133,6 +166,8 @@ impl Default for LoadLimits {
             component_bytes: 128 * MIB,
             functions: 200_000,
             imports: 64,
+            function_locals: 50_000,
+            compile_timeout: Duration::from_secs(120),
         }
     }
 }

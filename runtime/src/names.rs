@@ -22,12 +22,19 @@ pub(crate) struct NameTable {
     // choosing the names it interns cannot aim at collisions.
     ids: HashMap<Arc<str>, NameId, RandomState>,
     names: Vec<Arc<str>>,
+    /// Bytes of all names together.
+    bytes: u64,
 }
 
 impl NameTable {
     /// The id of `name`, given out now if it has none yet, unless that would
-    /// make more than `limit` names.
-    pub(crate) fn intern(&mut self, name: &str, limit: u32) -> Result<NameId, ResourceExceeded> {
+    /// make more than `limit` names or more than `byte_limit` bytes of them.
+    pub(crate) fn intern(
+        &mut self,
+        name: &str,
+        limit: u32,
+        byte_limit: u32,
+    ) -> Result<NameId, ResourceExceeded> {
         if let Some(&id) = self.ids.get(name) {
             return Ok(id);
         }
@@ -35,6 +42,11 @@ impl NameTable {
             .ok()
             .filter(|&id| id < limit)
             .ok_or(ResourceExceeded::InternedNames { limit })?;
+        let bytes = self.bytes.saturating_add(name.len() as u64);
+        if bytes > u64::from(byte_limit) {
+            return Err(ResourceExceeded::InternedNameBytes { limit: byte_limit });
+        }
+        self.bytes = bytes;
         let name: Arc<str> = Arc::from(name);
         self.ids.insert(Arc::clone(&name), id);
         self.names.push(name);
@@ -54,9 +66,9 @@ mod tests {
     #[test]
     fn a_name_keeps_its_id_and_ids_follow_first_use() {
         let mut names = NameTable::default();
-        assert_eq!(names.intern("ETH", 8), Ok(0));
-        assert_eq!(names.intern("BTC", 8), Ok(1));
-        assert_eq!(names.intern("ETH", 8), Ok(0));
+        assert_eq!(names.intern("ETH", 8, 64), Ok(0));
+        assert_eq!(names.intern("BTC", 8, 64), Ok(1));
+        assert_eq!(names.intern("ETH", 8, 64), Ok(0));
         assert_eq!(names.get(1).map(|name| &**name), Some("BTC"));
         assert_eq!(names.get(2), None);
     }
@@ -64,12 +76,23 @@ mod tests {
     #[test]
     fn the_limit_bounds_distinct_names_only() {
         let mut names = NameTable::default();
-        assert_eq!(names.intern("a", 2), Ok(0));
-        assert_eq!(names.intern("b", 2), Ok(1));
+        assert_eq!(names.intern("a", 2, 64), Ok(0));
+        assert_eq!(names.intern("b", 2, 64), Ok(1));
         assert_eq!(
-            names.intern("c", 2),
+            names.intern("c", 2, 64),
             Err(ResourceExceeded::InternedNames { limit: 2 })
         );
-        assert_eq!(names.intern("a", 2), Ok(0));
+        assert_eq!(names.intern("a", 2, 64), Ok(0));
+    }
+
+    #[test]
+    fn the_byte_limit_bounds_the_names_together() {
+        let mut names = NameTable::default();
+        assert_eq!(names.intern("abcd", 8, 6), Ok(0));
+        assert_eq!(
+            names.intern("efg", 8, 6),
+            Err(ResourceExceeded::InternedNameBytes { limit: 6 })
+        );
+        assert_eq!(names.intern("ef", 8, 6), Ok(1));
     }
 }

@@ -87,6 +87,44 @@ pub enum OracleRead {
     },
 }
 
+impl OracleRead {
+    /// Bytes of the answer as it crosses into the guest (its strings and
+    /// fixed-size fields), what [`crate::Limits::oracle_bytes_per_tick`]
+    /// counts.
+    pub fn answer_bytes(&self) -> u64 {
+        fn assets(list: &[AssetAmount]) -> usize {
+            list.iter().map(|a| a.asset.len() + 16).sum()
+        }
+        fn answer<T>(response: &Result<T, OracleError>, ok: impl Fn(&T) -> usize) -> usize {
+            match response {
+                Ok(value) => ok(value),
+                Err(OracleError::Unknown(text) | OracleError::Unavailable(text)) => text.len(),
+            }
+        }
+        let bytes = match self {
+            OracleRead::Block { .. } => 24,
+            OracleRead::Price { response, .. } => answer(response, |_| 8),
+            OracleRead::Candles { response, .. } => answer(response, |c| c.len() * 48),
+            OracleRead::Balance { response, .. } => answer(response, |_| 16),
+            OracleRead::Balances { response } => assets(response),
+            OracleRead::Positions { response } => response
+                .iter()
+                .map(|p| p.id.len() + p.venue.len() + assets(&p.amounts) + 32)
+                .sum(),
+            OracleRead::Pool { response, .. } => answer(response, |p| {
+                p.pool.len() + p.token0.len() + p.token1.len() + 96
+            }),
+            OracleRead::LendingMarket { response, .. } => {
+                answer(response, |l| l.market.len() + l.asset.len() + 56)
+            }
+            OracleRead::Vault { response, .. } => {
+                answer(response, |v| v.vault.len() + v.asset.len() + 64)
+            }
+        };
+        bytes as u64
+    }
+}
+
 /// The observable side of one guest call sequence (a tick, or init).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CallTrace {

@@ -122,9 +122,7 @@ impl Runtime {
     ) -> Result<StrategyComponent, LoadError> {
         let _span = tracing::debug_span!("compile", sha256 = %info.sha256, size = info.size_bytes)
             .entered();
-        let component = Component::new(&self.engine, bytes).map_err(|e| LoadError::Malformed {
-            reason: format!("{e:#}"),
-        })?;
+        let component = compile_within(&self.engine, bytes, self.config.load.compile_timeout)?;
         self.prepare(component, info)
     }
 
@@ -224,6 +222,36 @@ impl Runtime {
             pre,
             info: Arc::new(info),
         })
+    }
+}
+
+/// Compile `bytes` on a thread of its own, giving up after `limit`: an
+/// untrusted component must not hold its loader for as long as it likes.
+/// Cranelift cannot be interrupted, so a compilation past the limit runs
+/// on in the background and its output is dropped (with its copy of the
+/// bytes, wiped).
+fn compile_within(engine: &Engine, bytes: &[u8], limit: Duration) -> Result<Component, LoadError> {
+    let engine = engine.clone();
+    let bytes = zeroize::Zeroizing::new(bytes.to_vec());
+    let (done, outcome) = std::sync::mpsc::sync_channel(1);
+    std::thread::Builder::new()
+        .name("stratbox-compile".into())
+        .spawn(move || {
+            let compiled = Component::new(&engine, bytes.as_slice());
+            // The loader may have given up: then nobody listens.
+            let _ = done.send(compiled);
+        })
+        .map_err(|e| LoadError::Malformed {
+            reason: format!("cannot start the compiler thread: {e}"),
+        })?;
+    match outcome.recv_timeout(limit) {
+        Ok(compiled) => compiled.map_err(|e| LoadError::Malformed {
+            reason: format!("{e:#}"),
+        }),
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Err(LoadError::CompileTimeout { limit }),
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => Err(LoadError::Malformed {
+            reason: "the compiler thread stopped without an answer".into(),
+        }),
     }
 }
 

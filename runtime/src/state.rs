@@ -18,13 +18,29 @@ use crate::types::{
 };
 use crate::validation::validate;
 
-/// Which guest call is running: actions may only be emitted during a tick.
+/// Which guest call is running: actions are accepted only from `on-tick`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Phase {
-    /// init, restore or snapshot.
+    /// `init` or `restore` (a start, a resume or a rebuild).
     Setup,
-    /// on-action-result or on-tick.
+    /// `on-action-result`.
+    Outcome,
+    /// `on-tick`.
     Tick,
+    /// `snapshot`.
+    Snapshot,
+}
+
+impl Phase {
+    /// The guest callback(s) the phase runs, as named in the world.
+    fn callback(self) -> &'static str {
+        match self {
+            Phase::Setup => "init/restore",
+            Phase::Outcome => "on-action-result",
+            Phase::Tick => "on-tick",
+            Phase::Snapshot => "snapshot",
+        }
+    }
 }
 
 /// Counters that bound one tick.
@@ -33,7 +49,11 @@ struct Budget {
     emissions: u32,
     reads: u32,
     log_bytes: u32,
+    oracle_bytes: u64,
 }
+
+/// Bytes one candle takes in an answer (a timestamp and five `f64`s).
+const CANDLE_BYTES: u64 = 48;
 
 pub(crate) struct HostState {
     pub(crate) oracle: Box<dyn Oracle>,
@@ -52,6 +72,9 @@ pub(crate) struct HostState {
     pub(crate) names: NameTable,
     /// The current tick's candles as the guest sees them (`tick-candles`).
     pub(crate) tick_candles: Vec<wit_types::MarketCandle>,
+    /// Bytes of linear memory the current instance holds, over all of its
+    /// memories (reset with each new store).
+    memory_bytes: u64,
 }
 
 impl HostState {
@@ -82,7 +105,19 @@ impl HostState {
             accepted: Vec::new(),
             names: NameTable::default(),
             tick_candles: Vec::new(),
+            memory_bytes: 0,
         }
+    }
+
+    /// A new store (instance) starts with no memory.
+    pub(crate) fn new_instance(&mut self) {
+        self.memory_bytes = 0;
+    }
+
+    /// Switch to the phase of the next guest call within a tick; budgets
+    /// are not reset.
+    pub(crate) fn enter(&mut self, phase: Phase) {
+        self.phase = phase;
     }
 
     /// Start a bounded phase: budgets are fresh, the trace keeps growing
@@ -123,10 +158,31 @@ impl HostState {
         Ok(())
     }
 
-    /// The id of `name`, interned now if new; more distinct names than the
-    /// limit end the call with a resource error.
+    /// Charge `bytes` of oracle answers to the tick's budget.
+    fn charge_answer(&mut self, bytes: u64) -> wasmtime::Result<()> {
+        self.budget.oracle_bytes = self.budget.oracle_bytes.saturating_add(bytes);
+        let limit = self.limits.oracle_bytes_per_tick;
+        if self.budget.oracle_bytes > u64::from(limit) {
+            return Err(wasmtime::Error::new(TickError::Resource(
+                ResourceExceeded::OracleBytesPerTick { limit },
+            )));
+        }
+        Ok(())
+    }
+
+    /// Bytes of answers the tick may still receive.
+    fn answer_room(&self) -> u64 {
+        u64::from(self.limits.oracle_bytes_per_tick).saturating_sub(self.budget.oracle_bytes)
+    }
+
+    /// The id of `name`, interned now if new; more distinct names, or more
+    /// bytes of names, than the limits end the call with a resource error.
     pub(crate) fn intern(&mut self, name: &str) -> Result<NameId, TickError> {
-        Ok(self.names.intern(name, self.limits.interned_names)?)
+        Ok(self.names.intern(
+            name,
+            self.limits.interned_names,
+            self.limits.interned_name_bytes,
+        )?)
     }
 
     /// The tick context the guest receives for `candles`: their markets
@@ -154,8 +210,12 @@ impl HostState {
         })
     }
 
-    fn record(&mut self, read: OracleRead) {
+    /// Keep a guest's read in the trace, once its answer fits the tick's
+    /// budget of answer bytes.
+    fn record(&mut self, read: OracleRead) -> wasmtime::Result<()> {
+        self.charge_answer(read.answer_bytes())?;
         self.trace.oracle_reads.push(read);
+        Ok(())
     }
 
     fn verdict(&mut self, action: &Action) -> Result<ActionId, Rejection> {
@@ -163,7 +223,10 @@ impl HostState {
             return Err(Rejection::Invalid(Denial::new(
                 "NOT_IN_TICK",
                 "runtime",
-                &[("kind", &action.kind())],
+                &[
+                    ("kind", &action.kind()),
+                    ("callback", &self.phase.callback()),
+                ],
             )));
         }
         validate(action).map_err(Rejection::Invalid)?;
@@ -213,13 +276,15 @@ impl wit_types::Host for HostState {}
 impl oracle::Host for HostState {
     fn deployment(&mut self) -> wasmtime::Result<DeploymentInfo> {
         self.count_read()?;
+        let bytes = self.deployment.id.len() + self.deployment.account.len();
+        self.charge_answer(bytes as u64)?;
         Ok(self.deployment.clone())
     }
 
     fn block(&mut self) -> wasmtime::Result<BlockInfo> {
         self.count_read()?;
         let response = self.oracle.block();
-        self.record(OracleRead::Block { response });
+        self.record(OracleRead::Block { response })?;
         Ok(response)
     }
 
@@ -231,11 +296,14 @@ impl oracle::Host for HostState {
 
     fn name(&mut self, id: NameId) -> wasmtime::Result<Option<String>> {
         self.count_read()?;
-        Ok(self.names.get(id).map(|name| name.to_string()))
+        let name = self.names.get(id).map(|name| name.to_string());
+        self.charge_answer(name.as_ref().map_or(0, |name| name.len() as u64))?;
+        Ok(name)
     }
 
     fn tick_candles(&mut self) -> wasmtime::Result<Vec<wit_types::MarketCandle>> {
         self.count_read()?;
+        self.charge_answer((self.tick_candles.len() as u64).saturating_mul(CANDLE_BYTES + 4))?;
         Ok(self.tick_candles.clone())
     }
 
@@ -251,7 +319,7 @@ impl oracle::Host for HostState {
             base,
             quote,
             response: response.clone(),
-        });
+        })?;
         Ok(response)
     }
 
@@ -264,12 +332,17 @@ impl oracle::Host for HostState {
         let Some(market) = self.names.get(market).cloned() else {
             return Ok(Err(unknown_id(market)));
         };
+        // Never ask the oracle for more candles than the tick could still
+        // receive: an answer of that many already ends the tick, and a
+        // larger one would be copied first (`count` may be u32::MAX).
+        let room = self.answer_room() / CANDLE_BYTES + 1;
+        let count = count.min(u32::try_from(room).unwrap_or(u32::MAX));
         let response = self.oracle.candles(&market, count);
         self.record(OracleRead::Candles {
             market,
             count,
             response: response.clone(),
-        });
+        })?;
         Ok(response)
     }
 
@@ -282,7 +355,7 @@ impl oracle::Host for HostState {
         self.record(OracleRead::Balance {
             asset,
             response: response.clone(),
-        });
+        })?;
         Ok(response)
     }
 
@@ -291,7 +364,7 @@ impl oracle::Host for HostState {
         let response = self.oracle.balances();
         self.record(OracleRead::Balances {
             response: response.clone(),
-        });
+        })?;
         Ok(response)
     }
 
@@ -300,7 +373,7 @@ impl oracle::Host for HostState {
         let response = self.oracle.positions();
         self.record(OracleRead::Positions {
             response: response.clone(),
-        });
+        })?;
         Ok(response)
     }
 
@@ -313,7 +386,7 @@ impl oracle::Host for HostState {
         self.record(OracleRead::Pool {
             pool,
             response: Box::new(response.clone()),
-        });
+        })?;
         Ok(response)
     }
 
@@ -329,7 +402,7 @@ impl oracle::Host for HostState {
         self.record(OracleRead::LendingMarket {
             market,
             response: Box::new(response.clone()),
-        });
+        })?;
         Ok(response)
     }
 
@@ -342,7 +415,7 @@ impl oracle::Host for HostState {
         self.record(OracleRead::Vault {
             vault,
             response: Box::new(response.clone()),
-        });
+        })?;
         Ok(response)
     }
 }
@@ -363,7 +436,17 @@ impl actions::Host for HostState {
                 ResourceExceeded::ActionsPerTick { limit },
             )));
         }
-        self.check_argument("actions.emit", action_bytes(&action))?;
+        let text = action_bytes(&action);
+        self.check_argument("actions.emit", text)?;
+        let limit = self.limits.action_text_bytes;
+        if text > limit as usize {
+            return Err(wasmtime::Error::new(TickError::Resource(
+                ResourceExceeded::ActionTextBytes {
+                    bytes: text as u64,
+                    limit,
+                },
+            )));
+        }
         let verdict = self.verdict(&action);
         self.trace.emissions.push(Emission {
             action,
@@ -396,17 +479,25 @@ impl logging::Host for HostState {
 impl ResourceLimiter for HostState {
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
+        // The limit bounds all of the instance's memories together: a
+        // component declaring four memories gets the limit once, not four
+        // times. A memory's creation is a growth from zero.
         let limit = self.limits.memory_bytes;
-        if desired as u64 > limit {
+        let total = self
+            .memory_bytes
+            .saturating_sub(current as u64)
+            .saturating_add(desired as u64);
+        if total > limit {
             return Err(wasmtime::Error::new(TickError::MemoryLimit {
-                requested: desired as u64,
+                requested: total,
                 limit,
             }));
         }
+        self.memory_bytes = total;
         Ok(true)
     }
 
@@ -436,5 +527,62 @@ impl ResourceLimiter for HostState {
 
     fn memories(&self) -> usize {
         self.limits.memories as usize
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::DenyAll;
+
+    struct NoReads;
+
+    impl Oracle for NoReads {
+        fn block(&mut self) -> BlockInfo {
+            BlockInfo {
+                chain_id: 0,
+                number: 0,
+                timestamp_ms: 0,
+            }
+        }
+    }
+
+    fn state(memory_bytes: u64) -> HostState {
+        HostState::new(
+            Box::new(NoReads),
+            Box::new(DenyAll),
+            None,
+            DeploymentInfo {
+                id: "memories".into(),
+                account: "memories".into(),
+            },
+            Limits {
+                memory_bytes,
+                ..Limits::default()
+            },
+            1,
+        )
+    }
+
+    #[test]
+    fn the_memory_limit_bounds_all_memories_together() {
+        let mut state = state(100);
+        // Three memories of 40 bytes each: the third does not fit.
+        assert!(state.memory_growing(0, 40, None).unwrap());
+        assert!(state.memory_growing(0, 40, None).unwrap());
+        let error = state.memory_growing(0, 40, None).unwrap_err();
+        assert!(matches!(
+            error.downcast_ref::<TickError>(),
+            Some(TickError::MemoryLimit {
+                requested: 120,
+                limit: 100
+            })
+        ));
+        // Growing one of the two from 40 to 60 fills the limit exactly.
+        assert!(state.memory_growing(40, 60, None).unwrap());
+        assert!(state.memory_growing(60, 61, None).is_err());
+        // A new instance starts from nothing.
+        state.new_instance();
+        assert!(state.memory_growing(0, 100, None).unwrap());
     }
 }

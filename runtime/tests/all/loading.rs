@@ -169,6 +169,40 @@ fn load_limits_are_enforced() {
             ..
         })
     ));
+    let few_locals = tight(LoadLimits {
+        function_locals: 4,
+        ..LoadLimits::default()
+    });
+    assert!(matches!(
+        few_locals.load(&bytes),
+        Err(LoadError::LimitExceeded {
+            what: LoadLimit::FunctionLocals,
+            limit: 4,
+            ..
+        })
+    ));
+}
+
+#[test]
+fn compilation_is_bounded_in_time() {
+    // Compiling any real component takes longer than a microsecond: the
+    // bound fires with a typed error instead of holding the loader.
+    let runtime = Runtime::new(RuntimeConfig {
+        load: LoadLimits {
+            compile_timeout: std::time::Duration::from_micros(1),
+            ..LoadLimits::default()
+        },
+        ..RuntimeConfig::default()
+    })
+    .expect("runtime");
+    let error = runtime.load(&Guest::RsiMomentum.bytes()).unwrap_err();
+    assert!(
+        matches!(error, LoadError::CompileTimeout { limit } if limit.as_micros() == 1),
+        "{error:?}"
+    );
+    // The default leaves room for the largest example (Python).
+    let info = runtime.inspect(&Guest::PyBollinger.bytes()).unwrap();
+    assert!(info.max_function_locals <= LoadLimits::default().function_locals);
 }
 
 #[test]

@@ -4,6 +4,7 @@
 mod bundle_key_errors;
 mod bundle_roundtrip;
 mod bundle_tampering;
+mod callbacks;
 mod determinism;
 mod examples;
 mod hostile;
