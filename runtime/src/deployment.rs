@@ -421,6 +421,16 @@ impl Deployment {
         }
     }
 
+    /// Bytes of linear memory the live instance holds, over all of its
+    /// memories (0 while it waits for a rebuild): what
+    /// [`Limits::memory_bytes`] bounds, for soak tests and metrics.
+    pub fn memory_bytes(&self) -> u64 {
+        match &self.instance {
+            Some(Instance::Live { store, .. }) => store.data().memory_bytes(),
+            _ => 0,
+        }
+    }
+
     /// What the policy must remember across a restart, as of the last
     /// tick (see [`Policy::persistent_state`]).
     pub fn policy_state(&self) -> Option<Vec<u8>> {
@@ -507,6 +517,7 @@ impl Deployment {
                 let actions = std::mem::take(&mut state.accepted);
                 state.policy.on_released(&actions);
                 let next_action_id = state.next_action_id;
+                let memory = state.memory_bytes();
                 let mut trace = state.take_trace();
                 trace.fuel_used = fuel_used;
                 trace.rebuild_fuel = rebuild_fuel;
@@ -522,6 +533,19 @@ impl Deployment {
                         snapshot,
                     };
                     self.since_commit = 0;
+                    // The committed snapshot is the whole state: an instance
+                    // whose heap crept past the threshold is rebuilt from it
+                    // before the next tick, deterministically (memory
+                    // growth is), instead of failing a tick at the limit.
+                    if self
+                        .spec
+                        .limits
+                        .recycle_threshold()
+                        .is_some_and(|threshold| memory > threshold)
+                    {
+                        tracing::debug!(deployment = %self.spec.id, memory, "instance recycled");
+                        self.park();
+                    }
                 } else {
                     self.since_commit += 1;
                 }

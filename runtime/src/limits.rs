@@ -26,6 +26,13 @@ pub struct Limits {
     /// Maximum linear memory, in bytes, summed over all of the component's
     /// memories. Default 64 MiB (Rust), 256 MiB (Python).
     pub memory_bytes: u64,
+    /// Recycle the instance once its memory passes this percentage of
+    /// `memory_bytes` at a commit: it is rebuilt from the snapshot just
+    /// committed (the strategy's whole state, by the snapshot contract)
+    /// before the next tick, on that tick's budget. Guest runtimes whose
+    /// heaps creep (JavaScript, and Python's snapshot export) then never
+    /// reach the limit mid-tick. 0: never. Default 75.
+    pub recycle_memory_percent: u8,
     /// Maximum elements per table. Default 100,000.
     pub table_elements: u64,
     /// Maximum core instances in the component. Default 16 (Rust), 128
@@ -70,6 +77,7 @@ impl Limits {
         Limits {
             fuel_per_tick: 100_000_000,
             memory_bytes: 64 * MIB,
+            recycle_memory_percent: 75,
             table_elements: 100_000,
             instances: 16,
             tables: 16,
@@ -111,6 +119,12 @@ impl Limits {
         }
     }
 
+    /// Memory at which a committed instance is recycled (`None`: never).
+    pub(crate) fn recycle_threshold(&self) -> Option<u64> {
+        (self.recycle_memory_percent > 0)
+            .then(|| self.memory_bytes / 100 * u64::from(self.recycle_memory_percent))
+    }
+
     pub(crate) fn validate(&self, runtime: &RuntimeConfig) -> Result<(), DeployError> {
         let invalid = |reason: String| Err(DeployError::InvalidLimits { reason });
         if self.fuel_per_tick == 0 {
@@ -118,6 +132,12 @@ impl Limits {
         }
         if self.deadline.is_zero() {
             return invalid("deadline must be positive".into());
+        }
+        if self.recycle_memory_percent > 100 {
+            return invalid(format!(
+                "recycle_memory_percent {} is above 100",
+                self.recycle_memory_percent
+            ));
         }
         if let Some(pool) = &runtime.pooling
             && self.memory_bytes > pool.max_memory_bytes

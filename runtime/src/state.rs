@@ -109,6 +109,11 @@ impl HostState {
         }
     }
 
+    /// Bytes of linear memory the current instance holds.
+    pub(crate) fn memory_bytes(&self) -> u64 {
+        self.memory_bytes
+    }
+
     /// A new store (instance) starts with no memory.
     pub(crate) fn new_instance(&mut self) {
         self.memory_bytes = 0;

@@ -8,4 +8,5 @@ mod hostile;
 mod protocol;
 mod sdk_parity;
 mod setup_script;
+mod soak;
 mod support;
