@@ -1,18 +1,21 @@
 //! Action compilation: a strategy's action becomes the contract calls that
 //! execute it, approvals first and only where the allowance is short.
 //! Swaps go to the SwapRouter with the slippage bound turned into
-//! `amountOutMinimum` / `amountInMaximum` from a fresh spot quote; LP
-//! actions go to the NonfungiblePositionManager.
+//! `amountOutMinimum` / `amountInMaximum` from a fresh spot quote (the
+//! maximum input of an exact-out swap is the runtime's
+//! [`ExactOutBound`], the same bound the policy charged against
+//! allowances); LP actions go to the NonfungiblePositionManager.
 
 use alloy::eips::BlockId;
 use alloy::primitives::{Address, Bytes, U256, aliases::I24, aliases::U24, aliases::U160};
 use alloy::sol_types::SolCall;
+use stratbox_runtime::policy::ExactOutBound;
 use stratbox_runtime::types::{Action, LpRange, Swap, SwapAmount};
 
 use crate::chain::Chain;
 use crate::config::PoolConfig;
 use crate::contracts::{IERC20, INonfungiblePositionManager, ISwapRouter, IUniswapV3Pool};
-use crate::quote::{SpotPrice, maximum_in, minimum_out, price_to_tick};
+use crate::quote::{SpotPrice, minimum_out, price_to_tick, spot_price};
 
 /// One contract call of an action, made by the deployment's account.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -260,10 +263,34 @@ async fn compile_swap(chain: &Chain, swap: &Swap) -> Result<CompiledAction, Comp
         }
         SwapAmount::ExactOut(amount) => {
             let amount_out = U256::from(amount.to_u128());
-            let ceiling = maximum_in(
-                spot.amount_in(amount_out, zero_for_one),
-                swap.max_slippage_bps,
-            );
+            let decimals = |symbol: &str| {
+                config.asset(symbol).map(|a| a.decimals).ok_or_else(|| {
+                    refuse(
+                        "UNKNOWN_ASSET",
+                        format!("`{symbol}` is not an asset on this chain"),
+                    )
+                })
+            };
+            let (sell_decimals, buy_decimals) = (decimals(&swap.sell)?, decimals(&swap.buy)?);
+            // Whole sold tokens per whole bought token at spot, as the
+            // deployment's oracle prices a pool.
+            let (d0, d1) = if zero_for_one {
+                (sell_decimals, buy_decimals)
+            } else {
+                (buy_decimals, sell_decimals)
+            };
+            let price0 = spot_price(spot.sqrt_price_x96, d0, d1);
+            let price = if zero_for_one { 1.0 / price0 } else { price0 };
+            let ceiling = ExactOutBound {
+                amount_out: amount.to_u128(),
+                price,
+                sell_decimals,
+                buy_decimals,
+                max_slippage_bps: swap.max_slippage_bps,
+            }
+            .max_input()
+            .map(U256::from)
+            .map_err(|e| refuse("NO_PRICE", format!("no maximum input: {e}")))?;
             let params = ISwapRouter::ExactOutputSingleParams {
                 tokenIn: token_in,
                 tokenOut: token_out,

@@ -2,15 +2,13 @@
 //! `all_of`, `any_of` and `none_of` to combine tables. A failed condition
 //! names the test that failed by its path in the policy file.
 
+use super::code::DenialCode;
 use super::compile::{AmountLimit, ConditionCompiler, CountLimit, ValueLimit};
 use super::config::Condition;
 use super::error::{PolicyError, RulePath};
 use super::facts::{Facts, show};
 use super::kind::ActionKind;
 use crate::types::{Action, Amount, Denial};
-
-/// The code of every condition denial.
-const CONDITION_FAILED: &str = "CONDITION_FAILED";
 
 /// One compiled condition table.
 #[derive(Debug, Clone)]
@@ -192,7 +190,7 @@ impl CondNode {
 }
 
 fn failed(rule: &str, fields: &[(&str, &dyn std::fmt::Display)]) -> Judgement {
-    Ok(Some(Denial::new(CONDITION_FAILED, rule, fields)))
+    Ok(Some(DenialCode::ConditionFailed.deny(rule, fields)))
 }
 
 fn in_list(list: &[String], name: &str) -> bool {
@@ -255,26 +253,22 @@ impl Test {
                 )
             }
             Test::MaxAmount(limits) => {
-                let resolved = facts.resolved().map_err(|m| {
-                    m.denial(limits.first().map_or("max_amount", |l| l.rule.as_str()))
-                })?;
                 for limit in limits {
-                    for leg in &resolved.legs {
-                        if leg.token == limit.token && leg.units > limit.units {
-                            let amount =
-                                Amount::from_u128(leg.units).to_decimal_string(limit.decimals);
-                            let max =
-                                Amount::from_u128(limit.units).to_decimal_string(limit.decimals);
-                            return failed(
-                                &limit.rule,
-                                &[
-                                    ("field", &"max_amount"),
-                                    ("amount", &amount),
-                                    ("max", &max),
-                                    ("token", &limit.token),
-                                ],
-                            );
-                        }
+                    let units = facts
+                        .largest_amount(&limit.token)
+                        .map_err(|m| m.denial(&limit.rule))?;
+                    if units > limit.units {
+                        let amount = Amount::from_u128(units).to_decimal_string(limit.decimals);
+                        let max = Amount::from_u128(limit.units).to_decimal_string(limit.decimals);
+                        return failed(
+                            &limit.rule,
+                            &[
+                                ("field", &"max_amount"),
+                                ("amount", &amount),
+                                ("max", &max),
+                                ("token", &limit.token),
+                            ],
+                        );
                     }
                 }
                 Ok(None)

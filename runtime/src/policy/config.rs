@@ -129,11 +129,14 @@ pub struct SwapRules {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tokens: Option<Vec<String>>,
     /// Largest amount per swap, by token, in whole tokens. Applies to the
-    /// amount the swap names: the sold amount of an exact-in swap, the
-    /// bought amount of an exact-out swap.
+    /// amount the swap names (the sold amount of an exact-in swap, the
+    /// bought amount of an exact-out swap) and to the most an exact-out
+    /// swap can pay of its sold token (the bought amount at the oracle's
+    /// price plus the slippage tolerance).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub max_amount: BTreeMap<String, Decimal>,
-    /// Largest value per swap, in the `quote` asset.
+    /// Largest value per swap, in the `quote` asset: the value of what it
+    /// can spend (for an exact-out swap, its maximum input).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_value: Option<Decimal>,
     /// Largest slippage tolerance a swap may ask for, in basis points.
@@ -305,18 +308,21 @@ pub struct HoldRules {}
 
 /// A budget in the style of Zodiac Roles allowances: `balance` to start
 /// with; every `period`, `refill` is added, up to `max_refill`. An action
-/// reserves from the balance when it is accepted, consumes the reservation
-/// when it executes successfully, and gets it back if it is dropped or
-/// fails.
+/// reserves the most it can spend when it is accepted (an exact-out swap:
+/// its maximum input; an LP deposit: both maxima), consumes the reservation
+/// (or what the venue reports it spent, if more) when it executes
+/// successfully, and gets it back if it is dropped or fails. An action
+/// whose most cannot be worked out is denied (`MAX_SPEND_UNKNOWN`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AllowanceConfig {
-    /// Count amounts of this token (whole tokens). Give either `token` or
-    /// `quote_value = true`.
+    /// Count the most of this token each action can spend (whole tokens).
+    /// Give either `token` or `quote_value = true`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
-    /// Count action values in the `quote` asset instead of a token.
+    /// Count the value of what each action can spend, in the `quote` asset,
+    /// instead of a token.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub quote_value: bool,
     /// Action kinds that consume the allowance (default: every kind that
@@ -360,8 +366,8 @@ pub struct Condition {
     /// The action names one of these venues, pools, markets or vaults.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub venue: Option<Vec<String>>,
-    /// Amounts the action names are at most these, by token, in whole
-    /// tokens.
+    /// Amounts the action names or can spend (an exact-out swap's maximum
+    /// input) are at most these, by token, in whole tokens.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub max_amount: BTreeMap<String, Decimal>,
     /// The action's value is at most this, in the `quote` asset.

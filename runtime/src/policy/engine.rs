@@ -6,9 +6,15 @@
 //! itself: kind, chain, known assets, venue, tokens, slippage, amounts,
 //! counts per tick and per day, cooldown, conditions, value, health, and
 //! allowances last (so a denial never reserves anything).
+//!
+//! Time is policy time: the tick's block time, except that it never goes
+//! back below the latest block time the engine has seen (kept in its
+//! state), so a block clock that moves backwards or jumps back and forth
+//! cannot restart cooldowns, per-day counters or allowance periods.
 
 use std::sync::Arc;
 
+use super::code::DenialCode;
 use super::compile::{Allowance, AllowanceUnit, CompiledPolicy, KindRules};
 use super::decimal::POW10;
 use super::facts::{Facts, Missing, show};
@@ -16,7 +22,7 @@ use super::kind::ActionKind;
 use super::state::{DAY_MS, InFlight, PolicyState, PolicyStateError, Reservation};
 use crate::host::{Policy, PolicyContext, Verdict};
 use crate::report::AcceptedAction;
-use crate::types::{Action, ActionId, ActionOutcome, Amount, Denial, PositionKind};
+use crate::types::{Action, ActionId, ActionOutcome, Amount, Denial, Fill, PositionKind};
 
 /// A policy file's rules applied to one deployment.
 #[derive(Debug, Clone)]
@@ -64,41 +70,35 @@ impl PolicyEngine {
     }
 
     fn judge(&mut self, action: &Action, ctx: &PolicyContext<'_>) -> Result<Accepted, Refusal> {
+        let now = self.state.observe(ctx.block.timestamp_ms);
         let policy = Arc::clone(&self.policy);
         let kind = ActionKind::of(action);
         let Some(rules) = policy.rules(kind) else {
-            return Err(deny(Denial::new(
-                "KIND_NOT_ALLOWED",
-                kind.as_str(),
-                &[("kind", &kind)],
-            )));
+            return Err(deny(
+                DenialCode::KindNotAllowed.deny(kind.as_str(), &[("kind", &kind)]),
+            ));
         };
         let chain = ctx.block.chain_id;
         if !policy.chains.contains(&chain) {
-            return Err(deny(Denial::new(
-                "CHAIN_NOT_ALLOWED",
-                "chains",
-                &[("chain", &chain), ("kind", &kind)],
-            )));
+            return Err(deny(
+                DenialCode::ChainNotAllowed.deny("chains", &[("chain", &chain), ("kind", &kind)]),
+            ));
         }
         if kind == ActionKind::Hold {
             return Ok(Accepted::default());
         }
-        let mut facts = Facts::new(action, kind, ctx, &policy);
+        let mut facts = Facts::new(action, kind, ctx, &policy, now);
         for asset in facts.named_assets().into_iter().flatten() {
             if !policy.assets.contains(asset) {
-                return Err(Verdict::Invalid(Denial::new(
-                    "UNKNOWN_ASSET",
-                    "assets",
-                    &[("asset", &asset), ("kind", &kind)],
-                )));
+                return Err(Verdict::Invalid(
+                    DenialCode::UnknownAsset.deny("assets", &[("asset", &asset), ("kind", &kind)]),
+                ));
             }
         }
         check_target(rules, &facts)?;
         check_tokens(rules, &mut facts)?;
         check_slippage(rules, action)?;
         check_amounts(rules, &mut facts)?;
-        let now = ctx.block.timestamp_ms;
         let day = now / DAY_MS;
         self.check_counts(&policy, rules, ctx, day)?;
         let previous_action_ms = self.check_cooldown(rules, now)?;
@@ -138,8 +138,7 @@ impl PolicyEngine {
                 .filter(|a| ActionKind::of(&a.action) == kind)
                 .count();
             if in_tick >= limit.max as usize {
-                return Err(deny(Denial::new(
-                    "TOO_MANY_PER_TICK",
+                return Err(deny(DenialCode::TooManyPerTick.deny(
                     &limit.rule,
                     &[("kind", &kind), ("count", &in_tick), ("max", &limit.max)],
                 )));
@@ -148,8 +147,7 @@ impl PolicyEngine {
         if let Some(limit) = &policy.max_actions_per_tick {
             let in_tick = ctx.accepted_in_tick.iter().filter(counted).count();
             if in_tick >= limit.max as usize {
-                return Err(deny(Denial::new(
-                    "TOO_MANY_PER_TICK",
+                return Err(deny(DenialCode::TooManyPerTick.deny(
                     &limit.rule,
                     &[("kind", &"any"), ("count", &in_tick), ("max", &limit.max)],
                 )));
@@ -159,8 +157,7 @@ impl PolicyEngine {
         if let Some(limit) = &rules.max_per_day
             && of_kind >= limit.max
         {
-            return Err(deny(Denial::new(
-                "TOO_MANY_PER_DAY",
+            return Err(deny(DenialCode::TooManyPerDay.deny(
                 &limit.rule,
                 &[("kind", &kind), ("count", &of_kind), ("max", &limit.max)],
             )));
@@ -168,8 +165,7 @@ impl PolicyEngine {
         if let Some(limit) = &policy.max_actions_per_day
             && total >= limit.max
         {
-            return Err(deny(Denial::new(
-                "TOO_MANY_PER_DAY",
+            return Err(deny(DenialCode::TooManyPerDay.deny(
                 &limit.rule,
                 &[("kind", &"any"), ("count", &total), ("max", &limit.max)],
             )));
@@ -183,8 +179,7 @@ impl PolicyEngine {
         if let (Some(cooldown), Some(last)) = (&rules.cooldown, last) {
             let elapsed = now.saturating_sub(last);
             if elapsed < cooldown.ms {
-                return Err(deny(Denial::new(
-                    "COOLDOWN_ACTIVE",
+                return Err(deny(DenialCode::CooldownActive.deny(
                     &cooldown.rule,
                     &[
                         ("kind", &rules.kind),
@@ -236,8 +231,7 @@ impl PolicyEngine {
                     AllowanceUnit::QuoteValue { symbol, decimals } => ("quote", symbol, *decimals),
                 };
                 let text = |units: u128| Amount::from_u128(units).to_decimal_string(decimals);
-                return Err(deny(Denial::new(
-                    "ALLOWANCE_EXCEEDED",
+                return Err(deny(DenialCode::AllowanceExceeded.deny(
                     &allowance.rule,
                     &[
                         ("allowance", &allowance.name),
@@ -295,13 +289,12 @@ fn check_target(rules: &KindRules, facts: &Facts<'_, '_>) -> Result<(), Refusal>
         return Ok(());
     }
     let code = match rules.kind {
-        ActionKind::Swap => "VENUE_NOT_ALLOWED",
-        ActionKind::LpOpen => "POOL_NOT_ALLOWED",
-        ActionKind::VaultDeposit | ActionKind::VaultRequestRedeem => "VAULT_NOT_ALLOWED",
-        _ => "MARKET_NOT_ALLOWED",
+        ActionKind::Swap => DenialCode::VenueNotAllowed,
+        ActionKind::LpOpen => DenialCode::PoolNotAllowed,
+        ActionKind::VaultDeposit | ActionKind::VaultRequestRedeem => DenialCode::VaultNotAllowed,
+        _ => DenialCode::MarketNotAllowed,
     };
-    Err(deny(Denial::new(
-        code,
+    Err(deny(code.deny(
         &list.rule,
         &[("kind", &rules.kind), ("venue", &target.unwrap_or("none"))],
     )))
@@ -314,11 +307,10 @@ fn check_tokens(rules: &KindRules, facts: &mut Facts<'_, '_>) -> Result<(), Refu
     let resolved = facts.resolved().map_err(|m| deny(m.denial(&list.rule)))?;
     for token in &resolved.tokens {
         if !list.allows(token) {
-            return Err(deny(Denial::new(
-                "TOKEN_NOT_ALLOWED",
-                &list.rule,
-                &[("token", token), ("kind", &rules.kind)],
-            )));
+            return Err(deny(
+                DenialCode::TokenNotAllowed
+                    .deny(&list.rule, &[("token", token), ("kind", &rules.kind)]),
+            ));
         }
     }
     Ok(())
@@ -328,8 +320,7 @@ fn check_slippage(rules: &KindRules, action: &Action) -> Result<(), Refusal> {
     if let (Some(limit), Action::Swap(swap)) = (&rules.max_slippage_bps, action)
         && swap.max_slippage_bps > limit.max
     {
-        return Err(deny(Denial::new(
-            "SLIPPAGE_ABOVE_MAX",
+        return Err(deny(DenialCode::SlippageAboveMax.deny(
             &limit.rule,
             &[("bps", &swap.max_slippage_bps), ("max", &limit.max)],
         )));
@@ -337,24 +328,20 @@ fn check_slippage(rules: &KindRules, action: &Action) -> Result<(), Refusal> {
     Ok(())
 }
 
+/// Every `max_amount` limit, in the file's order, against the most of its
+/// token the action names or can spend (for an exact-out swap: the bought
+/// amount, and the most of the sold token it can pay).
 fn check_amounts(rules: &KindRules, facts: &mut Facts<'_, '_>) -> Result<(), Refusal> {
-    if rules.max_amount.is_empty() {
-        return Ok(());
-    }
-    let resolved = facts
-        .resolved()
-        .map_err(|m| deny(m.denial(&rules.max_amount[0].rule)))?;
-    for leg in &resolved.legs {
-        let Some(limit) = rules.max_amount.iter().find(|l| l.token == leg.token) else {
-            continue;
-        };
-        if leg.units > limit.units {
+    for limit in &rules.max_amount {
+        let amount = facts
+            .largest_amount(&limit.token)
+            .map_err(|m| deny(m.denial(&limit.rule)))?;
+        if amount > limit.units {
             let text = |units: u128| Amount::from_u128(units).to_decimal_string(limit.decimals);
-            return Err(deny(Denial::new(
-                "AMOUNT_ABOVE_MAX",
+            return Err(deny(DenialCode::AmountAboveMax.deny(
                 &limit.rule,
                 &[
-                    ("amount", &text(leg.units)),
+                    ("amount", &text(amount)),
                     ("max", &text(limit.units)),
                     ("token", &limit.token),
                 ],
@@ -373,8 +360,7 @@ fn check_value(rules: &KindRules, facts: &mut Facts<'_, '_>) -> Result<(), Refus
         return Ok(());
     }
     let (quote, decimals) = facts.quote().unwrap_or(("none", 0));
-    Err(deny(Denial::new(
-        "VALUE_ABOVE_MAX",
+    Err(deny(DenialCode::ValueAboveMax.deny(
         &limit.rule,
         &[
             ("value", &show(value, usize::from(decimals))),
@@ -404,8 +390,7 @@ fn check_health(rules: &KindRules, facts: &mut Facts<'_, '_>) -> Result<(), Refu
     if let Some(limit) = &rules.min_health_factor
         && health < limit.bound
     {
-        return Err(deny(Denial::new(
-            "HEALTH_FACTOR_BELOW_MIN",
+        return Err(deny(DenialCode::HealthFactorBelowMin.deny(
             &limit.rule,
             &[
                 ("health_factor", &show(health, 4)),
@@ -417,8 +402,7 @@ fn check_health(rules: &KindRules, facts: &mut Facts<'_, '_>) -> Result<(), Refu
     if let Some(limit) = &rules.max_ltv
         && ltv > limit.bound
     {
-        return Err(deny(Denial::new(
-            "LTV_ABOVE_MAX",
+        return Err(deny(DenialCode::LtvAboveMax.deny(
             &limit.rule,
             &[
                 ("ltv", &show(ltv, 4)),
@@ -475,15 +459,11 @@ fn health_after(facts: &mut Facts<'_, '_>, market: &str) -> Result<(f64, f64), M
     Ok((health, ltv))
 }
 
-/// How much of `allowance` the action would take, in its base units.
+/// How much of `allowance` the action would take, in its base units: the
+/// most of the token it can spend, or the value of the most it can spend.
 fn allowance_amount(allowance: &Allowance, facts: &mut Facts<'_, '_>) -> Result<u128, Missing> {
     match &allowance.unit {
-        AllowanceUnit::Token { symbol, .. } => Ok(facts
-            .resolved()?
-            .legs
-            .iter()
-            .filter(|leg| leg.token == symbol.as_str())
-            .fold(0u128, |sum, leg| sum.saturating_add(leg.units))),
+        AllowanceUnit::Token { symbol, .. } => facts.spend_of(symbol),
         AllowanceUnit::QuoteValue { decimals, .. } => {
             let value = facts.value()?;
             // Saturating float-to-int cast; rounding is exact and the same everywhere.
@@ -492,11 +472,34 @@ fn allowance_amount(allowance: &Allowance, facts: &mut Facts<'_, '_>) -> Result<
     }
 }
 
+/// What a fill spent of a token allowance's token (0 for a value
+/// allowance). A venue that spent more than was reserved is charged what it
+/// spent, so the balance never claims more than is left.
+fn spent_against(policy: &CompiledPolicy, reservation: &Reservation, fill: &Fill) -> u128 {
+    let Some(allowance) = policy
+        .allowances
+        .iter()
+        .find(|a| a.name == reservation.allowance)
+    else {
+        return 0;
+    };
+    match &allowance.unit {
+        AllowanceUnit::Token { symbol, .. } => fill
+            .spent
+            .iter()
+            .filter(|spent| spent.asset == *symbol)
+            .fold(0u128, |sum, spent| {
+                sum.saturating_add(spent.amount.to_u128())
+            }),
+        AllowanceUnit::QuoteValue { .. } => 0,
+    }
+}
+
 impl Policy for PolicyEngine {
     fn check(&mut self, action: &Action, ctx: &PolicyContext<'_>) -> Verdict {
         match self.judge(action, ctx) {
             Ok(Accepted { taken: Some(taken) }) => {
-                self.record(ctx.action_id, ctx.block.timestamp_ms, taken);
+                self.record(ctx.action_id, self.state.clock_ms, taken);
                 Verdict::Accept
             }
             Ok(Accepted { taken: None }) => Verdict::Accept,
@@ -528,7 +531,11 @@ impl Policy for PolicyEngine {
 
     fn on_outcome(&mut self, id: ActionId, outcome: &ActionOutcome) {
         match outcome {
-            ActionOutcome::Filled(_) => self.state.consume(id),
+            ActionOutcome::Filled(fill) => {
+                let policy = &self.policy;
+                self.state
+                    .consume(id, |reservation| spent_against(policy, reservation, fill));
+            }
             ActionOutcome::Failed(_) => self.state.give_back(id),
         }
     }

@@ -1,18 +1,20 @@
 //! What a rule needs to know about one action, worked out at most once per
 //! check and only when a rule asks: the tokens it involves, the amounts it
-//! names, and its value in the quote asset. Pool and vault tokens and all
-//! prices come from the deployment's oracle, so they are recorded in the
-//! tick like the guest's reads.
+//! names, the most it can spend, and its value in the quote asset. Pool and
+//! vault tokens and all prices come from the deployment's oracle, so they
+//! are recorded in the tick like the guest's reads.
 
 use std::borrow::Cow;
 
+use super::code::DenialCode;
 use super::compile::CompiledPolicy;
 use super::decimal::POW10;
 use super::kind::ActionKind;
+use super::spend::{ExactOutBound, MaxInputError};
 use crate::host::PolicyContext;
-use crate::types::{Action, Denial, OracleError, SwapAmount};
+use crate::types::{Action, Denial, OracleError, Swap, SwapAmount};
 
-/// An amount the action names, in base units of `token`.
+/// An amount of `token`, in its base units.
 #[derive(Debug, Clone)]
 pub(crate) struct Leg<'a> {
     pub(crate) token: Cow<'a, str>,
@@ -24,7 +26,7 @@ pub(crate) struct Leg<'a> {
 pub(crate) struct Resolved<'a> {
     /// Every token involved, in a fixed order.
     pub(crate) tokens: Vec<Cow<'a, str>>,
-    /// Amounts the action names.
+    /// Amounts the action names (the bought amount of an exact-out swap).
     pub(crate) legs: Vec<Leg<'a>>,
 }
 
@@ -40,6 +42,13 @@ pub(crate) enum Missing {
     /// A value rule, but the policy has no quote asset (refused at compile
     /// time; kept for completeness).
     Quote,
+    /// The most an exact-out swap can spend of `token` (its sold token)
+    /// cannot be worked out from `pair` (`buy/sell`).
+    MaxSpend {
+        token: String,
+        pair: String,
+        reason: &'static str,
+    },
 }
 
 impl Missing {
@@ -48,15 +57,21 @@ impl Missing {
     pub(crate) fn denial(&self, rule: &str) -> Denial {
         match self {
             Missing::Read { read, id } => {
-                Denial::new("ORACLE_UNAVAILABLE", rule, &[("read", read), ("id", id)])
+                DenialCode::OracleUnavailable.deny(rule, &[("read", read), ("id", id)])
             }
-            Missing::Price { token, quote } => Denial::new(
-                "PRICE_UNAVAILABLE",
+            Missing::Price { token, quote } => {
+                DenialCode::PriceUnavailable.deny(rule, &[("token", token), ("quote", quote)])
+            }
+            Missing::Asset { token } => DenialCode::UnknownAsset.deny(rule, &[("asset", token)]),
+            Missing::Quote => DenialCode::PriceUnavailable.deny(rule, &[("quote", &"none")]),
+            Missing::MaxSpend {
+                token,
+                pair,
+                reason,
+            } => DenialCode::MaxSpendUnknown.deny(
                 rule,
-                &[("token", token), ("quote", quote)],
+                &[("token", token), ("price", pair), ("reason", reason)],
             ),
-            Missing::Asset { token } => Denial::new("UNKNOWN_ASSET", rule, &[("asset", token)]),
-            Missing::Quote => Denial::new("PRICE_UNAVAILABLE", rule, &[("quote", &"none")]),
         }
     }
 }
@@ -67,8 +82,11 @@ pub(crate) struct Facts<'a, 'c> {
     pub(crate) action: &'a Action,
     pub(crate) kind: ActionKind,
     pub(crate) ctx: &'a PolicyContext<'c>,
+    /// Policy time: the block time, never earlier than any seen before.
+    now_ms: u64,
     policy: &'a CompiledPolicy,
     resolved: Option<Result<Resolved<'a>, Missing>>,
+    spend: Option<Result<Vec<Leg<'a>>, Missing>>,
     value: Option<Result<f64, Missing>>,
     prices: Vec<(String, Result<f64, Missing>)>,
 }
@@ -79,13 +97,16 @@ impl<'a, 'c> Facts<'a, 'c> {
         kind: ActionKind,
         ctx: &'a PolicyContext<'c>,
         policy: &'a CompiledPolicy,
+        now_ms: u64,
     ) -> Self {
         Facts {
             action,
             kind,
             ctx,
+            now_ms,
             policy,
             resolved: None,
+            spend: None,
             value: None,
             prices: Vec::new(),
         }
@@ -189,8 +210,90 @@ impl<'a, 'c> Facts<'a, 'c> {
         })
     }
 
-    /// The action's value in whole quote units: the sum of the amounts it
-    /// names, each at the oracle's price.
+    /// The most the action can take out of the account (for withdrawals
+    /// and borrows, the amount it brings in), by token: the amounts it
+    /// names, except that an exact-out swap can spend up to its
+    /// [`ExactOutBound::max_input`] of the sold token, at the oracle's
+    /// price of the bought token in the sold one. This is what allowances,
+    /// values and amount limits count.
+    pub(crate) fn spend(&mut self) -> Result<&[Leg<'a>], Missing> {
+        if self.spend.is_none() {
+            let spend = match exact_out(self.action) {
+                Some((swap, amount_out)) => self.exact_out_spend(swap, amount_out),
+                None => self.resolved().map(|r| r.legs.clone()),
+            };
+            self.spend = Some(spend);
+        }
+        match self.spend.as_ref() {
+            Some(Ok(legs)) => Ok(legs),
+            Some(Err(missing)) => Err(missing.clone()),
+            None => Err(Missing::Quote),
+        }
+    }
+
+    /// Whether [`Facts::spend`] can include `token`, known without any
+    /// price.
+    pub(crate) fn may_spend(&mut self, token: &str) -> Result<bool, Missing> {
+        match exact_out(self.action) {
+            Some((swap, _)) => Ok(swap.sell == token),
+            None => Ok(self.resolved()?.legs.iter().any(|leg| leg.token == token)),
+        }
+    }
+
+    /// The total of `token` the action can spend (0 if none), reading a
+    /// price only if it can spend `token`.
+    pub(crate) fn spend_of(&mut self, token: &str) -> Result<u128, Missing> {
+        if !self.may_spend(token)? {
+            return Ok(0);
+        }
+        Ok(sum_of(self.spend()?, token))
+    }
+
+    /// The largest amount of `token` the action names or can spend: what
+    /// `max_amount` limits.
+    pub(crate) fn largest_amount(&mut self, token: &str) -> Result<u128, Missing> {
+        let named = sum_of(&self.resolved()?.legs, token);
+        Ok(named.max(self.spend_of(token)?))
+    }
+
+    fn exact_out_spend(&self, swap: &'a Swap, amount_out: u128) -> Result<Vec<Leg<'a>>, Missing> {
+        let decimals = |token: &str| {
+            self.policy
+                .assets
+                .decimals(token)
+                .ok_or_else(|| Missing::Asset {
+                    token: token.to_owned(),
+                })
+        };
+        let (sell_decimals, buy_decimals) = (decimals(&swap.sell)?, decimals(&swap.buy)?);
+        let unbounded = |reason: &'static str| Missing::MaxSpend {
+            token: swap.sell.clone(),
+            pair: format!("{}/{}", swap.buy, swap.sell),
+            reason,
+        };
+        let price = match self.ctx.oracle.price(&swap.buy, &swap.sell) {
+            Ok(price) => price,
+            Err(OracleError::Unknown(_) | OracleError::Unavailable(_)) => {
+                return Err(unbounded("no_price"));
+            }
+        };
+        let units = ExactOutBound {
+            amount_out,
+            price,
+            sell_decimals,
+            buy_decimals,
+            max_slippage_bps: swap.max_slippage_bps,
+        }
+        .max_input()
+        .map_err(|e: MaxInputError| unbounded(e.reason()))?;
+        Ok(vec![Leg {
+            token: Cow::Borrowed(&swap.sell),
+            units,
+        }])
+    }
+
+    /// The action's value in whole quote units: the most it can spend,
+    /// each token at the oracle's price.
     pub(crate) fn value(&mut self) -> Result<f64, Missing> {
         if let Some(value) = &self.value {
             return value.clone();
@@ -201,14 +304,9 @@ impl<'a, 'c> Facts<'a, 'c> {
     }
 
     fn compute_value(&mut self) -> Result<f64, Missing> {
-        let count = self.resolved()?.legs.len();
+        let legs = self.spend()?.to_vec();
         let mut total = 0.0;
-        for i in 0..count {
-            // Borrowed tokens clone for free; only pool and vault tokens copy.
-            let Some(Ok(resolved)) = &self.resolved else {
-                return Err(Missing::Quote);
-            };
-            let leg = resolved.legs[i].clone();
+        for leg in &legs {
             total += self.token_value(&leg.token, leg.units)?;
         }
         Ok(total)
@@ -259,10 +357,28 @@ impl<'a, 'c> Facts<'a, 'c> {
             .map(|q| (q.symbol.as_str(), q.decimals))
     }
 
-    /// The UTC hour of the tick's block time.
+    /// The UTC hour of policy time.
     pub(crate) fn hour_utc(&self) -> u8 {
-        ((self.ctx.block.timestamp_ms / 3_600_000) % 24) as u8
+        ((self.now_ms / 3_600_000) % 24) as u8
     }
+}
+
+/// The swap and its bought amount, if `action` is an exact-out swap.
+fn exact_out(action: &Action) -> Option<(&Swap, u128)> {
+    match action {
+        Action::Swap(swap) => match swap.amount {
+            SwapAmount::ExactOut(amount) => Some((swap, amount.to_u128())),
+            SwapAmount::ExactIn(_) => None,
+        },
+        _ => None,
+    }
+}
+
+/// The total of `token` over `legs`.
+fn sum_of(legs: &[Leg<'_>], token: &str) -> u128 {
+    legs.iter()
+        .filter(|leg| leg.token == token)
+        .fold(0u128, |sum, leg| sum.saturating_add(leg.units))
 }
 
 /// A value or ratio as shown in denials: at most `places` decimals, no

@@ -9,21 +9,32 @@
 //! `swap.max_amount.USDC`, `AMOUNT_ABOVE_MAX: amount=1500 max=1000
 //! token=USDC`.
 //!
-//! Verdicts are deterministic: time is the tick's block time, and every
+//! Verdicts are deterministic: time is the tick's block time (never going
+//! backwards: policy time is the latest block time the deployment's policy
+//! has seen, kept in its journaled state), and every
 //! price, pool, vault, position or lending read a rule needs goes through
 //! the deployment's oracle and is recorded in the tick's oracle reads, so a
 //! replay served from the journal reaches the same verdicts.
 //!
+//! Every action is charged for the most it can spend: the amount of an
+//! exact-in swap, the `amountInMaximum` of an exact-out one
+//! ([`ExactOutBound`], the same bound the venues enforce), both maxima of
+//! an LP deposit, a supply, repayment or vault deposit in full. An action
+//! whose most cannot be worked out is denied (`MAX_SPEND_UNKNOWN`). Denial
+//! codes are the [`DenialCode`]s.
+//!
 //! Allowances follow Zodiac Roles v2: `{balance, refill, max_refill,
 //! period}`, refilled for whole elapsed periods up to `max_refill`. An
-//! accepted action reserves its amount (so actions in flight cannot
-//! overspend); the reservation is consumed when the venue reports a fill
-//! and given back, exactly, if the tick is dropped or the venue reports a
+//! accepted action reserves the most it can spend (so actions in flight
+//! cannot overspend); the reservation is consumed when the venue reports a fill
+//! (or what the fill says it spent of the allowance's token, if more) and
+//! given back, exactly, if the tick is dropped or the venue reports a
 //! failure. Cooldowns and per-day counters count actions whose tick
 //! succeeded; a dropped tick gives back what its actions took. The state
 //! ([`PolicyState`]) serializes so a host journals it with every tick.
 
 mod assets;
+mod code;
 mod compile;
 mod condition;
 mod config;
@@ -33,9 +44,11 @@ mod engine;
 mod error;
 mod facts;
 mod kind;
+mod spend;
 mod state;
 
 pub use assets::AssetCatalog;
+pub use code::DenialCode;
 pub use compile::CompiledPolicy;
 pub use config::{
     AllowanceConfig, Condition, GlobalLimits, HoldRules, LendingRules, LpOpenRules,
@@ -47,4 +60,5 @@ pub use duration::PolicyDuration;
 pub use engine::PolicyEngine;
 pub use error::{PathSegment, PolicyError, RulePath};
 pub use kind::ActionKind;
+pub use spend::{ExactOutBound, MaxInputError};
 pub use state::{AllowanceState, PolicyState, PolicyStateError};

@@ -1,5 +1,6 @@
-//! What a policy remembers between actions: allowance balances, cooldown
-//! clocks, per-day counters, and what each in-flight action took. It is
+//! What a policy remembers between actions: policy time, allowance
+//! balances, cooldown clocks, per-day counters, and what each in-flight
+//! action took. It is
 //! serializable so a host can journal it with every tick and rebuild the
 //! policy after a restart.
 
@@ -17,6 +18,11 @@ pub(crate) const DAY_MS: u64 = 86_400_000;
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyState {
+    /// Policy time: the latest block time seen, in ms. It only moves
+    /// forward, so a block time that goes backwards (or back and forth)
+    /// cannot restart cooldowns, per-day counters or refill periods.
+    #[serde(default)]
+    pub(crate) clock_ms: u64,
     /// Allowances by name; absent until first consulted.
     #[serde(default)]
     pub(crate) allowances: BTreeMap<String, AllowanceState>,
@@ -120,9 +126,32 @@ impl PolicyState {
         serde_json::to_vec(self).unwrap_or_default()
     }
 
-    /// Read back what [`PolicyState::to_bytes`] produced.
+    /// Read back what [`PolicyState::to_bytes`] produced. A state journaled
+    /// before policy time was kept starts its clock at the latest time it
+    /// records.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, PolicyStateError> {
-        Ok(serde_json::from_slice(bytes)?)
+        let mut state: PolicyState = serde_json::from_slice(bytes)?;
+        let recorded = state
+            .last_action_ms
+            .values()
+            .copied()
+            .chain(state.allowances.values().map(|a| a.refilled_at_ms))
+            .chain([state.day.saturating_mul(DAY_MS)])
+            .max()
+            .unwrap_or(0);
+        state.clock_ms = state.clock_ms.max(recorded);
+        Ok(state)
+    }
+
+    /// Policy time, in ms: the latest block time seen.
+    pub fn now_ms(&self) -> u64 {
+        self.clock_ms
+    }
+
+    /// See a block time; returns policy time, which never goes backwards.
+    pub(crate) fn observe(&mut self, block_ms: u64) -> u64 {
+        self.clock_ms = self.clock_ms.max(block_ms);
+        self.clock_ms
     }
 
     /// An allowance's balance, once it has been consulted.
@@ -185,15 +214,18 @@ impl PolicyState {
         }
     }
 
-    /// The venue executed `id`: its reservations become spent.
-    pub(crate) fn consume(&mut self, id: ActionId) {
+    /// The venue executed `id`: its reservations become spent. Each
+    /// allowance is charged its reservation, or what `spent` says the fill
+    /// actually took from it if that is more.
+    pub(crate) fn consume(&mut self, id: ActionId, spent: impl Fn(&Reservation) -> u128) {
         let Some(taken) = self.in_flight.remove(&id) else {
             return;
         };
         for reservation in &taken.reservations {
             if let Some(allowance) = self.allowances.get_mut(&reservation.allowance) {
+                let charged = reservation.amount.max(spent(reservation));
                 allowance.reserved = allowance.reserved.saturating_sub(reservation.amount);
-                allowance.balance = allowance.balance.saturating_sub(reservation.amount);
+                allowance.balance = allowance.balance.saturating_sub(charged);
             }
         }
     }
@@ -258,6 +290,7 @@ mod tests {
     #[test]
     fn state_round_trips_through_bytes() {
         let mut state = PolicyState::new();
+        state.clock_ms = 9;
         state.allowances.insert("a".into(), allowance(u128::MAX, 7));
         state.in_flight.insert(
             3,
@@ -275,5 +308,17 @@ mod tests {
         let bytes = state.to_bytes();
         assert_eq!(PolicyState::from_bytes(&bytes).ok(), Some(state));
         assert!(PolicyState::from_bytes(b"{\"bogus\":1}").is_err());
+    }
+
+    #[test]
+    fn policy_time_never_goes_back_and_old_states_start_from_what_they_recorded() {
+        let mut state = PolicyState::new();
+        assert_eq!(state.observe(5_000), 5_000);
+        assert_eq!(state.observe(1_000), 5_000, "backwards: held");
+        assert_eq!(state.observe(7_000), 7_000);
+        // A state journaled before `clock_ms` existed.
+        let old = br#"{"last_action_ms":{"swap":42},"day":0}"#;
+        let state = PolicyState::from_bytes(old).unwrap();
+        assert_eq!(state.now_ms(), 42);
     }
 }

@@ -1,11 +1,15 @@
 //! Executing accepted actions against the simulated venues. Slippage and
-//! fees come from the venue math; a swap whose output falls short of the
-//! mid price by more than its slippage bound fails and changes nothing.
+//! fees come from the venue math; an exact-in swap whose output falls short
+//! of the mid price by more than its slippage bound fails and changes
+//! nothing, and so does an exact-out swap that would pay more than its
+//! maximum input ([`ExactOutBound`] at the oracle's price, the bound the
+//! policy charged and the chain's `amountInMaximum`).
 #![expect(
     clippy::result_large_err,
     reason = "a refused operation ends as the ActionOutcome handed back to the guest; boxing it would only add an allocation"
 )]
 
+use stratbox_runtime::policy::ExactOutBound;
 use stratbox_runtime::types::{
     Action, ActionOutcome, AssetAmount, Failure, Fill, LendingOp, LpOpen, LpRange, Swap,
     SwapAmount, VaultOp,
@@ -211,20 +215,29 @@ impl SimMarket {
                 (r.amount_in, r.amount_out, r.fee)
             }
         };
-        let tolerance = f64::from(swap.max_slippage_bps) / 10_000.0;
-        let slipped = if exact_in {
-            (got as f64) < paid as f64 * rate * (1.0 - tolerance)
+        if exact_in {
+            let tolerance = f64::from(swap.max_slippage_bps) / 10_000.0;
+            if (got as f64) < paid as f64 * rate * (1.0 - tolerance) {
+                return Err(failed(
+                    "SLIPPAGE_EXCEEDED",
+                    format!(
+                        "{paid} {} for {got} {} is more than {} bps from the mid price",
+                        swap.sell, swap.buy, swap.max_slippage_bps
+                    ),
+                ));
+            }
         } else {
-            paid as f64 > got as f64 / rate * (1.0 + tolerance)
-        };
-        if slipped {
-            return Err(failed(
-                "SLIPPAGE_EXCEEDED",
-                format!(
-                    "{paid} {} for {got} {} is more than {} bps from the mid price",
-                    swap.sell, swap.buy, swap.max_slippage_bps
-                ),
-            ));
+            // As the router reverts past `amountInMaximum`.
+            let max_input = self.max_input(swap, requested)?;
+            if paid > max_input {
+                return Err(failed(
+                    "SLIPPAGE_EXCEEDED",
+                    format!(
+                        "{paid} {} for {got} {} is more than the maximum input {max_input} ({} bps)",
+                        swap.sell, swap.buy, swap.max_slippage_bps
+                    ),
+                ));
+            }
         }
         self.take(&swap.sell, paid)?;
         self.give(&swap.buy, got);
@@ -236,6 +249,27 @@ impl SimMarket {
             fees: vec![amount(&swap.sell, fee)],
             position: None,
         })
+    }
+
+    /// The most an exact-out swap buying `amount_out` may pay: the bound
+    /// the policy charged, at the price the oracle gives for the bought
+    /// token in the sold one.
+    fn max_input(&self, swap: &Swap, amount_out: u128) -> Result<u128, ActionOutcome> {
+        let price = self.price(&swap.buy, &swap.sell).ok_or_else(|| {
+            failed(
+                "NO_PRICE",
+                format!("no price of {} in {}", swap.buy, swap.sell),
+            )
+        })?;
+        ExactOutBound {
+            amount_out,
+            price,
+            sell_decimals: self.decimals(&swap.sell),
+            buy_decimals: self.decimals(&swap.buy),
+            max_slippage_bps: swap.max_slippage_bps,
+        }
+        .max_input()
+        .map_err(|e| failed("NO_PRICE", format!("no maximum input: {e}")))
     }
 
     /// Average-cost bookkeeping: buying an asset adds to its basis, selling

@@ -152,6 +152,64 @@ fn swaps_pay_fee_and_impact_and_respect_the_slippage_bound() {
 }
 
 #[test]
+fn an_exact_out_swap_never_pays_more_than_the_maximum_input_the_policy_charges() {
+    use stratbox_runtime::policy::ExactOutBound;
+
+    let buy_eth = |amount: u128, bps: u32| {
+        Action::Swap(Swap {
+            sell: "USDC".into(),
+            buy: "ETH".into(),
+            amount: SwapAmount::ExactOut(amount.into()),
+            max_slippage_bps: bps,
+            venue: None,
+        })
+    };
+    let mut market = SimMarket::new(config(), vec![tape("ETH/USDC", &[2_000.0], DAY)]).unwrap();
+    market.advance(0).unwrap();
+    // The 0.30% fee alone is more than 10 bps above the price: the router
+    // would revert past `amountInMaximum`, so nothing moves.
+    assert_eq!(
+        failure_code(market.execute(&buy_eth(E18, 10))),
+        "SLIPPAGE_EXCEEDED"
+    );
+    assert_eq!(market.balance("USDC"), 20_000 * USDC);
+    // The bound the policy charges: the oracle's price of ETH in USDC.
+    let price = market.price("ETH", "USDC").unwrap();
+    let max_input = ExactOutBound {
+        amount_out: E18,
+        price,
+        sell_decimals: 6,
+        buy_decimals: 18,
+        max_slippage_bps: 50,
+    }
+    .max_input()
+    .unwrap();
+    assert_eq!(max_input, 2_010 * USDC);
+    let fill = filled(market.execute(&buy_eth(E18, 50)));
+    let paid = fill.spent[0].amount.to_u128();
+    assert_eq!(fill.received[0].amount.to_u128(), E18);
+    assert!(paid > 2_000 * USDC && paid <= max_input, "{paid}");
+    // Buying far more than the pool holds near the price is refused, never
+    // filled above the bound.
+    let before = market.balance("USDC");
+    let outcome = market.execute(&buy_eth(8 * E18, 50));
+    if let Some(ActionOutcome::Filled(fill)) = &outcome {
+        let bound = ExactOutBound {
+            amount_out: 8 * E18,
+            price: market.price("ETH", "USDC").unwrap(),
+            sell_decimals: 6,
+            buy_decimals: 18,
+            max_slippage_bps: 50,
+        }
+        .max_input()
+        .unwrap();
+        assert!(fill.spent[0].amount.to_u128() <= bound);
+    } else {
+        assert_eq!(market.balance("USDC"), before, "{outcome:?}");
+    }
+}
+
+#[test]
 fn lp_position_earns_fees_only_while_in_range() {
     let closes = [
         2_000.0, 2_010.0, 1_990.0, 2_010.0, 1_990.0, 3_000.0, 3_100.0, 2_900.0,

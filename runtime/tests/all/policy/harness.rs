@@ -366,6 +366,19 @@ impl Desk {
         self.engine.on_outcome(id, &fill);
     }
 
+    /// The venue filled `id`, spending `spent`.
+    pub fn fill_spending(&mut self, id: ActionId, spent: Vec<AssetAmount>) {
+        let fill = ActionOutcome::Filled(Fill {
+            spent,
+            received: vec![],
+            fees: vec![],
+            gas: None,
+            tx_hash: Some("0xabc".into()),
+            position: None,
+        });
+        self.engine.on_outcome(id, &fill);
+    }
+
     pub fn fail(&mut self, id: ActionId) {
         let failure = ActionOutcome::Failed(Failure {
             code: "REVERTED".into(),
