@@ -215,6 +215,9 @@ impl Runtime {
                 .map_err(|e| LoadError::Incompatible {
                     reason: format!("{e:#}"),
                 })?;
+        typecheck_exports(&instance_pre).map_err(|e| LoadError::Incompatible {
+            reason: format!("{e:#}"),
+        })?;
         let pre = StrategyWorldPre::new(instance_pre).map_err(|e| LoadError::Incompatible {
             reason: format!("{e:#}"),
         })?;
@@ -223,6 +226,59 @@ impl Runtime {
             info: Arc::new(info),
         })
     }
+}
+
+/// Check the type of every function the strategy interface exports, now:
+/// the generated bindings look the functions up when pre-instantiating but
+/// check their types only at instantiation, so a component whose
+/// `snapshot` returned a string would load and fail at deploy.
+fn typecheck_exports(pre: &wasmtime::component::InstancePre<HostState>) -> wasmtime::Result<()> {
+    use crate::bindings::exports::stratbox::strategy::strategy::{ActionOutcome, TickContext};
+    use wasmtime::component::types::ComponentItem;
+
+    let component = pre.component();
+    let types = pre.instance_type();
+    let interface = format!(
+        "{}/strategy@{}",
+        crate::inspect::WORLD_PACKAGE,
+        crate::inspect::world_version()
+    );
+    let instance = component
+        .get_export_index(None, interface.as_str())
+        .ok_or_else(|| wasmtime::format_err!("no export `{interface}` found"))?;
+    let function = |name: &str| match component.get_export(Some(&instance), name) {
+        Some((ComponentItem::ComponentFunc(func), _)) => Ok(func),
+        Some(_) => Err(wasmtime::format_err!("export `{name}` is not a function")),
+        None => Err(wasmtime::format_err!("no export `{name}` found")),
+    };
+    let checked = |name: &str, result: wasmtime::Result<()>| {
+        result.map_err(|e| wasmtime::format_err!("export `{name}` has the wrong type: {e:#}"))
+    };
+    checked(
+        "init",
+        function("init")?.typecheck::<(&str,), (Result<(), String>,)>(&types),
+    )?;
+    checked(
+        "on-tick",
+        function("on-tick")?.typecheck::<(TickContext,), (Result<(), ()>,)>(&types),
+    )?;
+    checked(
+        "last-error",
+        function("last-error")?.typecheck::<(), (String,)>(&types),
+    )?;
+    checked(
+        "on-action-result",
+        function("on-action-result")?
+            .typecheck::<(u64, &ActionOutcome), (Result<(), String>,)>(&types),
+    )?;
+    checked(
+        "snapshot",
+        function("snapshot")?.typecheck::<(), (Vec<u8>,)>(&types),
+    )?;
+    checked(
+        "restore",
+        function("restore")?.typecheck::<(&[u8],), (Result<(), String>,)>(&types),
+    )
 }
 
 /// Compile `bytes` on a thread of its own, giving up after `limit`: an

@@ -107,6 +107,13 @@ fn main() {
             write(&component_path("NO_EXPORT"), &no_export(&wit)),
         ));
         paths.push(("MINIMAL", write(&component_path("MINIMAL"), &minimal(&wit))));
+        paths.push((
+            "WRONG_EXPORT_TYPES",
+            write(
+                &component_path("WRONG_EXPORT_TYPES"),
+                &wrong_export_types(&wit),
+            ),
+        ));
         python::build(
             &root,
             &guest_target_dir(&out_dir).join("python"),
@@ -180,6 +187,20 @@ fn world_v1(wit: &str) -> Vec<u8> {
 /// trap): small enough to tamper with every byte of a sealed bundle of it.
 fn minimal(wit: &str) -> Vec<u8> {
     dummy_component(&[], wit, "strategy-world").unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// A component of the current world's version whose `snapshot` export has
+/// the wrong type: the version alone must not let it through.
+fn wrong_export_types(wit: &str) -> Vec<u8> {
+    let wrong = wit.replace(
+        "snapshot: func() -> list<u8>;",
+        "snapshot: func() -> string;",
+    );
+    assert_ne!(
+        wrong, wit,
+        "wit/strategy.wit declares `snapshot: func() -> list<u8>;`"
+    );
+    dummy_component(&[], &wrong, "strategy-world").unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// A component that imports the oracle but exports no strategy.

@@ -107,6 +107,17 @@ fn component_without_the_strategy_export_is_refused() {
 }
 
 #[test]
+fn exports_of_the_wrong_type_are_refused_at_load() {
+    let error = runtime()
+        .load(&Guest::WrongExportTypes.bytes())
+        .expect_err("a `snapshot` returning a string must not load");
+    assert!(
+        matches!(error, LoadError::Incompatible { ref reason } if reason.contains("snapshot")),
+        "{error:?}"
+    );
+}
+
+#[test]
 fn malformed_bytes_are_refused() {
     let runtime = runtime();
     let mut truncated = Guest::RsiMomentum.bytes();

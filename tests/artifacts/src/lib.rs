@@ -31,6 +31,9 @@ pub enum Guest {
     WorldV0_1,
     /// A dummy component importing the oracle and exporting nothing.
     NoExport,
+    /// A dummy component of the current world's version whose `snapshot`
+    /// export returns a string instead of a list of bytes.
+    WrongExportTypes,
     /// `strategies/fixtures/canary`: code and state carry a unique marker.
     Canary,
     /// The smallest loadable component of the world (a dummy; calls trap).
@@ -67,6 +70,7 @@ impl Guest {
             Guest::WorldV1 => paths::WORLD_V1,
             Guest::WorldV0_1 => paths::WORLD_V0_1,
             Guest::NoExport => paths::NO_EXPORT,
+            Guest::WrongExportTypes => paths::WRONG_EXPORT_TYPES,
             Guest::Canary => paths::CANARY,
             Guest::Minimal => paths::MINIMAL,
             Guest::Empty => paths::EMPTY,
