@@ -18,7 +18,8 @@ use crate::types::{
 };
 use crate::validation::validate;
 
-/// Which guest call is running: actions are accepted only from `on-tick`.
+/// Which guest call is running: actions are accepted only within a tick
+/// (`on-action-result` and `on-tick`), never from init, restore or snapshot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Phase {
     /// `init` or `restore` (a start, a resume or a rebuild).
@@ -224,7 +225,10 @@ impl HostState {
     }
 
     fn verdict(&mut self, action: &Action) -> Result<ActionId, Rejection> {
-        if self.phase != Phase::Tick {
+        // A tick is outcome delivery then on-tick: a strategy may react to a
+        // fill at once (released with the tick); init, restore and snapshot
+        // are outside any tick.
+        if !matches!(self.phase, Phase::Tick | Phase::Outcome) {
             return Err(Rejection::Invalid(Denial::new(
                 "NOT_IN_TICK",
                 "runtime",
