@@ -67,6 +67,7 @@ fn main() {
         paths.push(("WORLD_V0_1", component_path("WORLD_V0_1")));
         paths.push(("NO_EXPORT", component_path("NO_EXPORT")));
         paths.push(("MINIMAL", component_path("MINIMAL")));
+        paths.push(("WRONG_EXPORT_TYPES", component_path("WRONG_EXPORT_TYPES")));
         for (name, _) in python::GUESTS.iter().chain(javascript::GUESTS) {
             paths.push((name, component_path(name)));
         }
