@@ -1,20 +1,23 @@
-//! A backtest: [`run`] against a [`SimMarket`], turned into a
-//! [`BacktestReport`] (equity curve, trades, denials, metrics).
+//! A backtest: the deployment loop ([`Runner`]) against a [`SimMarket`],
+//! turned into a [`BacktestReport`] (equity curve, trades, denials,
+//! failures, metrics). By default it stops at the first failed tick.
 
+use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use stratbox_runtime::types::{Action, ActionOutcome, Rejection, SwapAmount};
 use stratbox_runtime::{
-    DeploymentSpec, JournalSink, Policy, Runtime, StrategyComponent, TickReport,
+    DeploymentSpec, JournalSink, Policy, Runtime, StrategyComponent, TickError, TickReport,
 };
 
 use crate::metrics::{Metrics, MetricsInput};
-use crate::report::{BacktestReport, DenialRecord, EquityPoint, Side, TradeRecord};
-use crate::run::{RunError, TickRecord, run};
+use crate::report::{BacktestReport, DenialRecord, EquityPoint, FailureRecord, Side, TradeRecord};
+use crate::run::{RunError, Runner, TickRecord, lock};
 use crate::sim::{SimMarket, SimOracle};
 
-/// What a backtest runs and how it names it in the report.
+/// What a backtest runs, how it names it in the report, and what it does
+/// when a tick fails.
 #[derive(Debug, Clone)]
 pub struct Backtest<'a> {
     /// The runtime.
@@ -23,29 +26,128 @@ pub struct Backtest<'a> {
     pub component: &'a StrategyComponent,
     /// Strategy name for the report.
     pub strategy: String,
-    /// Deployment (id, config, limits).
+    /// Deployment (id, config, limits, `commit_every`: how often the
+    /// strategy is snapshotted).
     pub spec: DeploymentSpec,
+    /// Run past failed ticks instead of stopping at the first one. A failed
+    /// tick releases nothing and rolls the strategy back to its last
+    /// snapshot, so the rest of such a run is not the run the strategy
+    /// would have had; every failure is listed in the report either way.
+    /// Default ([`Backtest::new`]): `false`, stop with
+    /// [`BacktestError::TickFailed`].
+    pub continue_on_failure: bool,
 }
 
-impl Backtest<'_> {
+/// Why a backtest produced no (complete) report.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BacktestError {
+    /// The deployment loop could not go on (the deployment could not be
+    /// created, the journal or the venue failed).
+    #[error(transparent)]
+    Run(#[from] RunError),
+    /// A tick failed and the backtest was not told to continue past
+    /// failures: it stopped there. The report of the ticks run so far,
+    /// the failed one included, comes with it.
+    #[error("{0}")]
+    TickFailed(Box<FailedTick>),
+}
+
+/// The tick a backtest stopped at, and the report up to it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FailedTick {
+    /// Tick sequence.
+    pub sequence: u64,
+    /// Candle index (0-based) in the tape.
+    pub candle: usize,
+    /// Candles in the tape.
+    pub candles: usize,
+    /// Close time of the tick's candle, ms since the Unix epoch.
+    pub timestamp_ms: u64,
+    /// Why the tick failed, as the runtime reported it; limit failures
+    /// carry the limit. A guest's error message is guest-controlled text.
+    pub cause: TickError,
+    /// The report of the ticks run, the failed one last
+    /// (`report.stopped` is set).
+    pub report: BacktestReport,
+}
+
+impl fmt::Display for FailedTick {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the backtest stopped at a failed tick: tick {} (candle {} of {}, closing {}) failed: {}",
+            self.sequence,
+            self.candle + 1,
+            self.candles,
+            utc(self.timestamp_ms),
+            self.cause
+        )
+    }
+}
+
+/// `ms` since the Unix epoch as `YYYY-MM-DD HH:MM:SS UTC`.
+pub(crate) fn utc(ms: u64) -> String {
+    let seconds = ms / 1000;
+    let (days, rest) = (seconds / 86_400, seconds % 86_400);
+    // Days to a civil date (proleptic Gregorian), after Howard Hinnant's
+    // `civil_from_days`.
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z % 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
+        rest / 3600,
+        rest / 60 % 60,
+        rest % 60
+    )
+}
+
+impl<'a> Backtest<'a> {
+    /// A backtest of `component` under `spec`, named `strategy`, that stops
+    /// at the first failed tick.
+    pub fn new(
+        runtime: &'a Runtime,
+        component: &'a StrategyComponent,
+        strategy: impl Into<String>,
+        spec: DeploymentSpec,
+    ) -> Self {
+        Backtest {
+            runtime,
+            component,
+            strategy: strategy.into(),
+            spec,
+            continue_on_failure: false,
+        }
+    }
+
     /// Run over every candle of `market`, judging actions with `policy` and
     /// journaling to `journal`; `progress` is called after each tick with
-    /// the number of ticks done.
+    /// the number of ticks done. Stops at the first failed tick
+    /// ([`BacktestError::TickFailed`]) unless `continue_on_failure`. Only
+    /// aggregates are kept per tick, never the ticks' traces.
     pub fn run(
         &self,
         market: SimMarket,
         policy: impl Policy + 'static,
         journal: &mut dyn JournalSink,
         mut progress: impl FnMut(usize),
-    ) -> Result<BacktestReport, RunError> {
+    ) -> Result<BacktestReport, BacktestError> {
         let driving = market.tape().market().to_owned();
         let priced = driving.split('/').next().unwrap_or_default().to_owned();
         let quote = market.quote().to_owned();
+        let candles = market.len();
         let market = Arc::new(Mutex::new(market));
         let oracle = SimOracle::new(Arc::clone(&market));
         let mut collector = Collector::new(priced);
         let started = Instant::now();
-        let finished = run(
+        let mut runner = Runner::start(
             self.runtime,
             self.component,
             self.spec.clone(),
@@ -53,13 +155,22 @@ impl Backtest<'_> {
             oracle,
             policy,
             journal,
-            |index, record, market| {
-                collector.record(record, market, &driving);
-                progress(index + 1);
-            },
         )?;
+        let mut stopped = None;
+        for index in 0..candles {
+            let record = runner.step(index, |record, market| {
+                collector.record(record, market, &driving);
+            })?;
+            progress(index + 1);
+            if let Err(failure) = record.result
+                && !self.continue_on_failure
+            {
+                stopped = Some((index, failure));
+                break;
+            }
+        }
         let seconds = started.elapsed().as_secs_f64();
-        let market = finished.venue();
+        let market = lock(runner.venue());
         let curve: Vec<(u64, f64)> = collector
             .equity
             .iter()
@@ -77,7 +188,7 @@ impl Backtest<'_> {
             failed_ticks: collector.failed_ticks,
             seconds,
         });
-        Ok(BacktestReport {
+        let report = BacktestReport {
             strategy: self.strategy.clone(),
             component_sha256: self.component.info().sha256.clone(),
             config: self.spec.config.clone(),
@@ -87,8 +198,21 @@ impl Backtest<'_> {
             equity: collector.equity,
             trades: collector.trades,
             denials: collector.denials,
+            failures: collector.failures,
+            stopped: stopped.is_some(),
             liquidations: market.liquidations(),
-        })
+        };
+        match stopped {
+            None => Ok(report),
+            Some((candle, failure)) => Err(BacktestError::TickFailed(Box::new(FailedTick {
+                sequence: failure.sequence,
+                candle,
+                candles,
+                timestamp_ms: report.failures.last().map_or(0, |f| f.timestamp_ms),
+                cause: failure.error,
+                report,
+            }))),
+        }
     }
 }
 
@@ -101,6 +225,7 @@ struct Collector {
     denials: Vec<DenialRecord>,
     fuel: Vec<u64>,
     failed_ticks: usize,
+    failures: Vec<FailureRecord>,
 }
 
 impl Collector {
@@ -113,6 +238,7 @@ impl Collector {
             denials: Vec::new(),
             fuel: Vec::new(),
             failed_ticks: 0,
+            failures: Vec::new(),
         }
     }
 
@@ -132,7 +258,13 @@ impl Collector {
         });
         match &record.result {
             Ok(report) => self.record_report(report, record, market, timestamp_ms),
-            Err(_) => self.failed_ticks += 1,
+            Err(failure) => {
+                self.failed_ticks += 1;
+                FailureRecord::push(
+                    &mut self.failures,
+                    FailureRecord::new(failure, timestamp_ms),
+                );
+            }
         }
     }
 
@@ -203,5 +335,18 @@ fn describe(action: &Action, market: &SimMarket) -> String {
             SwapAmount::ExactOut(a) => format!("swap {} for {}", swap.sell, units(a, &swap.buy)),
         },
         other => other.kind().replace('_', " "),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::utc;
+
+    #[test]
+    fn times_are_printed_as_utc_dates() {
+        assert_eq!(utc(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(utc(1_700_000_000_000), "2023-11-14 22:13:20 UTC");
+        assert_eq!(utc(951_782_400_000), "2000-02-29 00:00:00 UTC");
+        assert_eq!(utc(1_735_689_599_999), "2024-12-31 23:59:59 UTC");
     }
 }

@@ -4,7 +4,9 @@
 //! accepted actions go to a venue, and their outcomes come back to the
 //! strategy at the next tick. The venue here is a paper venue (instant fills
 //! at the candle close, a flat fee); simulated AMM, lending and vault venues
-//! replace it in the backtesting engine.
+//! replace it in the backtesting engine ([`Backtest`], which stops at the
+//! first failed tick unless told to continue, and lists every failure in
+//! its report).
 
 mod backtest;
 mod market;
@@ -13,7 +15,7 @@ pub mod report;
 mod run;
 pub mod sim;
 
-pub use backtest::Backtest;
+pub use backtest::{Backtest, BacktestError, FailedTick};
 pub use market::{
     MarketOracle, PaperMarket, PaperMarketConfig, market_candles, tape_candle, wit_candle,
 };

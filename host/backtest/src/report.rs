@@ -2,6 +2,9 @@
 //! and the HTML report are rendered from.
 
 use serde::{Deserialize, Serialize};
+/// The runtime's cause of a failed tick, as a [`FailureRecord`] holds it.
+pub use stratbox_runtime::TickError;
+use stratbox_runtime::TickFailure;
 
 use crate::metrics::Metrics;
 
@@ -51,6 +54,76 @@ pub struct DenialRecord {
     pub detail: String,
 }
 
+/// Most log lines of a failed tick a [`FailureRecord`] keeps (the last
+/// ones: a panic's message is logged just before the trap).
+pub const FAILURE_LOG_LINES: usize = 5;
+
+/// A failed tick: nothing it emitted was released, and the strategy
+/// resumed from its last committed snapshot. A deployment paused after
+/// too many consecutive failures fails every later tick the same way; one
+/// record covers that whole run of ticks (`count`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FailureRecord {
+    /// Tick sequence.
+    pub sequence: u64,
+    /// Close time of the tick's candle, ms.
+    pub timestamp_ms: u64,
+    /// Consecutive failed ticks (candles) this record covers: 1, except
+    /// for the ticks of a paused deployment; `timestamp_ms` is the first
+    /// one's.
+    pub count: u64,
+    /// Why the tick failed, as the runtime reported it (the limit, for a
+    /// limit).
+    pub cause: TickError,
+    /// `cause` as text. Guest-controlled (a strategy's error message):
+    /// escape it before printing it to a terminal.
+    pub message: String,
+    /// Whether the deployment is paused after this tick: set on the
+    /// failure that paused it and on the ticks refused while paused.
+    pub paused: bool,
+    /// The last [`FAILURE_LOG_LINES`] log lines of the tick, oldest first
+    /// (a panic's message, for instance). Guest-controlled.
+    pub logs: Vec<String>,
+}
+
+impl FailureRecord {
+    /// The record of `failure`, whose candle closed at `timestamp_ms`.
+    pub fn new(failure: &TickFailure, timestamp_ms: u64) -> FailureRecord {
+        let logs = &failure.trace.logs;
+        FailureRecord {
+            sequence: failure.sequence,
+            timestamp_ms,
+            count: 1,
+            cause: failure.error.clone(),
+            message: failure.error.to_string(),
+            paused: failure.paused,
+            logs: logs[logs.len().saturating_sub(FAILURE_LOG_LINES)..]
+                .iter()
+                .map(|line| line.message.clone())
+                .collect(),
+        }
+    }
+
+    /// Whether `next` is one more tick of the same paused run, which this
+    /// record then counts instead of a new record (a paused deployment
+    /// refuses ticks without advancing its sequence, so every tick of a
+    /// pause has the same one).
+    fn continues_with(&self, next: &FailureRecord) -> bool {
+        matches!(next.cause, TickError::Paused { .. })
+            && self.cause == next.cause
+            && self.sequence == next.sequence
+    }
+
+    /// Add `next` to `failures`: a new record, or one more tick of the last
+    /// record's paused run.
+    pub fn push(failures: &mut Vec<FailureRecord>, next: FailureRecord) {
+        match failures.last_mut() {
+            Some(last) if last.continues_with(&next) => last.count += 1,
+            _ => failures.push(next),
+        }
+    }
+}
+
 /// One point of the equity curve.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct EquityPoint {
@@ -87,6 +160,15 @@ pub struct BacktestReport {
     pub trades: Vec<TradeRecord>,
     /// Denials received.
     pub denials: Vec<DenialRecord>,
+    /// Every failed tick, in order (absent, and so empty, in reports
+    /// written before failures were listed).
+    #[serde(default)]
+    pub failures: Vec<FailureRecord>,
+    /// Whether the run stopped at its last failure instead of running
+    /// every candle (what a backtest does unless told to continue past
+    /// failures).
+    #[serde(default)]
+    pub stopped: bool,
     /// Times the account was liquidated.
     pub liquidations: usize,
 }

@@ -296,8 +296,12 @@ fn journal_error(what: String) -> impl FnOnce(JournalSinkError) -> RunError {
 /// accepted actions executed at that candle, outcomes delivered at the next
 /// tick. Every call is journaled to `journal` as it happens: each tick
 /// before its actions reach the venue, the venue's results after; the run
-/// stops at the first journal failure. `on_tick` sees each record with the
-/// venue as the tick left it (progress output, equity curves).
+/// stops at the first journal failure. A failed tick does not stop it: its
+/// record holds the failure ([`Run::failures`]); a backtest that should
+/// stop there is a [`crate::Backtest`]. `on_tick` sees each record with the
+/// venue as the tick left it (progress output, equity curves). Every
+/// record is kept: for long runs that need only aggregates, drive a
+/// [`Runner`] instead.
 #[allow(clippy::too_many_arguments)]
 pub fn run<V: Venue>(
     runtime: &Runtime,
@@ -323,7 +327,7 @@ pub fn run<V: Venue>(
     })
 }
 
-fn lock<V>(venue: &Mutex<V>) -> MutexGuard<'_, V> {
+pub(crate) fn lock<V>(venue: &Mutex<V>) -> MutexGuard<'_, V> {
     venue.lock().unwrap_or_else(PoisonError::into_inner)
 }
 

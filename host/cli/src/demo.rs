@@ -123,7 +123,13 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
             }
             let lines = describe(index, record, &tape);
             if !lines.is_empty() {
-                bar.suspend(|| lines.iter().for_each(|line| println!("{line}")));
+                // Failure messages and denial details carry the
+                // strategy's own text.
+                bar.suspend(|| {
+                    lines
+                        .iter()
+                        .for_each(|line| println!("{}", stratbox_report::escape_terminal(line)));
+                });
             }
         },
     )?;

@@ -9,10 +9,12 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 use serde_json::{Map, Value};
 use stratbox_backtest::metrics::Metrics;
-use stratbox_backtest::{Backtest, NoJournal};
+use stratbox_backtest::report::{BacktestReport, FailureRecord};
+use stratbox_backtest::{BacktestError, NoJournal};
+use stratbox_report::failure_line;
 use stratbox_runtime::{DeploymentSpec, Limits, Runtime, RuntimeConfig};
 
-use crate::backtest::progress_bar;
+use crate::backtest::{FailureArgs, progress_bar};
 use crate::market::{MarketArgs, MarketSetup};
 use crate::session::{StrategySource, policy};
 
@@ -43,6 +45,8 @@ pub struct SweepArgs {
     /// Print JSON rows instead of the table.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub failures: FailureArgs,
 }
 
 /// What "best" means.
@@ -73,11 +77,45 @@ impl RankBy {
     }
 }
 
-/// One combination's result.
+/// What one combination's backtest gave: its metrics, and its failed
+/// ticks.
+#[derive(Debug)]
+struct Outcome {
+    metrics: Metrics,
+    failures: Vec<FailureRecord>,
+    stopped: bool,
+}
+
+impl Outcome {
+    fn of(report: BacktestReport) -> Outcome {
+        Outcome {
+            metrics: report.metrics,
+            failures: report.failures,
+            stopped: report.stopped,
+        }
+    }
+}
+
+/// One combination's result. Combinations with failed ticks are not
+/// ranked: a failed tick released nothing and rolled the strategy back, so
+/// their metrics are not the strategy's (a stopped run's cover only the
+/// ticks before the failure).
 #[derive(Debug, serde::Serialize)]
 struct Row {
     config: Value,
+    /// 1 for the best clean combination; `None` for one with failed ticks.
+    rank: Option<usize>,
     metrics: Metrics,
+    /// The run stopped at its first failed tick.
+    stopped: bool,
+    /// Every failed tick.
+    failures: Vec<FailureRecord>,
+}
+
+impl Row {
+    fn clean(&self) -> bool {
+        self.failures.is_empty()
+    }
 }
 
 /// Parse `key=v1,v2` into the key and its JSON values.
@@ -150,7 +188,7 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<()> {
     let bar = progress_bar(configs.len(), args.json);
     bar.set_message("combinations");
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<(usize, anyhow::Result<Metrics>)>> = Mutex::new(Vec::new());
+    let results: Mutex<Vec<(usize, anyhow::Result<Outcome>)>> = Mutex::new(Vec::new());
     std::thread::scope(|scope| {
         for _ in 0..jobs {
             scope.spawn(|| {
@@ -160,21 +198,21 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<()> {
                         break;
                     };
                     let result = (|| {
-                        let spec = DeploymentSpec::new(strategy.name.clone(), config.to_string())
-                            .with_limits(limits.clone());
-                        let backtest = Backtest {
-                            runtime: &runtime,
-                            component: &component,
-                            strategy: strategy.name.clone(),
-                            spec,
-                        };
-                        let report = backtest.run(
-                            setup.market()?,
-                            choice.engine(),
-                            &mut NoJournal,
-                            |_| {},
-                        )?;
-                        Ok(report.metrics)
+                        let spec = args.failures.spec(
+                            DeploymentSpec::new(strategy.name.clone(), config.to_string())
+                                .with_limits(limits.clone()),
+                        );
+                        let backtest =
+                            args.failures
+                                .backtest(&runtime, &component, &strategy.name, spec);
+                        match backtest.run(setup.market()?, choice.engine(), &mut NoJournal, |_| {})
+                        {
+                            Ok(report) => Ok(Outcome::of(report)),
+                            Err(BacktestError::TickFailed(stopped)) => {
+                                Ok(Outcome::of(stopped.report))
+                            }
+                            Err(error) => Err(anyhow::Error::from(error)),
+                        }
                     })();
                     bar.inc(1);
                     results
@@ -192,23 +230,37 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<()> {
     results.sort_by_key(|(index, _)| *index);
     let mut rows = Vec::with_capacity(results.len());
     for (index, result) in results {
-        let metrics = result.with_context(|| format!("combination {}", configs[index]))?;
+        let outcome = result.with_context(|| format!("combination {}", configs[index]))?;
         rows.push(Row {
             config: configs[index].clone(),
-            metrics,
+            rank: None,
+            metrics: outcome.metrics,
+            stopped: outcome.stopped,
+            failures: outcome.failures,
         });
     }
-    rows.sort_by(|a, b| {
-        args.metric
-            .score(&b.metrics)
-            .total_cmp(&args.metric.score(&a.metrics))
-    });
+    rank(&mut rows, args.metric);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&rows)?);
     } else {
         print_table(&rows, &axes, args.metric);
     }
     Ok(())
+}
+
+/// Clean combinations first, best first, ranked 1, 2...; then those with
+/// failed ticks, unranked, ordered the same way among themselves.
+fn rank(rows: &mut [Row], metric: RankBy) {
+    rows.sort_by(|a, b| {
+        b.clean().cmp(&a.clean()).then_with(|| {
+            metric
+                .score(&b.metrics)
+                .total_cmp(&metric.score(&a.metrics))
+        })
+    });
+    for (index, row) in rows.iter_mut().filter(|r| r.clean()).enumerate() {
+        row.rank = Some(index + 1);
+    }
 }
 
 fn print_table(rows: &[Row], axes: &[(String, Vec<Value>)], metric: RankBy) {
@@ -228,11 +280,17 @@ fn print_table(rows: &[Row], axes: &[(String, Vec<Value>)], metric: RankBy) {
         "{:<4} {:<width$} {:>9} {:>8} {:>8} {:>8} {:>7} {:>7} {:>6}",
         "rank", "config", "return", "sharpe", "sortino", "max dd", "actions", "denied", "failed"
     );
-    for (rank, row) in rows.iter().enumerate() {
+    for row in rows {
         let m = &row.metrics;
+        let failed = match (row.clean(), row.stopped) {
+            (true, _) => m.failed_ticks.to_string(),
+            (false, false) => format!("{}!", m.failed_ticks),
+            (false, true) => "stop!".to_owned(),
+        };
         println!(
             "{:<4} {:<width$} {:>+8.2}% {:>8.3} {:>8.3} {:>7.2}% {:>7} {:>7} {:>6}",
-            rank + 1,
+            row.rank
+                .map_or_else(|| "-".to_owned(), |rank| rank.to_string()),
             params(&row.config),
             m.total_return * 100.0,
             m.sharpe,
@@ -240,17 +298,80 @@ fn print_table(rows: &[Row], axes: &[(String, Vec<Value>)], metric: RankBy) {
             m.max_drawdown * 100.0,
             m.actions,
             m.denials_by_rule.values().sum::<usize>(),
-            m.failed_ticks
+            failed
         );
     }
-    if let Some(best) = rows.first() {
-        println!("best by {metric:?}: {}", best.config);
+    let failing: Vec<&Row> = rows.iter().filter(|r| !r.clean()).collect();
+    if !failing.is_empty() {
+        println!(
+            "{} combination(s) had failed ticks and are not ranked (a failed tick releases \
+             nothing and rolls the strategy back; `stop!`: stopped there, \
+             --continue-on-failure runs past it):",
+            failing.len()
+        );
+        for row in failing {
+            println!(
+                "  {}: {} failed, first {}",
+                params(&row.config),
+                row.metrics.failed_ticks,
+                failure_line(&row.failures[0])
+            );
+        }
+    }
+    match rows.iter().find(|r| r.clean()) {
+        Some(best) => println!("best by {metric:?}: {}", best.config),
+        None => println!("best by {metric:?}: none (every combination had failed ticks)"),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn row(sharpe: f64, failed: bool) -> Row {
+        let mut metrics = Metrics::compute(&stratbox_backtest::MetricsInput::default());
+        metrics.sharpe = sharpe;
+        let failures = if failed {
+            let cause = stratbox_backtest::report::TickError::GuestError {
+                message: "no".into(),
+            };
+            vec![FailureRecord {
+                sequence: 1,
+                timestamp_ms: 0,
+                count: 1,
+                message: cause.to_string(),
+                cause,
+                paused: false,
+                logs: Vec::new(),
+            }]
+        } else {
+            Vec::new()
+        };
+        Row {
+            config: Value::from(sharpe),
+            rank: None,
+            metrics,
+            stopped: false,
+            failures,
+        }
+    }
+
+    #[test]
+    fn combinations_with_failed_ticks_are_not_ranked_as_if_clean() {
+        let mut rows = vec![
+            row(1.0, false),
+            row(9.0, true),
+            row(2.0, false),
+            row(5.0, true),
+        ];
+        rank(&mut rows, RankBy::Sharpe);
+        let order: Vec<(f64, Option<usize>)> =
+            rows.iter().map(|r| (r.metrics.sharpe, r.rank)).collect();
+        assert_eq!(
+            order,
+            vec![(2.0, Some(1)), (1.0, Some(2)), (9.0, None), (5.0, None)]
+        );
+    }
 
     #[test]
     fn grid_axes_parse_json_values_and_combine() {

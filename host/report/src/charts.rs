@@ -5,9 +5,10 @@ use std::sync::Once;
 
 use plotters::prelude::*;
 use plotters::style::FontStyle;
-use stratbox_backtest::report::{BacktestReport, Side};
+use stratbox_backtest::report::{BacktestReport, EquityPoint, Side};
 
 use crate::ReportError;
+use crate::terminal::escape_terminal;
 
 const SIZE: (u32, u32) = (960, 340);
 const FONT: &str = "sans-serif";
@@ -30,6 +31,38 @@ fn time_range(report: &BacktestReport) -> (f64, f64) {
     let first = report.equity.first().map_or(0.0, |p| p.timestamp_ms as f64);
     let last = report.equity.last().map_or(1.0, |p| p.timestamp_ms as f64);
     (first, last.max(first + 1.0))
+}
+
+/// Most buckets a chart's series is reduced to: a chart 960 pixels wide
+/// shows no more, and a million-candle run would otherwise put a million
+/// points into the page.
+const MAX_BUCKETS: usize = 1_000;
+
+/// `points` reduced to at most two per bucket of [`MAX_BUCKETS`] (the
+/// lowest and highest `value`, in time order), so that every extreme still
+/// shows; all of them when there are few.
+fn downsample(points: &[EquityPoint], value: impl Fn(&EquityPoint) -> f64) -> Vec<EquityPoint> {
+    if points.len() <= 2 * MAX_BUCKETS {
+        return points.to_vec();
+    }
+    let size = points.len().div_ceil(MAX_BUCKETS);
+    let mut out = Vec::with_capacity(2 * MAX_BUCKETS);
+    for bucket in points.chunks(size) {
+        let (mut low, mut high) = (0, 0);
+        for (index, point) in bucket.iter().enumerate() {
+            if value(point) < value(&bucket[low]) {
+                low = index;
+            }
+            if value(point) > value(&bucket[high]) {
+                high = index;
+            }
+        }
+        out.push(bucket[low.min(high)]);
+        if low != high {
+            out.push(bucket[low.max(high)]);
+        }
+    }
+    out
 }
 
 /// Equity over time with buy (green) and sell (red) markers.
@@ -55,7 +88,10 @@ pub fn equity_svg(report: &BacktestReport) -> Result<String, ReportError> {
         }
         let pad = ((high - low) * 0.05).max(high.abs() * 1e-6).max(1e-9);
         let mut chart = ChartBuilder::on(&root)
-            .caption(format!("Equity ({})", report.quote), (FONT, 18))
+            .caption(
+                format!("Equity ({})", escape_terminal(&report.quote)),
+                (FONT, 18),
+            )
             .margin(12)
             .x_label_area_size(28)
             .y_label_area_size(70)
@@ -70,8 +106,7 @@ pub fn equity_svg(report: &BacktestReport) -> Result<String, ReportError> {
             .map_err(|e| error(&e))?;
         chart
             .draw_series(LineSeries::new(
-                report
-                    .equity
+                downsample(&report.equity, |p| p.equity)
                     .iter()
                     .map(|p| (p.timestamp_ms as f64, p.equity)),
                 BLUE.stroke_width(2),
@@ -135,8 +170,7 @@ pub fn drawdown_svg(report: &BacktestReport) -> Result<String, ReportError> {
             .map_err(|e| error(&e))?;
         chart
             .draw_series(AreaSeries::new(
-                report
-                    .equity
+                downsample(&report.equity, |p| p.drawdown)
                     .iter()
                     .map(|p| (p.timestamp_ms as f64, -p.drawdown * 100.0)),
                 0.0,
@@ -146,4 +180,37 @@ pub fn drawdown_svg(report: &BacktestReport) -> Result<String, ReportError> {
         root.present().map_err(|e| error(&e))?;
     }
     Ok(svg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn point(index: usize, equity: f64) -> EquityPoint {
+        EquityPoint {
+            timestamp_ms: index as u64,
+            equity,
+            drawdown: 0.0,
+            price: 1.0,
+        }
+    }
+
+    #[test]
+    fn long_series_are_reduced_keeping_their_extremes_in_order() {
+        let few: Vec<EquityPoint> = (0..100).map(|i| point(i, i as f64)).collect();
+        assert_eq!(downsample(&few, |p| p.equity), few);
+
+        let mut many: Vec<EquityPoint> = (0..1_000_000).map(|i| point(i, 1.0)).collect();
+        many[123_456].equity = 9.0;
+        many[654_321].equity = -9.0;
+        let reduced = downsample(&many, |p| p.equity);
+        assert!(reduced.len() <= 2 * MAX_BUCKETS);
+        assert!(reduced.iter().any(|p| p.equity == 9.0));
+        assert!(reduced.iter().any(|p| p.equity == -9.0));
+        assert!(
+            reduced
+                .windows(2)
+                .all(|w| w[0].timestamp_ms < w[1].timestamp_ms)
+        );
+    }
 }

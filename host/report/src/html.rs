@@ -2,15 +2,17 @@
 
 use std::fmt::Write;
 
-use stratbox_backtest::report::BacktestReport;
+use stratbox_backtest::report::{BacktestReport, TickError};
 
 use crate::ReportError;
 use crate::charts::{drawdown_svg, equity_svg};
+use crate::terminal::{escape_terminal, metric_rows, utc};
 
-/// Escape text for HTML.
+/// Escape text for HTML; control characters are shown escaped as in the
+/// terminal ([`escape_terminal`]).
 fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
+    for c in escape_terminal(text).chars() {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
@@ -43,7 +45,7 @@ pub fn html(report: &BacktestReport) -> Result<String, ReportError> {
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title>\
          <style>body{{font-family:sans-serif;margin:2em;color:#222}}table{{border-collapse:collapse;margin:1em 0}}\
          td,th{{border:1px solid #ccc;padding:3px 8px;text-align:left}}th{{background:#f3f3f3}}\
-         .buy{{color:#1a7f37}}.sell{{color:#c62828}}code{{background:#f6f6f6}}</style></head><body>\n",
+         .buy{{color:#1a7f37}}.sell{{color:#c62828}}.failed{{color:#c62828}}code{{background:#f6f6f6}}</style></head><body>\n",
         escape(&title)
     );
     let _ = writeln!(page, "<h1>{}</h1>", escape(&title));
@@ -56,13 +58,19 @@ pub fn html(report: &BacktestReport) -> Result<String, ReportError> {
         escape(&report.config)
     );
     page.push_str("<h2>Summary</h2>\n<table>\n");
-    for line in crate::terminal::summary(report).lines() {
-        let (name, value) = line.split_at(line.len().min(14));
+    for (name, value) in metric_rows(report) {
         let _ = writeln!(
             page,
             "<tr><th>{}</th><td>{}</td></tr>",
-            escape(name.trim()),
-            escape(value.trim())
+            escape(&name),
+            escape(&value)
+        );
+    }
+    for (rule, count) in &report.metrics.denials_by_rule {
+        let _ = writeln!(
+            page,
+            "<tr><th>denied by</th><td><code>{}</code>: {count}</td></tr>",
+            escape(rule)
         );
     }
     page.push_str("</table>\n<h2>Equity and trades</h2>\n");
@@ -102,8 +110,47 @@ pub fn html(report: &BacktestReport) -> Result<String, ReportError> {
             escape(&denial.detail)
         );
     }
-    page.push_str("</table>\n</body></html>\n");
+    page.push_str("</table>\n");
+    failures(&mut page, report);
+    page.push_str("</body></html>\n");
     Ok(page)
+}
+
+/// The failed ticks, every one (they are few, or one record covers a
+/// paused run), with their causes and last log lines.
+fn failures(page: &mut String, report: &BacktestReport) {
+    let failed = report.metrics.failed_ticks;
+    let _ = writeln!(page, "<h2 id=\"failures\">Failed ticks ({failed})</h2>");
+    if report.stopped {
+        page.push_str(
+            "<p class=\"failed\">The backtest stopped at its last failed tick: \
+             the candles after it did not run.</p>\n",
+        );
+    }
+    if report.failures.is_empty() {
+        return;
+    }
+    page.push_str(
+        "<table><tr><th>tick</th><th>time</th><th>ticks</th><th>cause</th><th>last log lines</th></tr>\n",
+    );
+    for failure in &report.failures {
+        let logs: Vec<String> = failure.logs.iter().map(|line| escape(line)).collect();
+        let _ = writeln!(
+            page,
+            "<tr class=\"failed\"><td>{}</td><td>{}</td><td>{}</td><td>{}{}</td><td><code>{}</code></td></tr>",
+            failure.sequence,
+            escape(&utc(failure.timestamp_ms)),
+            failure.count,
+            escape(&failure.message),
+            if failure.paused && !matches!(failure.cause, TickError::Paused { .. }) {
+                " (paused the deployment)"
+            } else {
+                ""
+            },
+            logs.join("<br>")
+        );
+    }
+    page.push_str("</table>\n");
 }
 
 #[cfg(test)]

@@ -1,21 +1,69 @@
-//! The summary table printed at the end of a backtest.
+//! The summary table printed at the end of a backtest, and the escaping of
+//! every piece of text it takes from the report.
 
+use std::borrow::Cow;
 use std::fmt::Write;
 
-use stratbox_backtest::report::BacktestReport;
+use stratbox_backtest::report::{BacktestReport, FailureRecord};
 
-/// A fixed-width summary of the metrics, one per line.
-pub fn summary(report: &BacktestReport) -> String {
+/// Text made safe to print to a terminal. A report carries text a strategy
+/// controls (its log lines, error messages, names; a saved report may have
+/// been edited by anyone), and a terminal obeys control characters in it:
+/// an ANSI escape sequence can recolor, move the cursor, rewrite earlier
+/// lines or set the window title, a carriage return can overwrite what a
+/// line said. Every control character (C0, DEL, C1) and every invisible
+/// bidirectional or line-separating formatting character is shown escaped
+/// instead, as Rust writes it: `\u{1b}`, `\r`, `\n`, `\t`, `\u{202e}`.
+/// Other text, backslashes included, is left as is.
+pub fn escape_terminal(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(needs_escape) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if needs_escape(c) {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+fn needs_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061c}'
+                | '\u{200e}'
+                | '\u{200f}'
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2066}'..='\u{2069}'
+        )
+}
+
+/// The metric rows of the summary, name and value, values unescaped.
+pub(crate) fn metric_rows(report: &BacktestReport) -> Vec<(String, String)> {
     let m = &report.metrics;
     let q = &report.quote;
     let percent = |v: f64| format!("{:+.2}%", v * 100.0);
+    let ticks = if report.stopped {
+        format!(
+            "{} ({} failed; stopped at the failure, later candles not run)",
+            m.ticks, m.failed_ticks
+        )
+    } else {
+        format!("{} ({} failed)", m.ticks, m.failed_ticks)
+    };
     let rows: Vec<(&str, String)> = vec![
         (
             "strategy",
             format!("{} ({})", report.strategy, short(&report.component_sha256)),
         ),
         ("market", report.market.clone()),
-        ("ticks", format!("{} ({} failed)", m.ticks, m.failed_ticks)),
+        ("ticks", ticks),
         (
             "equity",
             format!("{:.6} -> {:.6} {q}", m.initial_equity, m.final_equity),
@@ -53,16 +101,83 @@ pub fn summary(report: &BacktestReport) -> String {
         ),
         ("speed", format!("{:.0} ticks/s", m.ticks_per_second)),
     ];
+    rows.into_iter()
+        .map(|(name, value)| (name.to_owned(), value))
+        .collect()
+}
+
+/// Where and why a tick failed, one line for a terminal: `tick 5 at
+/// 2018-01-10 05:25 UTC: memory limit exceeded: ...`, with the number of
+/// ticks a paused run covers; escaped ([`escape_terminal`]).
+pub fn failure_line(failure: &FailureRecord) -> String {
+    escape_terminal(&describe_failure(failure)).into_owned()
+}
+
+/// [`failure_line`], unescaped.
+fn describe_failure(failure: &FailureRecord) -> String {
+    let repeated = if failure.count > 1 {
+        format!(" and the {} ticks after it", failure.count - 1)
+    } else {
+        String::new()
+    };
+    format!(
+        "tick {} at {}{repeated}: {}",
+        failure.sequence,
+        utc(failure.timestamp_ms),
+        failure.message
+    )
+}
+
+/// `ms` as `YYYY-MM-DD HH:MM UTC`.
+pub(crate) fn utc(ms: u64) -> String {
+    i64::try_from(ms)
+        .ok()
+        .and_then(chrono::DateTime::from_timestamp_millis)
+        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_else(|| format!("{ms} ms"))
+}
+
+/// A fixed-width summary of the metrics, one per line, then every failed
+/// tick with its cause and last log lines. Every piece of text from the
+/// report is escaped ([`escape_terminal`]).
+pub fn summary(report: &BacktestReport) -> String {
     let mut out = String::new();
-    for (name, value) in rows {
-        let _ = writeln!(out, "{name:<14}{value}");
+    for (name, value) in metric_rows(report) {
+        let _ = writeln!(out, "{name:<14}{}", escape_terminal(&value));
     }
-    for (rule, count) in &m.denials_by_rule {
-        let _ = writeln!(out, "  denied by   {rule}: {count}");
+    for (rule, count) in &report.metrics.denials_by_rule {
+        let _ = writeln!(out, "  denied by   {}: {count}", escape_terminal(rule));
+    }
+    for failure in &report.failures {
+        let _ = writeln!(out, "{:<14}{}", "failed", failure_line(failure));
+        for line in &failure.logs {
+            let _ = writeln!(out, "  log         {}", escape_terminal(line));
+        }
     }
     out
 }
 
 fn short(sha: &str) -> &str {
     sha.get(..12).unwrap_or(sha)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_escaped_and_other_text_is_kept() {
+        assert!(matches!(
+            escape_terminal("plain text, é, \\u{1b}"),
+            Cow::Borrowed(_)
+        ));
+        assert_eq!(
+            escape_terminal("\u{1b}[31mred\u{1b}[0m\rgone\u{7}\u{8}\u{9b}"),
+            "\\u{1b}[31mred\\u{1b}[0m\\rgone\\u{7}\\u{8}\\u{9b}"
+        );
+        assert_eq!(
+            escape_terminal("a\nb\tc\u{202e}d\u{7f}"),
+            "a\\nb\\tc\\u{202e}d\\u{7f}"
+        );
+    }
 }
