@@ -19,7 +19,8 @@ pub struct RekeyArgs {
     /// The key the bundle is sealed for now.
     #[command(flatten)]
     key: KeyArgs,
-    /// The new key file: a key-encryption key, or a host's public key.
+    /// The new key file: a host's public key, or a sealed key-encryption
+    /// key (opened with the same passphrase as `--key`).
     #[arg(long, value_name = "FILE")]
     to: PathBuf,
     /// Where to write the result (default: replace the bundle, atomically).
@@ -29,8 +30,13 @@ pub struct RekeyArgs {
 
 /// Re-wrap the bundle.
 pub fn run(args: &RekeyArgs) -> anyhow::Result<()> {
-    let old = args.key.require()?;
-    let new = load_wrap_target(&args.to).context("loading the new key")?;
+    // Read once: a passphrase from an environment variable is gone after.
+    let passphrase = args.key.passphrase.read()?;
+    let old = args
+        .key
+        .load_with(passphrase.as_ref())?
+        .context("no key given: pass --key FILE or --key-env VAR")?;
+    let new = load_wrap_target(&args.to, passphrase.as_ref()).context("loading the new key")?;
     let bundle = std::fs::read(&args.bundle)
         .with_context(|| format!("reading {}", args.bundle.display()))?;
     let before = read_bundle(&bundle)?.header.key_id;

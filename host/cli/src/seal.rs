@@ -49,8 +49,8 @@ pub struct SealArgs {
     /// Source language.
     #[arg(long, value_enum, default_value = "rust")]
     language: LanguageArg,
-    /// Seal for this key file: a host's public key (`.pub`), or a secret
-    /// key you hold.
+    /// Seal for this key file: a host's public key (`.pub`), or a sealed
+    /// secret key you hold (opened with the passphrase flags).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["key", "key_env"])]
     to: Option<PathBuf>,
     #[command(flatten)]
@@ -64,7 +64,8 @@ pub struct SealArgs {
 /// Seal the component.
 pub fn run(args: &SealArgs) -> anyhow::Result<()> {
     let target: Box<dyn KeyWrapper> = match &args.to {
-        Some(path) => load_wrap_target(path).context("loading the recipient key")?,
+        Some(path) => load_wrap_target(path, args.key.passphrase.read()?.as_ref())
+            .context("loading the recipient key")?,
         None => args
             .key
             .load()?

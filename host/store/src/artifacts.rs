@@ -1,5 +1,5 @@
 //! The compiled-artifact cache: native code sealed under the store's
-//! symmetric object key and authenticated before the runtime may
+//! host-only artifact key and authenticated before the runtime may
 //! deserialize it.
 
 use std::io::ErrorKind;
@@ -62,15 +62,17 @@ fn storage(action: &str, path: &Path, error: &std::io::Error) -> ArtifactCacheEr
 
 // SAFETY: `get` returns only the plaintext of a sealed object that
 // `open_object` has authenticated (XChaCha20-Poly1305 tag on the payload,
-// key slot bound to the header) under the store's object key, with the
-// cache key as associated context. The object key is symmetric, derived
-// with HKDF-SHA256 from the store's secret key (`StoreKey::object_key`),
+// key slot bound to the header) under the store's host-only artifact key,
+// with the cache key as associated context. That key is symmetric, derived
+// with HKDF-SHA256 and its own label from the host's X25519 secret key
+// (`StoreKey::host_keys`), never from a key-encryption key authors seal
+// with (a store opened with one has no artifact key and returns nothing),
 // and `Kek::unwrap` refuses every slot not wrapped under it, HPKE slots
-// included: holding the host's public key, which authors are given, does
-// not let anyone seal an artifact this cache accepts. Only a holder of the
-// secret, which never enters the store directory, can produce such an
-// object, and this cache seals only what `put` received. Anything else is
-// reported as `Unauthenticated` and never returned.
+// included: holding the host's public key or a shared KEK, as authors do,
+// does not let anyone seal an artifact this cache accepts. Only a holder
+// of the secret, which never enters the store directory, can produce such
+// an object, and this cache seals only what `put` received. Anything else
+// is reported as `Unauthenticated` and never returned.
 #[allow(unsafe_code)]
 unsafe impl ArtifactCache for SealedArtifactCache {
     fn get(&self, key: &str) -> Result<Option<SecretBytes>, ArtifactCacheError> {
@@ -81,11 +83,19 @@ unsafe impl ArtifactCache for SealedArtifactCache {
             Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(storage("reading", &self.inner.root.join(path), &e)),
         };
+        let Some(keys) = &self.inner.host_keys else {
+            // This store never writes artifacts, so someone else did.
+            tracing::warn!(%key, "artifact in a store without a host-only key; removing it");
+            let _ = self.inner.artifacts.remove_file(&file);
+            return Err(ArtifactCacheError::Unauthenticated {
+                key: key.to_owned(),
+            });
+        };
         match open_object(
             ObjectKind::Artifact,
             &context(key),
             &sealed,
-            &self.inner.object_key,
+            keys.artifacts(),
         ) {
             Ok(opened) => Ok(Some(opened.plaintext)),
             Err(OpenError::KeyProvider { reason }) => Err(ArtifactCacheError::Storage { reason }),
@@ -103,12 +113,21 @@ unsafe impl ArtifactCache for SealedArtifactCache {
 
     fn put(&self, key: &str, artifact: &[u8]) -> Result<(), ArtifactCacheError> {
         let file = file_name(key)?;
+        let keys = self
+            .inner
+            .host_keys
+            .as_ref()
+            .ok_or_else(|| ArtifactCacheError::Storage {
+                reason: "not cached: the store was opened with a key-encryption key, \
+                         which authors may hold; open it with the host's X25519 secret key"
+                    .into(),
+            })?;
         let sealed = seal_object(
             ObjectKind::Artifact,
             &[],
             &context(key),
             artifact,
-            &self.inner.object_key,
+            keys.artifacts(),
         )
         .map_err(|e| ArtifactCacheError::Storage {
             reason: e.to_string(),

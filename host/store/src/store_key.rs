@@ -1,16 +1,24 @@
-//! The key a store is opened with, and the symmetric key it derives from it
+//! The key a store is opened with, and the host-only keys it derives from it
 //! to seal its own objects.
 //!
 //! A store holds two kinds of sealed objects. *Bundles* come from authors,
-//! who seal them for the host with whatever the host handed out: a shared
-//! key-encryption key, or the host's X25519 *public* key. The store's *own*
-//! objects, compiled native code and snapshots, must be openable only if a
-//! holder of the host's secret sealed them: the runtime deserializes a
-//! compiled artifact as executable code. Sealing them to the host's public
-//! key would let anyone holding that public key (every author) forge one.
-//! So the store seals and opens its own objects with a symmetric
-//! [`Kek`] derived from the secret with HKDF-SHA256 ([`StoreKey::object_key`]),
-//! and [`Kek`] refuses any HPKE slot.
+//! who seal them for the host with the host's X25519 *public* key (or, for
+//! a host that shares one with them, a key-encryption key). The store's
+//! *own* objects, compiled native code, snapshots and bundle receipts, must
+//! be openable only if the host sealed them: the runtime deserializes a
+//! compiled artifact as executable code, restores a snapshot as strategy
+//! state, and loads only bundles it has a receipt for. Anything an author
+//! holds (the public key, a shared KEK, any key derived from either) must
+//! therefore never seal them. So the store seals its own objects under
+//! [`HostKeys`]: three symmetric keys derived with HKDF-SHA256, one label
+//! each, from the host's X25519 *secret* key, which authors never hold.
+//!
+//! A store opened with a key-encryption key has no host-only key
+//! ([`StoreKey::host_keys`] is `None`): authors seal bundles with that same
+//! key, so whatever the store derived from it they could derive too. Such a
+//! store opens bundles but caches no compiled code, keeps no snapshots
+//! ([`StoreError::NoHostKey`](crate::StoreError::NoHostKey)) and refuses
+//! every artifact it finds.
 
 use hkdf::Hkdf;
 use sha2_hkdf::Sha256;
@@ -19,78 +27,127 @@ use zeroize::Zeroizing;
 
 use crate::keys::{EnvKeyProvider, FileKeyProvider, KmsKeyProvider};
 
-/// HKDF salt of every store object key.
-const OBJECT_KEY_SALT: &[u8] = b"stratbox store v1";
-/// HKDF info when the store key is a key-encryption key.
-const FROM_KEK: &[u8] = b"stratbox store v1: object key (artifacts, snapshots) from a kek";
-/// HKDF info when the store key is an X25519 secret key.
-const FROM_X25519: &[u8] =
-    b"stratbox store v1: object key (artifacts, snapshots) from an x25519 secret key";
+/// HKDF salt of every host-only store key.
+const SALT: &[u8] = b"stratbox store v2: host-only keys";
+/// HKDF info of the key sealing compiled artifacts.
+const ARTIFACTS: &[u8] = b"stratbox store v2: compiled artifacts";
+/// HKDF info of the key sealing snapshots.
+const SNAPSHOTS: &[u8] = b"stratbox store v2: snapshots";
+/// HKDF info of the key sealing bundle receipts.
+const RECEIPTS: &[u8] = b"stratbox store v2: bundle receipts";
+
+/// The symmetric keys a store seals its own objects with, one per kind of
+/// object, so a key that opens one kind opens no other.
+pub struct HostKeys {
+    artifacts: Kek,
+    snapshots: Kek,
+    receipts: Kek,
+}
+
+impl std::fmt::Debug for HostKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HostKeys")
+            .field("artifacts", &self.artifacts)
+            .field("snapshots", &self.snapshots)
+            .field("receipts", &self.receipts)
+            .finish()
+    }
+}
+
+impl HostKeys {
+    /// Derive the keys from `secret`, keying material only the host holds
+    /// (its X25519 secret key, or a secret a KMS keeps for it). Never pass
+    /// anything an author holds: a public key, a key-encryption key authors
+    /// seal with, or anything derived from them.
+    pub fn derive(secret: &[u8]) -> Self {
+        let hkdf = Hkdf::<Sha256>::new(Some(SALT), secret);
+        let key = |info: &[u8]| {
+            let mut okm = Zeroizing::new([0u8; 32]);
+            hkdf.expand(info, okm.as_mut_slice())
+                .expect("32 bytes is a valid HKDF-SHA256 output length");
+            Kek::from_bytes(okm)
+        };
+        HostKeys {
+            artifacts: key(ARTIFACTS),
+            snapshots: key(SNAPSHOTS),
+            receipts: key(RECEIPTS),
+        }
+    }
+
+    /// Seals and opens compiled artifacts.
+    pub fn artifacts(&self) -> &Kek {
+        &self.artifacts
+    }
+
+    /// Seals and opens snapshots.
+    pub fn snapshots(&self) -> &Kek {
+        &self.snapshots
+    }
+
+    /// Seals and opens bundle receipts.
+    pub fn receipts(&self) -> &Kek {
+        &self.receipts
+    }
+}
 
 /// The key a store is opened with: it opens the bundles filed there
 /// ([`KeyProvider`]), seals bundles for this host ([`KeyWrapper`]), and
-/// yields the symmetric key the store seals its own objects with
-/// ([`StoreKey::object_key`]).
+/// yields the host-only keys the store seals its own objects with
+/// ([`StoreKey::host_keys`]).
 ///
 /// Implemented for [`SecretKey`], [`Kek`], [`HostSecretKey`] and the key
 /// providers of [`keys`](crate::keys). A KMS adapter that unwraps each
-/// bundle's data key remotely implements it by returning a symmetric key it
-/// holds in memory (e.g. a data key the KMS generated once and decrypts at
-/// start-up).
+/// bundle's data key remotely implements it by returning
+/// [`HostKeys::derive`] of a secret it holds in memory (e.g. a data key the
+/// KMS generated once and decrypts at start-up).
 pub trait StoreKey: KeyProvider + KeyWrapper {
-    /// The symmetric key that seals and opens the store's compiled artifacts
-    /// and snapshots. It must be computable only from secret key material,
-    /// never from anything public (such as the host's X25519 public key):
-    /// whoever can produce an object this key opens can make the runtime
-    /// run native code of their choosing.
-    fn object_key(&self) -> Kek;
-}
-
-/// HKDF-SHA256 of `secret` with the store's salt and `info`.
-fn derive(secret: &[u8], info: &[u8]) -> Kek {
-    let mut okm = Zeroizing::new([0u8; 32]);
-    Hkdf::<Sha256>::new(Some(OBJECT_KEY_SALT), secret)
-        .expand(info, okm.as_mut_slice())
-        .expect("32 bytes is a valid HKDF-SHA256 output length");
-    Kek::from_bytes(okm)
+    /// The host-only keys that seal and open the store's compiled
+    /// artifacts, snapshots and bundle receipts, or `None` when this key
+    /// is one authors may hold too (a key-encryption key). They must be
+    /// computable only from secret key material no author holds: whoever
+    /// can produce an object they open can make the runtime run native
+    /// code of their choosing.
+    fn host_keys(&self) -> Option<HostKeys>;
 }
 
 impl StoreKey for Kek {
-    fn object_key(&self) -> Kek {
-        derive(self.expose_secret(), FROM_KEK)
+    /// `None`: authors seal bundles with the same key-encryption key, so
+    /// nothing derived from it is the host's alone.
+    fn host_keys(&self) -> Option<HostKeys> {
+        None
     }
 }
 
 impl StoreKey for HostSecretKey {
-    fn object_key(&self) -> Kek {
-        derive(self.to_bytes().as_slice(), FROM_X25519)
+    fn host_keys(&self) -> Option<HostKeys> {
+        Some(HostKeys::derive(self.to_bytes().as_slice()))
     }
 }
 
 impl StoreKey for SecretKey {
-    fn object_key(&self) -> Kek {
+    fn host_keys(&self) -> Option<HostKeys> {
         match self {
-            SecretKey::Kek(kek) => kek.object_key(),
-            SecretKey::X25519(secret) => secret.object_key(),
+            SecretKey::Kek(kek) => kek.host_keys(),
+            SecretKey::X25519(secret) => secret.host_keys(),
         }
     }
 }
 
 impl StoreKey for FileKeyProvider {
-    fn object_key(&self) -> Kek {
-        self.key().object_key()
+    fn host_keys(&self) -> Option<HostKeys> {
+        self.key().host_keys()
     }
 }
 
 impl StoreKey for EnvKeyProvider {
-    fn object_key(&self) -> Kek {
-        self.key().object_key()
+    fn host_keys(&self) -> Option<HostKeys> {
+        self.key().host_keys()
     }
 }
 
 impl StoreKey for KmsKeyProvider {
-    fn object_key(&self) -> Kek {
-        self.key().object_key()
+    fn host_keys(&self) -> Option<HostKeys> {
+        self.key().host_keys()
     }
 }
 
@@ -100,29 +157,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn object_keys_are_derived_deterministically_and_domain_separated() {
+    fn host_keys_are_derived_deterministically_and_domain_separated() {
         let secret = HostSecretKey::generate().unwrap();
         let same = HostSecretKey::from_bytes(&secret.to_bytes()).unwrap();
-        assert_eq!(secret.object_key().id(), same.object_key().id());
-        assert_ne!(
-            secret.object_key().id(),
-            HostSecretKey::generate().unwrap().object_key().id()
-        );
-        // Never the secret itself, nor anything named by the public key.
-        let object_key = secret.object_key();
-        assert_ne!(object_key.expose_secret(), &*secret.to_bytes());
-        assert_ne!(object_key.id(), secret.id());
-
-        // The same 32 bytes as a KEK and as an X25519 secret give different
-        // object keys, and a KEK's object key is not the KEK.
-        let kek = Kek::from_bytes(secret.to_bytes());
-        assert_ne!(kek.object_key().id(), object_key.id());
-        assert_ne!(kek.object_key().id(), kek.id());
+        let keys = secret.host_keys().unwrap();
         assert_eq!(
-            SecretKey::Kek(Kek::from_bytes(secret.to_bytes()))
-                .object_key()
-                .id(),
-            kek.object_key().id()
+            keys.artifacts().id(),
+            same.host_keys().unwrap().artifacts().id()
         );
+        let other = HostSecretKey::generate().unwrap().host_keys().unwrap();
+        assert_ne!(keys.artifacts().id(), other.artifacts().id());
+        // One key per kind of object, none of them the secret itself nor
+        // named like the public key.
+        let ids = [
+            keys.artifacts().id(),
+            keys.snapshots().id(),
+            keys.receipts().id(),
+        ];
+        assert_ne!(ids[0], ids[1]);
+        assert_ne!(ids[1], ids[2]);
+        assert_ne!(ids[0], ids[2]);
+        for kek in [keys.artifacts(), keys.snapshots(), keys.receipts()] {
+            assert_ne!(kek.expose_secret(), &*secret.to_bytes());
+            assert_ne!(kek.id(), secret.id());
+        }
+    }
+
+    #[test]
+    fn a_key_encryption_key_yields_no_host_keys() {
+        let kek = Kek::generate().unwrap();
+        assert!(kek.host_keys().is_none());
+        assert!(SecretKey::Kek(kek).host_keys().is_none());
     }
 }

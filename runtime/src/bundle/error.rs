@@ -116,6 +116,17 @@ pub enum OpenError {
         /// for a component whose interfaces carry none).
         component: String,
     },
+    /// The bundle's authenticated manifest names another strategy than the
+    /// one it was loaded as: a bundle copied over another strategy's file.
+    #[error(
+        "bundle filed as `{expected}` is strategy `{found}` (a bundle copied over another's name)"
+    )]
+    NameMismatch {
+        /// The name the caller loaded the bundle as.
+        expected: String,
+        /// The name in the authenticated manifest.
+        found: String,
+    },
     /// The decrypted component was refused (import allow-list, world
     /// version, limits), or could not be compiled.
     #[error("sealed component refused: {0}")]

@@ -35,13 +35,18 @@ pub enum ObjectKind {
     Artifact,
     /// A deployment's checkpoint.
     Snapshot,
+    /// A host's record that it imported a bundle (the store's bundle
+    /// receipts): sealed under a key only the host holds, so a bundle
+    /// written into the store by anyone else has none.
+    Receipt,
 }
 
 impl ObjectKind {
-    const ALL: [ObjectKind; 3] = [
+    const ALL: [ObjectKind; 4] = [
         ObjectKind::Bundle,
         ObjectKind::Artifact,
         ObjectKind::Snapshot,
+        ObjectKind::Receipt,
     ];
 
     // The kind-specific halves differ in every byte, so no single-byte change
@@ -51,6 +56,7 @@ impl ObjectKind {
             ObjectKind::Bundle => b"SBX\0BNDL",
             ObjectKind::Artifact => b"SBX\0ARTF",
             ObjectKind::Snapshot => b"SBX\0SNAP",
+            ObjectKind::Receipt => b"SBX\0RCPT",
         }
     }
 
@@ -67,6 +73,7 @@ impl std::fmt::Display for ObjectKind {
             ObjectKind::Bundle => "bundle",
             ObjectKind::Artifact => "compiled artifact",
             ObjectKind::Snapshot => "snapshot",
+            ObjectKind::Receipt => "bundle receipt",
         })
     }
 }

@@ -15,9 +15,16 @@
 //!
 //! Anyone holding the public key can seal to it, so an HPKE slot says
 //! nothing about who sealed the object. Objects a host must trust because
-//! *it* wrote them (compiled code, snapshots) are therefore sealed under a
-//! symmetric key only the host holds; the host's store derives one from its
-//! secret key.
+//! *it* wrote them (compiled code, snapshots, bundle receipts) are therefore
+//! sealed under symmetric keys only the host holds: the host's store derives
+//! them from its X25519 secret key with HKDF, one label per kind of object,
+//! and never from a key-encryption key (authors who seal with a KEK hold
+//! it).
+//!
+//! A bundle's manifest, strategy name included, is in the bound header, so
+//! a bundle filed under another strategy's name is caught by comparing the
+//! name it is loaded as with the authenticated one
+//! ([`Runtime::load_named_bundle`], [`OpenError::NameMismatch`]).
 //!
 //! Opening recovers the data key through a [`KeyProvider`], authenticates the
 //! header and manifest, decrypts, checks the component's SHA-256 against the
@@ -32,7 +39,7 @@
 //!
 //! | offset | size | field |
 //! |---|---|---|
-//! | 0 | 8 | magic: `SBX\0BNDL` (bundle), `SBX\0ARTF` (compiled artifact), `SBX\0SNAP` (snapshot) |
+//! | 0 | 8 | magic: `SBX\0BNDL` (bundle), `SBX\0ARTF` (compiled artifact), `SBX\0SNAP` (snapshot), `SBX\0RCPT` (bundle receipt) |
 //! | 8 | 2 | format version, `1` ([`FORMAT_VERSION`]) |
 //! | 10 | 2 | payload AEAD id: `0x5843` XChaCha20-Poly1305 ([`PayloadAlgorithm`]) |
 //! | 12 | 2 | key-wrap id: `0x4B57` KEK, `0x4850` HPKE ([`WrapAlgorithm`]) |
@@ -46,7 +53,7 @@
 //! The *bound header* is `magic ‖ version ‖ payload id ‖ nonce ‖ M ‖ metadata
 //! ‖ len(context) ‖ context`, where the context is supplied by the caller and
 //! not stored (empty for bundles; the cache key for artifacts; the deployment
-//! id for snapshots). The payload is encrypted with associated data
+//! id for snapshots; the strategy name for a store's bundle receipts). The payload is encrypted with associated data
 //! `"stratbox sealed v1 payload\0" ‖ bound header`; the data key is wrapped
 //! with associated data `"stratbox sealed v1 key slot\0" ‖ bound header`. So
 //! a changed byte anywhere in the bound header, the slot or the payload fails

@@ -163,4 +163,25 @@ impl Runtime {
             self.load_cached_inspected(opened.component(), opened.info.clone(), cache)?;
         Ok((component, opened.manifest, outcome))
     }
+
+    /// [`Runtime::load_bundle`] for a bundle filed as strategy `name`: its
+    /// authenticated manifest must name `name`, else
+    /// [`OpenError::NameMismatch`] before anything is decrypted or
+    /// compiled (a bundle copied over another strategy's file).
+    pub fn load_named_bundle(
+        &self,
+        name: &str,
+        bundle: &[u8],
+        keys: &dyn KeyProvider,
+        cache: &dyn ArtifactCache,
+    ) -> Result<(StrategyComponent, Manifest, CacheOutcome), OpenError> {
+        let summary = authenticate_manifest(bundle, keys)?;
+        if summary.manifest.name != name {
+            return Err(OpenError::NameMismatch {
+                expected: name.to_owned(),
+                found: summary.manifest.name,
+            });
+        }
+        self.load_bundle(bundle, keys, cache)
+    }
 }

@@ -366,3 +366,57 @@ fn a_manifest_naming_another_world_version_is_refused_on_opening() {
         assert!(cache.is_empty(), "nothing may be compiled");
     }
 }
+
+/// A bundle loaded as the strategy its file is named for must be that
+/// strategy: the name is in the authenticated manifest, and
+/// `load_named_bundle` compares it before decrypting or compiling anything.
+#[test]
+fn a_bundle_loaded_under_another_strategys_name_is_refused() {
+    let host = HostSecretKey::generate().unwrap();
+    let bundle = runtime()
+        .seal_bundle(
+            &Guest::Minimal.bytes(),
+            metadata("alpha"),
+            host.public_key(),
+        )
+        .unwrap();
+    let cache = MemoryArtifactCache::new();
+    match runtime().load_named_bundle("beta", &bundle, &host, &cache) {
+        Err(OpenError::NameMismatch { expected, found }) => {
+            assert_eq!((expected.as_str(), found.as_str()), ("beta", "alpha"));
+        }
+        other => panic!("expected NameMismatch, got {:?}", other.map(|(_, m, _)| m)),
+    }
+    // Nothing was compiled for the refused load.
+    let (_, manifest, outcome) = runtime()
+        .load_named_bundle("alpha", &bundle, &host, &cache)
+        .unwrap();
+    assert_eq!(manifest.name, "alpha");
+    assert!(matches!(outcome, CacheOutcome::Miss));
+}
+
+/// A store's bundle receipt is a kind of its own: it never opens as a
+/// bundle, snapshot or artifact, nor they as a receipt.
+#[test]
+fn receipts_are_their_own_kind_of_sealed_object() {
+    let kek = Kek::generate().unwrap();
+    let receipt = seal_object(ObjectKind::Receipt, b"digest", b"receipt:x", b"", &kek).unwrap();
+    assert!(ObjectKind::Receipt.matches(&receipt));
+    for kind in [
+        ObjectKind::Bundle,
+        ObjectKind::Artifact,
+        ObjectKind::Snapshot,
+    ] {
+        assert!(matches!(
+            stratbox_runtime::bundle::open_object(kind, b"receipt:x", &receipt, &kek),
+            Err(OpenError::WrongKind {
+                found: ObjectKind::Receipt,
+                ..
+            })
+        ));
+    }
+    let opened =
+        stratbox_runtime::bundle::open_object(ObjectKind::Receipt, b"receipt:x", &receipt, &kek)
+            .unwrap();
+    assert_eq!(opened.metadata, b"digest");
+}

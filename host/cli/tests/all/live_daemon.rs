@@ -10,6 +10,10 @@ use stratbox_evm::AccountMode;
 use stratbox_evm::devnet::{Anvil, Artifacts, DEPLOYMENT_KEY, Devnet};
 use stratbox_test_artifacts::Guest;
 
+/// The variable the daemon reads the deployment key's passphrase from.
+const PASSPHRASE_VAR: &str = "STRATBOX_TEST_DEPLOYER_PASSPHRASE";
+const PASSPHRASE: &str = "live daemon test passphrase";
+
 fn write_private(path: &Path, text: &str) {
     std::fs::write(path, text).unwrap();
     #[cfg(unix)]
@@ -51,7 +55,20 @@ fn daemon_runs_deployments_independently_and_stops_on_sigterm() {
         .chain_toml(&AccountMode::Eoa)
         .replace(&devnet.url, "http://127.0.0.1:9");
     std::fs::write(d.join("unreachable.toml"), unreachable).unwrap();
-    write_private(&d.join("deployer.key"), DEPLOYMENT_KEY);
+    // The deployment key rests sealed under a passphrase: sealed from a
+    // plaintext file as an operator would, the plaintext then deleted.
+    write_private(&d.join("deployer.plain"), DEPLOYMENT_KEY);
+    let sealed = Command::new(env!("CARGO_BIN_EXE_stratbox"))
+        .args(["keygen", "--kind", "secp256k1", "--from-plaintext"])
+        .arg(d.join("deployer.plain"))
+        .arg("--out")
+        .arg(d.join("deployer.key"))
+        .args(["--passphrase-env", PASSPHRASE_VAR])
+        .env(PASSPHRASE_VAR, PASSPHRASE)
+        .output()
+        .unwrap();
+    assert!(sealed.status.success(), "{sealed:?}");
+    std::fs::remove_file(d.join("deployer.plain")).unwrap();
     std::fs::write(
         d.join("rsi.json"),
         r#"{"market":"WETH/DAI","base":"WETH","quote":"DAI","quote_decimals":18,"period":3,"oversold":30,"overbought":70,"order_size":"10","cooldown_ms":0,"max_slippage_bps":100}"#,
@@ -65,7 +82,7 @@ fn daemon_runs_deployments_independently_and_stops_on_sigterm() {
     let strategy = Guest::RsiMomentum.path().display().to_string();
     let deployment = |id: &str, chain: &str| {
         format!(
-            "[[deployment]]\nid = \"{id}\"\nstrategy = \"{strategy}\"\nconfig = \"rsi.json\"\npolicy = \"policy.toml\"\nchain = \"{chain}\"\nsigning_key = {{ file = \"deployer.key\" }}\nschedule = {{ every_secs = 1 }}\ncandles = {{ market = \"WETH/DAI\", pool = \"WETH/DAI\" }}\n\n[deployment.limits]\nfuel_per_tick = 50000000\n\n"
+            "[[deployment]]\nid = \"{id}\"\nstrategy = \"{strategy}\"\nconfig = \"rsi.json\"\npolicy = \"policy.toml\"\nchain = \"{chain}\"\nsigning_key = {{ sealed = {{ file = \"deployer.key\", passphrase_env = \"{PASSPHRASE_VAR}\" }} }}\nschedule = {{ every_secs = 1 }}\ncandles = {{ market = \"WETH/DAI\", pool = \"WETH/DAI\" }}\n\n[deployment.limits]\nfuel_per_tick = 50000000\n\n"
         )
     };
     let file = deployment("healthy", "chain.toml") + &deployment("broken", "unreachable.toml");
@@ -73,6 +90,7 @@ fn daemon_runs_deployments_independently_and_stops_on_sigterm() {
 
     let child = Command::new(env!("CARGO_BIN_EXE_stratbox"))
         .args(["run", &d.join("deployments.toml").display().to_string()])
+        .env(PASSPHRASE_VAR, PASSPHRASE)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

@@ -1,4 +1,5 @@
-//! A secret key from an environment variable holding key-file text.
+//! A secret key from an environment variable holding key-file text; the
+//! variable is removed from the environment once read.
 
 use stratbox_runtime::bundle::{
     DataKey, KeyId, KeyProvider, KeySlot, KeyWrapper, SealError, SecretKey, UnwrapError,
@@ -6,10 +7,12 @@ use stratbox_runtime::bundle::{
 use zeroize::Zeroizing;
 
 use super::error::KeyLoadError;
-use super::format::parse_key;
+use super::format::open_key_text;
+use super::sealed::{Passphrase, take_env};
 
 /// A secret key read from an environment variable, e.g.
-/// `STRATBOX_KEY="$(cat host.key)"`.
+/// `STRATBOX_KEY="$(cat host.key)"`: a sealed key file's text (opened with
+/// a passphrase), or a plaintext key's text, which never rests on disk.
 #[derive(Debug)]
 pub struct EnvKeyProvider {
     var: String,
@@ -17,20 +20,24 @@ pub struct EnvKeyProvider {
 }
 
 impl EnvKeyProvider {
-    /// Load the secret key in variable `var`.
-    pub fn load(var: &str) -> Result<Self, KeyLoadError> {
-        let value = std::env::var_os(var).ok_or_else(|| KeyLoadError::MissingVariable {
-            var: var.to_owned(),
-        })?;
-        let text = Zeroizing::new(value.into_encoded_bytes());
-        Self::from_text(var, &text)
+    /// Load the secret key in variable `var` (sealed ones opened with
+    /// `passphrase`), then remove the variable from this process's
+    /// environment. Call it before the process starts other threads (see
+    /// [`Passphrase::from_env`]).
+    pub fn load(var: &str, passphrase: Option<&Passphrase>) -> Result<Self, KeyLoadError> {
+        let text: Zeroizing<Vec<u8>> = take_env(var)?;
+        Self::from_text(var, &text, passphrase)
     }
 
     /// Parse key-file text as if read from variable `var` (for callers that
     /// read the environment themselves).
-    pub fn from_text(var: &str, text: &[u8]) -> Result<Self, KeyLoadError> {
+    pub fn from_text(
+        var: &str,
+        text: &[u8],
+        passphrase: Option<&Passphrase>,
+    ) -> Result<Self, KeyLoadError> {
         let origin = format!("environment variable {var}");
-        let key = parse_key(&origin, text)?.into_secret(&origin)?;
+        let key = open_key_text(&origin, text, passphrase, true)?.into_secret(&origin)?;
         Ok(EnvKeyProvider {
             var: var.to_owned(),
             key,

@@ -72,6 +72,39 @@ pub enum KeyLoadError {
         /// The variable.
         var: String,
     },
+    /// A secret key stored as plaintext: refused, since keys must not rest
+    /// on disk in the clear.
+    #[error(
+        "{origin} holds a plaintext secret key, which is no longer accepted: seal it under a \
+         passphrase with `stratbox keygen --from-plaintext {origin} --out <new key file> \
+         --passphrase-env <VAR>` (add `--kind secp256k1` for a deployment signing key), then \
+         delete the plaintext file"
+    )]
+    PlaintextSecret {
+        /// The file.
+        origin: String,
+    },
+    /// A sealed key and no passphrase to open it.
+    #[error(
+        "{origin} is sealed under a passphrase: pass --passphrase-env VAR or --passphrase-file FILE"
+    )]
+    PassphraseRequired {
+        /// The file or variable.
+        origin: String,
+    },
+    /// The passphrase does not open the sealed key, or the sealed key file
+    /// was altered (the two are indistinguishable by design).
+    #[error("{origin}: wrong passphrase, or the sealed key file was altered")]
+    WrongPassphrase {
+        /// The file or variable.
+        origin: String,
+    },
+    /// An empty passphrase.
+    #[error("{origin}: the passphrase is empty")]
+    EmptyPassphrase {
+        /// Where it came from.
+        origin: String,
+    },
     /// The KMS could not decrypt the key.
     #[error("KMS could not decrypt key {key_ref}: {reason}")]
     Kms {

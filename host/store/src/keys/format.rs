@@ -1,11 +1,16 @@
-//! The key-file format (one line of JSON), shared by key files and
-//! environment variables.
+//! The key-file formats (one line of JSON each), shared by key files and
+//! environment variables: format 1 holds a key in hex (public keys; secret
+//! keys only in an environment variable or inside a KMS ciphertext), format
+//! 2 a secret key sealed under a passphrase ([`super::sealed`]).
 
 use serde::{Deserialize, Serialize};
 use stratbox_runtime::bundle::{HostPublicKey, HostSecretKey, Kek, KeyId, SecretKey};
 use zeroize::Zeroizing;
 
 use super::error::KeyLoadError;
+use super::sealed::{
+    KdfParams, Passphrase, SEALED_FORMAT, SealedKey, SealedKind, format_of, seal_secret,
+};
 
 const FORMAT: u32 = 1;
 const HELP: &str = r#"expected one line of JSON: {"format":1,"kind":"kek"|"x25519-secret"|"x25519-public","key":"<64 hex digits>"}"#;
@@ -66,9 +71,108 @@ impl KeyMaterial {
     }
 }
 
-/// Parse key-file text read from `origin` (a path or variable name, used in
-/// errors). Error messages never quote the input.
+/// Key-file text, parsed: plaintext (format 1) or sealed (format 2).
+#[derive(Debug)]
+pub enum KeyText {
+    /// A key in the clear.
+    Plain(KeyMaterial),
+    /// A secret key sealed under a passphrase.
+    Sealed(SealedKey),
+}
+
+/// Parse key-file text of either format read from `origin`. Error messages
+/// never quote the input.
+pub fn parse_key_text(origin: &str, text: &[u8]) -> Result<KeyText, KeyLoadError> {
+    if format_of(text) == Some(SEALED_FORMAT) {
+        return SealedKey::parse(origin, text).map(KeyText::Sealed);
+    }
+    parse_key(origin, text).map(KeyText::Plain)
+}
+
+/// Open key-file text of either format read from `origin`: a sealed secret
+/// with `passphrase`; a plaintext secret only if `plaintext_secret_ok` (an
+/// environment variable, a KMS ciphertext), else
+/// [`KeyLoadError::PlaintextSecret`]; a public key as is.
+pub fn open_key_text(
+    origin: &str,
+    text: &[u8],
+    passphrase: Option<&Passphrase>,
+    plaintext_secret_ok: bool,
+) -> Result<KeyMaterial, KeyLoadError> {
+    match parse_key_text(origin, text)? {
+        KeyText::Plain(KeyMaterial::Secret(_)) if !plaintext_secret_ok => {
+            Err(KeyLoadError::PlaintextSecret {
+                origin: origin.to_owned(),
+            })
+        }
+        KeyText::Plain(material) => Ok(material),
+        KeyText::Sealed(sealed) => {
+            let passphrase = passphrase.ok_or_else(|| KeyLoadError::PassphraseRequired {
+                origin: origin.to_owned(),
+            })?;
+            let invalid = |source| KeyLoadError::Invalid {
+                origin: origin.to_owned(),
+                source,
+            };
+            let secret = match sealed.kind() {
+                SealedKind::Kek => SecretKey::Kek(Kek::from_bytes(sealed.open(passphrase)?)),
+                SealedKind::X25519Secret => SecretKey::X25519(
+                    HostSecretKey::from_bytes(&sealed.open(passphrase)?).map_err(invalid)?,
+                ),
+                SealedKind::Secp256k1Secret => {
+                    return Err(KeyLoadError::WrongKind {
+                        origin: origin.to_owned(),
+                        expected: "a host key (kek or x25519-secret)",
+                        found: "secp256k1-secret (a deployment signing key)",
+                    });
+                }
+            };
+            // The id is authenticated with the key: a mismatch is a sealer
+            // bug, never tampering.
+            if secret.id().to_string() != sealed.id() {
+                return Err(KeyLoadError::Malformed {
+                    origin: origin.to_owned(),
+                    reason: "the sealed key does not match the id it names".into(),
+                });
+            }
+            Ok(KeyMaterial::Secret(secret))
+        }
+    }
+}
+
+/// The sealed key-file text of a host secret key under `passphrase`.
+pub fn seal_secret_key(
+    key: &SecretKey,
+    passphrase: &Passphrase,
+    params: KdfParams,
+) -> Result<Zeroizing<String>, KeyLoadError> {
+    let id = key.id().to_string();
+    match key {
+        SecretKey::Kek(kek) => seal_secret(
+            SealedKind::Kek,
+            &id,
+            kek.expose_secret(),
+            passphrase,
+            params,
+        ),
+        SecretKey::X25519(secret) => seal_secret(
+            SealedKind::X25519Secret,
+            &id,
+            &secret.to_bytes(),
+            passphrase,
+            params,
+        ),
+    }
+}
+
+/// Parse plaintext (format 1) key-file text read from `origin` (a path or
+/// variable name, used in errors). Error messages never quote the input.
 pub fn parse_key(origin: &str, text: &[u8]) -> Result<KeyMaterial, KeyLoadError> {
+    if format_of(text) == Some(SEALED_FORMAT) {
+        return Err(KeyLoadError::PassphraseRequired {
+            origin: origin.to_owned(),
+        });
+    }
     let malformed = |reason: String| KeyLoadError::Malformed {
         origin: origin.to_owned(),
         reason,
@@ -122,7 +226,9 @@ fn encode(kind: Kind, key: &[u8; 32]) -> Zeroizing<String> {
     Zeroizing::new(String::from_utf8(std::mem::take(&mut *out)).unwrap_or_default())
 }
 
-/// The key-file text of a secret key (one line, newline-terminated).
+/// The plaintext key-file text of a secret key (one line,
+/// newline-terminated), for an environment variable or a KMS to encrypt;
+/// never write it to a file ([`seal_secret_key`] is the file form).
 pub fn encode_secret_key(key: &SecretKey) -> Zeroizing<String> {
     match key {
         SecretKey::Kek(kek) => encode(Kind::Kek, kek.expose_secret()),

@@ -15,10 +15,11 @@
 //!    to the KMS, so the KEK never leaves the KMS, at the price of one KMS
 //!    call per bundle opened. To open a store with it, implement
 //!    [`StoreKey`](crate::StoreKey) too: its
-//!    [`object_key`](crate::StoreKey::object_key) must be a symmetric key
-//!    only the host can obtain (e.g. a data key the KMS generated once,
-//!    kept encrypted and decrypted at start-up), which seals the store's
-//!    compiled code and snapshots.
+//!    [`host_keys`](crate::StoreKey::host_keys) must be
+//!    [`HostKeys::derive`](crate::HostKeys::derive) of a secret only the
+//!    host can obtain (e.g. a data key the KMS generated once, kept
+//!    encrypted and decrypted at start-up), which seal the store's compiled
+//!    code, snapshots and bundle receipts.
 
 use stratbox_runtime::bundle::{
     DataKey, KeyId, KeyProvider, KeySlot, KeyWrapper, SealError, SecretKey, UnwrapError,

@@ -18,14 +18,14 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 
 use stratbox_journal::{Call, Journal, NewRun, Recorder, RunPolicy};
-use stratbox_runtime::bundle::{Kek, Language, SecretKey, StrategyMetadata};
+use stratbox_runtime::bundle::{HostSecretKey, Language, SecretKey, StrategyMetadata};
 use stratbox_runtime::policy::AssetCatalog;
 use stratbox_runtime::{
     AllowAll, CacheOutcome, Deployment, DeploymentHost, DeploymentSpec, JournalSink, Runtime,
     RuntimeConfig, TickInput,
 };
 use stratbox_store::Store;
-use stratbox_store::keys::{FileKeyProvider, KeyMaterial, parse_key, write_secret_key};
+use stratbox_store::keys::{FileKeyProvider, KdfParams, write_secret_key};
 use stratbox_test_artifacts::Guest;
 
 use crate::support::{Clock, block, files_under};
@@ -115,17 +115,22 @@ fn needles(work: &Path) -> Vec<Needle> {
         .serialize(&runtime.load(&component).unwrap())
         .unwrap();
     needles.extend(windows("compiled code", &compiled, 8));
-    let key_text = std::fs::read(work.join("keys/host.key")).unwrap();
-    let KeyMaterial::Secret(SecretKey::Kek(kek)) = parse_key("host.key", &key_text).unwrap() else {
-        panic!("the child writes a KEK");
+    let provider = FileKeyProvider::load(
+        work.join("keys/host.key"),
+        Some(&crate::key_providers::passphrase()),
+    )
+    .unwrap();
+    let SecretKey::X25519(secret) = provider.key() else {
+        panic!("the child writes an X25519 host key");
     };
+    let secret = secret.to_bytes();
     needles.push(Needle {
         what: "the store key".into(),
-        bytes: kek.expose_secret().to_vec(),
+        bytes: secret.to_vec(),
     });
     needles.push(Needle {
         what: "the store key in hex".into(),
-        bytes: hex::encode(kek.expose_secret()).into_bytes(),
+        bytes: hex::encode(secret.as_slice()).into_bytes(),
     });
     needles
 }
@@ -257,8 +262,15 @@ fn child_seals_loads_runs_and_snapshots() {
 
     // The host's key, in a key file outside the store.
     let key_path = work.join("keys/host.key");
-    write_secret_key(&key_path, &SecretKey::Kek(Kek::generate().unwrap())).unwrap();
-    let key = Arc::new(FileKeyProvider::load(&key_path).unwrap());
+    let passphrase = crate::key_providers::passphrase();
+    write_secret_key(
+        &key_path,
+        &SecretKey::X25519(HostSecretKey::generate().unwrap()),
+        &passphrase,
+        KdfParams::default(),
+    )
+    .unwrap();
+    let key = Arc::new(FileKeyProvider::load(&key_path, Some(&passphrase)).unwrap());
 
     // The author seals; the sealed bundle travels through a temporary file.
     let runtime = Runtime::new(RuntimeConfig::default()).unwrap();

@@ -7,12 +7,12 @@ use stratbox_runtime::bundle::OpenError;
 use stratbox_store::StoreError;
 use stratbox_test_artifacts::Guest;
 
-use crate::support::{files_under, kek, runtime, sealed, store};
+use crate::support::{files_under, host_key, runtime, sealed, store};
 
 #[test]
 fn leftovers_of_a_crashed_write_are_removed_on_open() {
     let dir = tempfile::tempdir().unwrap();
-    let key = kek();
+    let key = host_key();
     let store = store(dir.path(), &key);
     store
         .save_checkpoint(
@@ -43,7 +43,7 @@ fn leftovers_of_a_crashed_write_are_removed_on_open() {
 #[test]
 fn a_refused_import_leaves_the_stored_bundle_untouched() {
     let dir = tempfile::tempdir().unwrap();
-    let key = kek();
+    let key = host_key();
     let store = store(dir.path(), &key);
     let good = sealed(Guest::Minimal, "minimal", &key);
     store.import_bundle(runtime(), &good).unwrap();
@@ -55,10 +55,10 @@ fn a_refused_import_leaves_the_stored_bundle_untouched() {
         store.import_bundle(runtime(), &tampered),
         Err(StoreError::Open(OpenError::Authentication { .. }))
     ));
-    let foreign = sealed(Guest::Minimal, "minimal", &kek());
+    let foreign = sealed(Guest::Minimal, "minimal", &host_key());
     assert!(matches!(
         store.import_bundle(runtime(), &foreign),
-        Err(StoreError::Open(OpenError::WrongKey { .. }))
+        Err(StoreError::Open(OpenError::WrongRecipient { .. }))
     ));
     assert_eq!(store.bundle("minimal").unwrap(), good);
     assert!(files_under(&dir.path().join("tmp")).is_empty());
@@ -67,7 +67,7 @@ fn a_refused_import_leaves_the_stored_bundle_untouched() {
 #[test]
 fn checkpoints_replace_each_other_whole() {
     let dir = tempfile::tempdir().unwrap();
-    let store = store(dir.path(), &kek());
+    let store = store(dir.path(), &host_key());
     for sequence in 1..=20u64 {
         let checkpoint = Checkpoint {
             sequence,

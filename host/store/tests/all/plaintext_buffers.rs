@@ -5,14 +5,14 @@
 use stratbox_runtime::{ArtifactCache, Checkpoint, SecretBytes};
 use zeroize::ZeroizeOnDrop;
 
-use crate::support::{kek, store};
+use crate::support::{host_key, store};
 
 fn zeroized_on_drop<T: ZeroizeOnDrop>(_: &T) {}
 
 #[test]
 fn compiled_code_and_checkpoints_come_back_in_zeroizing_buffers() {
     let dir = tempfile::tempdir().unwrap();
-    let store = store(dir.path(), &kek());
+    let store = store(dir.path(), &host_key());
 
     let cache = store.artifact_cache();
     let key = "e".repeat(64);

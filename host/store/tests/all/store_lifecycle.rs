@@ -7,12 +7,12 @@ use stratbox_runtime::{
 use stratbox_store::StoreError;
 use stratbox_test_artifacts::Guest;
 
-use crate::support::{Clock, block, files_under, kek, runtime, sealed, store};
+use crate::support::{Clock, block, files_under, host_key, runtime, sealed, store};
 
 #[test]
 fn import_load_run_checkpoint_and_resume() {
     let dir = tempfile::tempdir().unwrap();
-    let key = kek();
+    let key = host_key();
     let store = store(dir.path(), &key);
     let manifest = store
         .import_bundle(runtime(), &sealed(Guest::RsiMomentum, "rsi", &key))
@@ -73,7 +73,7 @@ fn import_load_run_checkpoint_and_resume() {
 #[test]
 fn unknown_names_and_unsafe_names_are_typed_errors() {
     let dir = tempfile::tempdir().unwrap();
-    let store = store(dir.path(), &kek());
+    let store = store(dir.path(), &host_key());
     assert!(matches!(
         store.load_strategy(runtime(), "absent"),
         Err(StoreError::NotFound { .. })

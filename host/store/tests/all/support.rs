@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::sync::{Arc, LazyLock};
 
-use stratbox_runtime::bundle::{Kek, Language, SecretKey, StrategyMetadata};
+use stratbox_runtime::bundle::{HostSecretKey, Language, SecretKey, StrategyMetadata};
 use stratbox_runtime::types::BlockInfo;
 use stratbox_runtime::{Oracle, Runtime, RuntimeConfig};
 use stratbox_store::Store;
@@ -16,9 +16,10 @@ pub fn runtime() -> &'static Runtime {
     &RUNTIME
 }
 
-/// A fresh symmetric store key.
-pub fn kek() -> Arc<SecretKey> {
-    Arc::new(SecretKey::Kek(Kek::generate().unwrap()))
+/// A fresh host key: an X25519 secret, to whose public key the tests seal
+/// bundles, and from which the store derives its host-only keys.
+pub fn host_key() -> Arc<SecretKey> {
+    Arc::new(SecretKey::X25519(HostSecretKey::generate().unwrap()))
 }
 
 /// A store in `dir` under `key`.

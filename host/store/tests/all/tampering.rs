@@ -13,7 +13,7 @@ use stratbox_runtime::{ArtifactCache, ArtifactCacheError, CacheOutcome, Checkpoi
 use stratbox_store::{Store, StoreError};
 use stratbox_test_artifacts::Guest;
 
-use crate::support::{files_under, kek, runtime, sealed, store};
+use crate::support::{files_under, host_key, runtime, sealed, store};
 
 fn only_file(dir: &std::path::Path) -> std::path::PathBuf {
     let files = files_under(dir);
@@ -24,7 +24,7 @@ fn only_file(dir: &std::path::Path) -> std::path::PathBuf {
 #[test]
 fn an_altered_compiled_artifact_is_refused_and_recompiled() {
     let dir = tempfile::tempdir().unwrap();
-    let key = kek();
+    let key = host_key();
     let store = store(dir.path(), &key);
     store
         .import_bundle(runtime(), &sealed(Guest::Minimal, "minimal", &key))
@@ -64,7 +64,7 @@ fn an_altered_compiled_artifact_is_refused_and_recompiled() {
 #[test]
 fn an_artifact_filed_under_another_key_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let store = store(dir.path(), &kek());
+    let store = store(dir.path(), &host_key());
     let cache = store.artifact_cache();
     let (a, b) = ("a".repeat(64), "b".repeat(64));
     cache.put(&a, b"compiled code of a").unwrap();
@@ -90,7 +90,7 @@ fn an_artifact_filed_under_another_key_is_refused() {
 #[test]
 fn another_stores_artifacts_and_snapshots_do_not_open() {
     let dir = tempfile::tempdir().unwrap();
-    let key = kek();
+    let key = host_key();
     let checkpoint = Checkpoint {
         sequence: 3,
         next_action_id: 9,
@@ -103,7 +103,7 @@ fn another_stores_artifacts_and_snapshots_do_not_open() {
         .artifact_cache()
         .put(&"c".repeat(64), b"code")
         .unwrap();
-    let other = store(dir.path(), &kek());
+    let other = store(dir.path(), &host_key());
     assert!(matches!(
         other.load_checkpoint("dep"),
         Err(StoreError::Open(OpenError::WrongKey { .. }))
@@ -117,7 +117,7 @@ fn another_stores_artifacts_and_snapshots_do_not_open() {
 #[test]
 fn a_snapshot_moved_to_another_deployment_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let store = store(dir.path(), &kek());
+    let store = store(dir.path(), &host_key());
     let checkpoint = Checkpoint {
         sequence: 1,
         next_action_id: 1,
