@@ -55,6 +55,26 @@ pub fn run(args: &JournalArgs) -> anyhow::Result<()> {
 
 fn runs(journal: &Journal) -> anyhow::Result<()> {
     let runs = journal.runs()?;
+    // Which process drives each deployment (`stratbox run` holds a lease).
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    for lease in journal.leases()? {
+        let state = if lease.expires_ms > now {
+            format!(
+                "lease expires in {}s unless renewed",
+                (lease.expires_ms - now).div_ceil(1000)
+            )
+        } else {
+            "lease expired".to_owned()
+        };
+        println!(
+            "deployment {:?} is driven by {} since {} UTC ({state})",
+            lease.deployment,
+            lease.holder,
+            utc(lease.acquired_ms, "%Y-%m-%d %H:%M:%S"),
+        );
+    }
     if runs.is_empty() {
         println!("no runs recorded");
         return Ok(());

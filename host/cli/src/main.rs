@@ -21,6 +21,7 @@ mod seal;
 mod session;
 mod sweep;
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -31,9 +32,11 @@ use clap::{Parser, Subcommand};
 #[command(name = "stratbox", version, about, long_about = None)]
 struct Cli {
     /// Log filter (e.g. `info`, `stratbox=debug`); also read from
-    /// `STRATBOX_LOG`.
-    #[arg(long, global = true, env = "STRATBOX_LOG", default_value = "warn")]
-    log: String,
+    /// `STRATBOX_LOG`. Default: `warn`, and for `run` also the daemon's
+    /// own information (`info` for stratbox's crates). Colours only when
+    /// standard error is a terminal.
+    #[arg(long, global = true, env = "STRATBOX_LOG")]
+    log: Option<String>,
 
     #[command(subcommand)]
     command: Command,
@@ -94,12 +97,95 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Run live deployments on their chains until SIGINT or SIGTERM.
     Run(run::RunArgs),
+    /// Print this process's core-dump limit and dumpable flag, as set at
+    /// start (diagnostics and tests).
+    #[command(hide = true)]
+    ProcessHardening,
+}
+
+/// The default log filter of `command`.
+fn default_log(command: &Command) -> &'static str {
+    match command {
+        Command::Run(_) => {
+            "warn,stratbox=info,stratbox_evm=info,stratbox_journal=info,stratbox_backtest=info,stratbox_runtime=info"
+        }
+        _ => "warn",
+    }
+}
+
+/// Transports that name the RPC URL (with its API key) in their debug
+/// spans are held at `info`, whatever the filter asks.
+const QUIET: &[&str] = &[
+    "alloy_transport_http=info",
+    "reqwest=info",
+    "hyper=info",
+    "hyper_util=info",
+];
+
+/// Disable core dumps (`RLIMIT_CORE` = 0, soft and hard) and, on Linux,
+/// mark the process non-dumpable (`PR_SET_DUMPABLE` 0: no core file, and
+/// other processes of the same user can neither ptrace it nor read its
+/// memory through `/proc`). Runs first thing in `main`, before any key is
+/// read or decrypted.
+#[cfg(unix)]
+fn harden_process() -> anyhow::Result<()> {
+    use anyhow::Context;
+    use rustix::process::{Resource, Rlimit, setrlimit};
+    let none = Rlimit {
+        current: Some(0),
+        maximum: Some(0),
+    };
+    setrlimit(Resource::Core, none)
+        .map_err(std::io::Error::from)
+        .context("disabling core dumps")?;
+    #[cfg(target_os = "linux")]
+    rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable)
+        .map_err(std::io::Error::from)
+        .context("marking the process non-dumpable")?;
+    Ok(())
+}
+
+/// Elsewhere there is nothing to set.
+#[cfg(not(unix))]
+fn harden_process() -> anyhow::Result<()> {
+    Ok(())
+}
+
+/// Print what [`harden_process`] set, read back from the kernel:
+/// `core_limit=<soft>/<hard>` and, on Linux, `dumpable=<0|1|2>`.
+fn report_hardening() -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        let limit = rustix::process::getrlimit(rustix::process::Resource::Core);
+        let show = |v: Option<u64>| v.map_or_else(|| "unlimited".to_owned(), |v| v.to_string());
+        println!("core_limit={}/{}", show(limit.current), show(limit.maximum));
+        #[cfg(target_os = "linux")]
+        println!(
+            "dumpable={}",
+            rustix::process::dumpable_behavior().map_err(std::io::Error::from)? as i32
+        );
+    }
+    Ok(())
 }
 
 fn main() -> ExitCode {
+    // Before anything else, and so before any secret is read or
+    // decrypted: no core dumps, not dumpable.
+    if let Err(error) = harden_process() {
+        eprintln!("error: {error:#}");
+        return ExitCode::FAILURE;
+    }
     let cli = Cli::parse();
+    let mut filter =
+        tracing_subscriber::EnvFilter::new(cli.log.as_deref().unwrap_or(default_log(&cli.command)));
+    for directive in QUIET {
+        if let Ok(directive) = directive.parse() {
+            filter = filter.add_directive(directive);
+        }
+    }
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(&cli.log))
+        .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .init();
     let result = match cli.command {
@@ -122,6 +208,7 @@ fn main() -> ExitCode {
         Command::Replay(args) => replay::run(&args),
         Command::Bench(args) => bench::run(&args),
         Command::Run(args) => run::run(&args),
+        Command::ProcessHardening => report_hardening(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,6 +1,8 @@
 //! `stratbox run`: the deployment daemon. Runs every deployment of a
 //! deployments file against its live chain until SIGINT or SIGTERM; each
 //! has its own schedule, limits, policy and journal, and its own thread.
+//! Before any deployment starts, the daemon takes each one's lease in its
+//! journal: a deployment another process drives refuses the start.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -13,8 +15,9 @@ use stratbox_evm::daemon::{
     DeploymentEntry, DeploymentExit, DeploymentsFile, ScheduledDeployment, run_scheduled,
 };
 use stratbox_evm::{CandleFeed, Chain, ChainConfig, EvmVenue, Executor, reconcile};
-use stratbox_journal::{Durability, Journal, NewRun, Recorder, RunPolicy};
+use stratbox_journal::{Durability, HeldLease, Journal, LeaseHolder, NewRun, Recorder, RunPolicy};
 use stratbox_runtime::policy::AssetCatalog;
+use stratbox_runtime::types::{ActionOutcome, Rejection};
 use stratbox_runtime::{DeploymentSpec, Runtime, RuntimeConfig, StrategyComponent};
 use tokio::runtime::Handle;
 
@@ -32,6 +35,12 @@ pub struct RunArgs {
     /// it is abandoned.
     #[arg(long, default_value_t = 30)]
     pub grace_secs: u64,
+    /// Seconds a deployment's lease lasts unless renewed (it is renewed
+    /// every third of that). Another daemon takes over a deployment whose
+    /// daemon stopped renewing this long ago, or at once if that daemon's
+    /// process is gone from this machine.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    pub lease_secs: u64,
 }
 
 /// Run the daemon.
@@ -45,16 +54,22 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         .build()
         .context("starting the tokio runtime")?;
     let mut scheduled = Vec::new();
+    let holder = LeaseHolder::new();
     for entry in &file.deployments {
         // Everything that can be checked offline is checked before any
         // deployment starts: a broken file stops the daemon, a broken
         // chain only stops its deployment.
         let prepared = prepare(entry, &runtime, key.as_deref())
             .with_context(|| format!("deployment `{}`", entry.id))?;
+        // One writer: a deployment another process drives stops the
+        // daemon before anything runs (leases taken so far are released).
+        let lease = take_lease(entry, &holder, Duration::from_secs(args.lease_secs))?;
         scheduled.push(ScheduledDeployment {
             id: entry.id.clone(),
             schedule: entry.schedule,
             rpc_url: prepared.chain.rpc_url.clone(),
+            rpc_timeout: prepared.chain.rpc_timeout(),
+            lease: Some(lease),
             tick: live_tick(prepared, Arc::clone(&runtime), tokio.handle().clone()),
         });
     }
@@ -73,16 +88,33 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         failed,
         skipped,
         abandoned,
+        lease_lost,
     } in &exits
     {
         let end = if *abandoned {
             "abandoned mid-tick"
+        } else if *lease_lost {
+            "stopped (lease lost to another process)"
         } else {
             "stopped"
         };
         eprintln!("{id}: {end} after {ticks} tick(s), {failed} failed, {skipped} skipped");
     }
     Ok(())
+}
+
+/// Take `entry`'s lease in its journal for this daemon.
+fn take_lease(
+    entry: &DeploymentEntry,
+    holder: &LeaseHolder,
+    ttl: Duration,
+) -> anyhow::Result<HeldLease> {
+    let path = entry.journal.clone().context("journal path")?;
+    let journal = Journal::open_with(&path, Durability::Full)
+        .with_context(|| format!("opening journal {}", path.display()))?;
+    let lease = HeldLease::acquire(journal, &entry.id, holder, ttl)?;
+    tracing::info!(deployment = %entry.id, %holder, "lease taken");
+    Ok(lease)
 }
 
 async fn shutdown_signal() {
@@ -212,15 +244,56 @@ fn live_tick(
             .step(index, |_, _| {})
             .map_err(|e| format!("tick {index}: {e}"))?;
         index += 1;
+        let id = &prepared.entry.id;
+        let trace = match &record.result {
+            Ok(report) => &report.trace,
+            Err(failure) => &*failure.trace,
+        };
+        // Guest-chosen text (denial details name its values, failure
+        // reasons its assets) is logged quoted, control characters escaped.
+        for emission in &trace.emissions {
+            if let Err(Rejection::Denied(denial) | Rejection::Invalid(denial)) = &emission.verdict {
+                tracing::info!(
+                    deployment = %id,
+                    action = emission.action.kind(),
+                    code = ?denial.code,
+                    rule = ?denial.rule,
+                    detail = ?denial.detail,
+                    "action denied"
+                );
+            }
+        }
+        for (action_id, outcome) in &record.outcomes {
+            if let ActionOutcome::Failed(failure) = outcome {
+                tracing::warn!(
+                    deployment = %id,
+                    action_id,
+                    code = ?failure.code,
+                    reason = ?failure.reason,
+                    tx_hash = ?failure.tx_hash,
+                    "action failed"
+                );
+            }
+        }
         match &record.result {
             Ok(report) => tracing::info!(
-                deployment = %prepared.entry.id,
+                deployment = %id,
                 sequence = report.sequence,
                 actions = report.actions.len(),
                 outcomes = record.outcomes.len(),
                 "tick"
             ),
-            Err(failure) => return Err(format!("tick {}: {}", failure.sequence, failure.error)),
+            Err(failure) => {
+                if failure.paused {
+                    tracing::error!(
+                        deployment = %id,
+                        sequence = failure.sequence,
+                        error = %failure.error,
+                        "deployment paused after repeated failures"
+                    );
+                }
+                return Err(format!("tick {}: {}", failure.sequence, failure.error));
+            }
         }
         Ok(())
     })

@@ -3,13 +3,14 @@
 
 use alloy::eips::BlockId;
 use alloy::primitives::{Address, Bytes, TxKind, U256};
-use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::providers::{DynProvider, Provider};
 use alloy::rpc::types::TransactionRequest;
 use alloy::sol_types::SolCall;
 
 use crate::config::{AccountMode, ChainConfig};
 use crate::contracts::ISafe;
 use crate::error::ChainError;
+use crate::rpc::http_provider;
 use crate::signer::DeploymentSigner;
 
 /// The chain, the key and the account of one deployment.
@@ -23,26 +24,22 @@ pub struct Chain {
 
 impl Chain {
     /// Connect to the configured node, check its chain id and, in Safe
-    /// mode, that the key may execute for the Safe alone.
+    /// mode, that the key may execute for the Safe alone. Every request
+    /// of the connection times out after the chain file's
+    /// `rpc_timeout_secs`; no error names more of the URL than its scheme,
+    /// host and port.
     pub async fn connect(
         config: ChainConfig,
         signer: DeploymentSigner,
     ) -> Result<Chain, ChainError> {
-        let url = config
-            .rpc_url
-            .parse()
-            .map_err(|e| ChainError::rpc(format!("connecting to {}", config.rpc_url), e))?;
-        let provider = ProviderBuilder::new()
-            .disable_recommended_fillers()
-            .connect_http(url)
-            .erased();
+        let provider = http_provider(&config.rpc_url, config.rpc_timeout())?;
         let found = provider
             .get_chain_id()
             .await
             .map_err(|e| ChainError::rpc("eth_chainId", e))?;
         if found != config.chain_id {
             return Err(ChainError::WrongChain {
-                url: config.rpc_url.clone(),
+                url: config.rpc_url.redacted(),
                 expected: config.chain_id,
                 found,
             });

@@ -10,19 +10,27 @@ use alloy::primitives::Address;
 use serde::Deserialize;
 
 use crate::error::ConfigError;
+use crate::redact::RpcUrl;
 
 /// A chain and what a deployment may use on it.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChainConfig {
-    /// JSON-RPC endpoint (`http://` or `https://`).
-    pub rpc_url: String,
+    /// JSON-RPC endpoint (`http://` or `https://`). Required. Often holds
+    /// an API key: it is shown redacted everywhere ([`RpcUrl`]).
+    pub rpc_url: RpcUrl,
+    /// Seconds any one RPC request may take before it fails with a timeout
+    /// ([`crate::ChainError::Timeout`]); default 30. Must be at least 1.
+    #[serde(default = "default_rpc_timeout")]
+    pub rpc_timeout_secs: u64,
     /// EIP-155 chain id the node must report (guards against a wrong URL).
     pub chain_id: u64,
-    /// Symbol the strategy uses for the chain's native asset (gas).
+    /// Symbol the strategy uses for the chain's native asset (gas); default
+    /// `ETH`.
     #[serde(default = "default_native_asset")]
     pub native_asset: String,
-    /// Who executes: the deployment key itself, or a Safe it co-owns.
+    /// Who executes: the deployment key itself (the default), or a Safe it
+    /// co-owns.
     #[serde(default)]
     pub account: AccountMode,
     /// Uniswap v3 periphery contracts.
@@ -37,16 +45,20 @@ pub struct ChainConfig {
     #[serde(default)]
     pub feeds: BTreeMap<String, FeedConfig>,
     /// Seconds to wait for a receipt before giving up on this run (the
-    /// intent stays pending and is reconciled later).
+    /// intent stays pending and is reconciled later); default 120.
     #[serde(default = "default_receipt_timeout")]
     pub receipt_timeout_secs: u64,
-    /// Seconds a swap or LP call stays valid (its `deadline`).
+    /// Seconds a swap or LP call stays valid (its `deadline`); default 600.
     #[serde(default = "default_deadline")]
     pub deadline_secs: u64,
 }
 
 fn default_native_asset() -> String {
     "ETH".into()
+}
+
+fn default_rpc_timeout() -> u64 {
+    30
 }
 
 fn default_receipt_timeout() -> u64 {
@@ -140,10 +152,17 @@ impl ChainConfig {
             field,
             reason,
         };
-        if !(self.rpc_url.starts_with("http://") || self.rpc_url.starts_with("https://")) {
+        let url = self.rpc_url.expose();
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
             return Err(invalid(
                 "rpc_url".into(),
                 format!("`{}` is not an http(s) URL", self.rpc_url),
+            ));
+        }
+        if self.rpc_timeout_secs == 0 {
+            return Err(invalid(
+                "rpc_timeout_secs".into(),
+                "must be at least 1".into(),
             ));
         }
         if self.assets.contains_key(&self.native_asset) {
@@ -181,6 +200,11 @@ impl ChainConfig {
             }
         }
         Ok(())
+    }
+
+    /// How long one RPC request may take.
+    pub fn rpc_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.rpc_timeout_secs)
     }
 
     /// The token of `symbol`.

@@ -2,7 +2,10 @@
 //! its own thread (a wasm instance and its journal belong to one thread),
 //! woken by a tokio timer or by each new block. A deployment that is slow
 //! or failing only skips its own ticks; shutdown lets every deployment
-//! finish the tick it is in, then stops it.
+//! finish the tick it is in, then stops it. A deployment runs only while
+//! its process holds the deployment's lease in its journal
+//! ([`HeldLease`]): one that loses it stops, and a deployment's thread
+//! releases it when it ends.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -10,22 +13,26 @@ use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use alloy::providers::{Provider, ProviderBuilder};
+use alloy::providers::Provider;
 use serde::Deserialize;
+use stratbox_journal::HeldLease;
 use stratbox_runtime::Limits;
 
 use crate::error::ConfigError;
+use crate::redact::RpcUrl;
+use crate::rpc::http_provider;
 use crate::signer::SigningKeySource;
 
 /// When a deployment ticks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Schedule {
-    /// Every this many seconds.
+    /// Every this many seconds (at least 1).
     EverySecs(u64),
     /// On every new block (polled every `poll_ms`, default 1000).
     EveryBlock {
-        /// How often to ask the node for its block number.
+        /// How often to ask the node for its block number, in
+        /// milliseconds; default 1000.
         #[serde(default = "default_poll_ms")]
         poll_ms: u64,
     },
@@ -68,7 +75,8 @@ pub struct DeploymentEntry {
     pub schedule: Schedule,
     /// Candles shown to the strategy.
     pub candles: CandleSource,
-    /// Journal file (SQLite); default `<id>.db` beside the deployments file.
+    /// Journal file (SQLite, created mode 0600); default `<id>.db` beside
+    /// the deployments file.
     pub journal: Option<PathBuf>,
     /// Resource limits (defaults for any field left out).
     #[serde(default)]
@@ -125,9 +133,7 @@ impl DeploymentsFile {
             if let Some(csv) = &mut d.candles.csv {
                 *csv = base.join(&*csv);
             }
-            if let SigningKeySource::File(key) = &mut d.signing_key {
-                *key = base.join(&*key);
-            }
+            d.signing_key.rebase(base);
             d.journal = Some(
                 base.join(
                     d.journal
@@ -148,7 +154,13 @@ pub struct ScheduledDeployment {
     /// When it ticks.
     pub schedule: Schedule,
     /// The node to watch for new blocks (for [`Schedule::EveryBlock`]).
-    pub rpc_url: String,
+    pub rpc_url: RpcUrl,
+    /// How long one block poll may take.
+    pub rpc_timeout: Duration,
+    /// The deployment's lease, if the caller took one: checked before each
+    /// tick (a lost lease stops the deployment) and released when the
+    /// deployment's thread ends.
+    pub lease: Option<HeldLease>,
     /// Runs one tick; an error is logged and the next tick comes as
     /// scheduled.
     pub tick: Box<dyn FnMut() -> Result<(), String> + Send>,
@@ -167,6 +179,8 @@ pub struct DeploymentExit {
     pub skipped: u64,
     /// Whether it was abandoned mid-tick at shutdown.
     pub abandoned: bool,
+    /// Whether it stopped because another process took its lease.
+    pub lease_lost: bool,
 }
 
 /// Run `deployments` until `shutdown` resolves; then let each finish its
@@ -185,13 +199,13 @@ pub async fn run_scheduled(
         timers.spawn(wake_on_schedule(
             id.clone(),
             deployment.schedule,
-            deployment.rpc_url.clone(),
+            (deployment.rpc_url.clone(), deployment.rpc_timeout),
             wake,
             std::sync::Arc::clone(&skipped),
         ));
         let thread = std::thread::Builder::new()
             .name(format!("deployment-{id}"))
-            .spawn(move || work(deployment.id, deployment.tick, woken));
+            .spawn(move || work(deployment.id, deployment.tick, deployment.lease, woken));
         match thread {
             Ok(handle) => workers.push((id, handle, skipped)),
             Err(error) => tracing::error!(deployment = %id, %error, "cannot start its thread"),
@@ -213,7 +227,7 @@ pub async fn run_scheduled(
 
 async fn join_until(
     id: String,
-    handle: JoinHandle<(u64, u64)>,
+    handle: JoinHandle<WorkEnd>,
     skipped: u64,
     deadline: tokio::time::Instant,
 ) -> DeploymentExit {
@@ -228,39 +242,61 @@ async fn join_until(
             failed: 0,
             skipped,
             abandoned: true,
+            lease_lost: false,
         };
     }
-    let (ticks, failed) = handle.join().unwrap_or((0, 0));
+    let end = handle.join().unwrap_or_default();
     DeploymentExit {
         id,
-        ticks,
-        failed,
+        ticks: end.ticks,
+        failed: end.failed,
         skipped,
         abandoned: false,
+        lease_lost: end.lease_lost,
     }
+}
+
+/// How a deployment's thread ended.
+#[derive(Debug, Default)]
+struct WorkEnd {
+    ticks: u64,
+    failed: u64,
+    lease_lost: bool,
 }
 
 fn work(
     id: String,
     mut tick: Box<dyn FnMut() -> Result<(), String> + Send>,
+    lease: Option<HeldLease>,
     woken: Receiver<()>,
-) -> (u64, u64) {
-    let (mut ticks, mut failed) = (0, 0);
+) -> WorkEnd {
+    // Every line logged on this thread (the executor's, reconciliation's)
+    // names the deployment. At error level so that any filter that shows
+    // a line shows its span too.
+    let _span = tracing::error_span!("deployment", id = %id).entered();
+    let mut end = WorkEnd::default();
     while woken.recv().is_ok() {
-        ticks += 1;
+        if lease.as_ref().is_some_and(HeldLease::is_lost) {
+            tracing::error!(deployment = %id, "lease lost: another process drives this deployment; stopping it here");
+            end.lease_lost = true;
+            break;
+        }
+        end.ticks += 1;
         if let Err(error) = tick() {
-            failed += 1;
+            end.failed += 1;
             tracing::warn!(deployment = %id, %error, "tick failed");
         }
     }
-    tracing::info!(deployment = %id, ticks, failed, "stopped");
-    (ticks, failed)
+    tracing::info!(deployment = %id, ticks = end.ticks, failed = end.failed, "stopped");
+    // Dropping the lease releases it (unless it was lost).
+    drop(lease);
+    end
 }
 
 async fn wake_on_schedule(
     id: String,
     schedule: Schedule,
-    rpc_url: String,
+    (rpc_url, rpc_timeout): (RpcUrl, Duration),
     wake: SyncSender<()>,
     skipped: std::sync::Arc<std::sync::atomic::AtomicU64>,
 ) {
@@ -285,10 +321,8 @@ async fn wake_on_schedule(
             }
         }
         Schedule::EveryBlock { poll_ms } => {
-            let provider = match rpc_url.parse() {
-                Ok(url) => ProviderBuilder::new()
-                    .disable_recommended_fillers()
-                    .connect_http(url),
+            let provider = match http_provider(&rpc_url, rpc_timeout) {
+                Ok(provider) => provider,
                 Err(error) => {
                     tracing::error!(deployment = %id, %error, "bad RPC URL; never ticks");
                     return;
@@ -304,7 +338,10 @@ async fn wake_on_schedule(
                         }
                     }
                     Ok(_) => {}
-                    Err(error) => tracing::warn!(deployment = %id, %error, "block poll failed"),
+                    Err(error) => {
+                        let error = crate::error::ChainError::rpc("eth_blockNumber", error);
+                        tracing::warn!(deployment = %id, %error, "block poll failed");
+                    }
                 }
                 tokio::time::sleep(Duration::from_millis(poll_ms.max(10))).await;
             }

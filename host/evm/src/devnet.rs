@@ -238,7 +238,7 @@ pub fn signer_provider(url: &str, key: &str) -> Result<DynProvider, DevnetError>
         .map_err(|e| deploy_error("signer")(format!("{e}")))?;
     let url = url
         .parse()
-        .map_err(|e| DevnetError::Anvil(format!("{url}: {e}")))?;
+        .map_err(|e| DevnetError::Anvil(format!("{}: {e}", crate::redact_url(url))))?;
     Ok(ProviderBuilder::new()
         .wallet(EthereumWallet::from(signer))
         .connect_http(url)
@@ -655,7 +655,8 @@ aggregator = "{feed}"
             ("DAI", "WETH")
         };
         ChainConfig {
-            rpc_url: self.url.clone(),
+            rpc_url: self.url.clone().into(),
+            rpc_timeout_secs: 30,
             chain_id: CHAIN_ID,
             native_asset: "ETH".into(),
             account,

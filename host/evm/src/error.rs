@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use alloy::transports::TransportError;
+
 /// A chain or deployment file could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -65,6 +67,23 @@ pub enum SignerError {
         /// Where it came from.
         origin: String,
     },
+    /// A signing key file holding the key in plaintext: refused, keys do
+    /// not rest on disk in the clear.
+    #[error(
+        "the signing key {path} is stored in plaintext: seal it with `stratbox keygen --kind \
+         secp256k1 --from-plaintext {path} --out <sealed file> --passphrase-env <VAR>`, delete \
+         the plaintext file, and name it as `signing_key = {{ sealed = {{ file = \"<sealed \
+         file>\", passphrase_env = \"<VAR>\" }} }}`",
+        path = path.display()
+    )]
+    Plaintext {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The sealed signing key could not be opened (no or wrong passphrase,
+    /// altered or foreign file...).
+    #[error("the signing key: {0}")]
+    Key(Box<stratbox_store::keys::KeyLoadError>),
 }
 
 /// The chain could not be read or written.
@@ -78,10 +97,24 @@ pub enum ChainError {
         /// The transport's or node's message.
         message: String,
     },
+    /// The node did not answer within the chain file's `rpc_timeout_secs`.
+    #[error("RPC {what}: no answer within {}s", after.as_secs_f64())]
+    Timeout {
+        /// The request.
+        what: String,
+        /// The timeout that expired.
+        after: std::time::Duration,
+    },
+    /// The RPC URL cannot be parsed.
+    #[error("the RPC URL {url} is not a valid URL")]
+    BadUrl {
+        /// The URL, redacted ([`crate::redact_url`]).
+        url: String,
+    },
     /// The node serves another chain than configured.
     #[error("the node at {url} serves chain {found}, the deployment expects {expected}")]
     WrongChain {
-        /// Endpoint.
+        /// Endpoint, redacted ([`crate::redact_url`]).
         url: String,
         /// Chain id configured.
         expected: u64,
@@ -110,10 +143,22 @@ pub enum ChainError {
 }
 
 impl ChainError {
-    pub(crate) fn rpc(what: impl Into<String>, error: impl std::fmt::Display) -> ChainError {
-        ChainError::Rpc {
-            what: what.into(),
-            message: error.to_string(),
+    /// A failed request: [`ChainError::Timeout`] if it got no answer in
+    /// time, [`ChainError::Rpc`] otherwise (the message redacted, in case
+    /// the transport quoted the URL).
+    pub(crate) fn rpc(what: impl Into<String>, error: TransportError) -> ChainError {
+        let what = what.into();
+        match crate::rpc::timed_out(&error) {
+            Some(after) => ChainError::Timeout { what, after },
+            None => ChainError::Rpc {
+                what,
+                message: crate::redact::redact_urls(&error.to_string()),
+            },
         }
+    }
+
+    /// Whether the node did not answer in time.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, ChainError::Timeout { .. })
     }
 }

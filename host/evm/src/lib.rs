@@ -12,6 +12,10 @@
 //! The account is the key itself or a Safe the key co-owns
 //! ([`AccountMode`]). After a crash, [`reconcile`] settles pending intents
 //! by hash and nonce instead of sending again.
+//!
+//! Every request to the node has a deadline (`rpc_timeout_secs` in the
+//! chain file) and no log line or error carries the RPC URL beyond its
+//! scheme, host and port ([`redact`]): providers put API keys in URLs.
 
 mod chain;
 pub mod compile;
@@ -24,6 +28,8 @@ mod execute;
 mod oracle;
 pub mod quote;
 mod reconcile;
+pub mod redact;
+mod rpc;
 mod signer;
 mod venue;
 mod view;
@@ -35,6 +41,8 @@ pub use error::{ChainError, ConfigError, SignerError};
 pub use execute::Executor;
 pub use oracle::ChainOracle;
 pub use reconcile::{Reconciled, reconcile};
+pub use redact::{RpcUrl, redact_url, redact_urls};
+pub use rpc::{RpcTimedOut, http_provider};
 pub use signer::{DeploymentSigner, SigningKeySource};
 pub use venue::{CandleFeed, EvmVenue, LiveTickError};
 pub use view::{ChainView, LpPosition, PoolSnapshot};

@@ -67,6 +67,49 @@ pub enum JournalError {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// Another process holds the deployment's lease: it drives the
+    /// deployment, this one must not.
+    #[error(
+        "deployment `{deployment}` is driven by another process ({holder}); stop that one first \
+         (the lease of a process that died on this machine is taken over at once, a hung \
+         one's when it expires)"
+    )]
+    LeaseHeld {
+        /// The deployment.
+        deployment: String,
+        /// The lease's holder (`pid <pid>/<random>`).
+        holder: String,
+        /// When the lease expires unless its holder renews it.
+        expires_ms: u64,
+    },
+    /// The lease could not be renewed: it expired and another holder took
+    /// it, or it was removed. The deployment must stop.
+    #[error("lost the lease on deployment `{deployment}`{}", match holder {
+        Some(holder) => format!(" to {holder}"),
+        None => String::new(),
+    })]
+    LeaseLost {
+        /// The deployment.
+        deployment: String,
+        /// Who holds it now, if anyone.
+        holder: Option<String>,
+    },
+    /// A background thread (the lease's keep-alive) could not be started.
+    #[error("starting a journal thread: {source}")]
+    Thread {
+        /// What the OS said.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The journal file's permissions could not be set to owner-only.
+    #[error("making {} private (mode 0600): {source}", path.display())]
+    Permissions {
+        /// The file.
+        path: PathBuf,
+        /// What the OS said.
+        #[source]
+        source: std::io::Error,
+    },
     /// The journal file's directory could not be created.
     #[error("creating the journal's directory {}: {source}", dir.display())]
     Directory {

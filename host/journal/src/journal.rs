@@ -75,6 +75,9 @@ impl Journal {
                 source,
             })?;
         }
+        // The file is created owner-only before SQLite opens it; SQLite
+        // gives its `-wal` and `-shm` files the database file's mode.
+        private_file(path, true)?;
         let conn = Connection::open(path)?;
         let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") {
@@ -83,7 +86,15 @@ impl Journal {
                 path.display()
             )));
         }
-        Journal::setup(conn, Some(path.to_owned()), durability)
+        let journal = Journal::setup(conn, Some(path.to_owned()), durability)?;
+        // Side files left by an earlier process (or a SQLite that did not
+        // copy the mode) are made private too.
+        for suffix in ["-wal", "-shm"] {
+            let mut side = path.as_os_str().to_owned();
+            side.push(suffix);
+            private_file(Path::new(&side), false)?;
+        }
+        Ok(journal)
     }
 
     /// A journal in memory (tests, dry runs).
@@ -706,6 +717,56 @@ impl Journal {
             last_call,
         }))
     }
+}
+
+/// Make `path` readable and writable by its owner only (mode 0600,
+/// whatever the umask); with `create`, create it empty (and owner-only from
+/// the start) if missing. Journals hold strategy outputs, policy state and
+/// signed transactions. A file of another user that cannot be changed is
+/// left as it is, with a warning (reading someone else's journal).
+#[cfg(unix)]
+fn private_file(path: &Path, create: bool) -> Result<(), JournalError> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let error = |source| JournalError::Permissions {
+        path: path.to_owned(),
+        source,
+    };
+    if create {
+        let created = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path);
+        match created {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(error(e)),
+        }
+    }
+    let mode = match std::fs::metadata(path) {
+        // Not a file: SQLite will say what is wrong with it.
+        Ok(meta) if !meta.is_file() => return Ok(()),
+        Ok(meta) => meta.permissions().mode() & 0o777,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !create => return Ok(()),
+        Err(e) => return Err(error(e)),
+    };
+    if mode == 0o600 {
+        return Ok(());
+    }
+    match std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            tracing::warn!(path = %path.display(), mode = format!("{mode:o}"), "journal file is not private and not ours to change");
+            Ok(())
+        }
+        Err(e) => Err(error(e)),
+    }
+}
+
+/// Elsewhere the file's access is the directory's business.
+#[cfg(not(unix))]
+fn private_file(_path: &Path, _create: bool) -> Result<(), JournalError> {
+    Ok(())
 }
 
 pub(crate) fn now_ms() -> u64 {

@@ -19,6 +19,7 @@ mod candles;
 mod error;
 mod intents;
 mod journal;
+mod lease;
 mod model;
 mod recorder;
 mod replay;
@@ -28,6 +29,7 @@ mod snapshot;
 pub use error::JournalError;
 pub use intents::{StoredTxIntent, TxIntent, TxStatus};
 pub use journal::{Committed, Durability, Journal, ResumePoint};
+pub use lease::{HeldLease, Lease, LeaseHolder};
 pub use model::{
     Call, CallOutcome, CallRecord, EmissionRow, NewRun, ReadRow, ResultRow, RunId, RunPolicy,
     RunRecord, RunSummary, SnapshotRef, VerdictKind,

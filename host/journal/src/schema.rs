@@ -7,7 +7,7 @@ use crate::error::JournalError;
 
 /// Schema migrations, oldest first. Never edit one that has shipped; add a
 /// new one.
-const MIGRATIONS: &[&str] = &[V1, V2];
+const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -132,6 +132,20 @@ CREATE TABLE tx_intents (
 );
 
 CREATE INDEX tx_intents_pending ON tx_intents (status) WHERE status = 'pending';
+"#;
+
+/// Version 3: one lease per deployment, so that at most one process drives
+/// it (holder, its pid and host, when taken, when it expires unless
+/// renewed).
+const V3: &str = r#"
+CREATE TABLE leases (
+    deployment  TEXT PRIMARY KEY,
+    holder      TEXT NOT NULL,
+    pid         INTEGER NOT NULL,
+    host        TEXT NOT NULL,
+    acquired_ms INTEGER NOT NULL,
+    expires_ms  INTEGER NOT NULL
+) WITHOUT ROWID;
 "#;
 
 /// Bring `conn` to [`SCHEMA_VERSION`]; refuse a newer database.

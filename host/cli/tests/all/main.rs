@@ -11,9 +11,11 @@ mod inspect;
 mod javascript_build;
 mod journal;
 mod live_daemon;
+mod operator;
 mod python_build;
 mod sealing;
 mod templates;
+mod tick_failures;
 
 use std::process::{Command, Output};
 

@@ -20,7 +20,7 @@ fn example_files_parse() {
     assert_eq!(deployment.schedule, Schedule::EverySecs(60));
     assert_eq!(deployment.limits.fuel_per_tick, 20_000_000);
     assert!(
-        matches!(&deployment.signing_key, SigningKeySource::File(p) if p.ends_with("deployer.key"))
+        matches!(&deployment.signing_key, SigningKeySource::Sealed { file, .. } if file.ends_with("deployer.key"))
     );
     assert!(
         deployment

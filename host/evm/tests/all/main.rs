@@ -4,9 +4,11 @@
 
 mod crash;
 mod files;
+mod lease;
 mod live_rsi;
 mod lp;
 mod oracle_reads;
+mod rpc;
 mod safe;
 mod simulation;
 mod support;

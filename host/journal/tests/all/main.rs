@@ -3,6 +3,8 @@
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 mod crash;
+mod files;
+mod lease;
 mod recording;
 mod replay;
 mod schema;

@@ -45,6 +45,7 @@ fn every_table_of_the_issue_exists() {
             "action_results",
             "deployments",
             "emissions",
+            "leases",
             "logs",
             "oracle_reads",
             "policy_versions",
