@@ -1,7 +1,36 @@
-//! An Aave-style lending pool: per-asset reserves whose borrow rate follows
-//! utilization on a kinked curve, interest indices in RAY (1e27) fixed
-//! point, collateral limits by loan-to-value, a health factor, and
-//! liquidation below a health factor of 1.
+//! An Aave-v3-style lending pool: per-asset reserves whose borrow rate
+//! follows utilization on a kinked curve, interest indices in RAY (1e27)
+//! fixed point, collateral limits by loan-to-value, a health factor in WAD
+//! (1e18), and liquidation below a health factor of 1.
+//!
+//! The arithmetic follows Aave v3.0 (`aave-v3-core` 1.19, the
+//! `@aave/core-v3` npm artifacts) to the wei for a single-market account
+//! without e-mode, isolation mode, stable debt, supply/borrow caps or a
+//! liquidation protocol fee:
+//!
+//! - `WadRayMath`/`PercentageMath`: `rayMul`, `rayDiv`, `wadDiv`,
+//!   `percentMul`, `percentDiv` round half up;
+//! - `MathUtils.calculateLinearInterest` for the supply (liquidity) index and
+//!   `MathUtils.calculateCompoundedInterest` (three-term binomial expansion
+//!   of `(1 + r/SECONDS_PER_YEAR)^t`) for the variable-borrow index, over
+//!   whole seconds (`now_ms / 1000`), `SECONDS_PER_YEAR = 365 days`;
+//! - `DefaultReserveInterestRateStrategy.calculateInterestRates` (variable
+//!   debt only);
+//! - `GenericLogic.calculateUserAccountData` (values in the oracle's base
+//!   currency, rounded down; weighted average LTV and liquidation
+//!   threshold; health factor);
+//! - `ValidationLogic.validateBorrow` (collateral needed by LTV) and the
+//!   health-factor check after a withdrawal;
+//! - `LiquidationLogic`: close factor 50% (`DEFAULT_LIQUIDATION_CLOSE_FACTOR`)
+//!   above a health factor of 0.95 (`CLOSE_FACTOR_HF_THRESHOLD`), 100%
+//!   (`MAX_LIQUIDATION_CLOSE_FACTOR`) at or below it, and
+//!   `_calculateAvailableCollateralToLiquidate` (collateral capped at the
+//!   borrower's balance, the debt repaid then reduced to match).
+//!
+//! Prices are integers: the price of one whole token in a base currency
+//! shared by every asset (Aave's oracle quotes USD with 8 decimals). No
+//! floating point is used in balances, valuations or liquidation amounts;
+//! [`price_from_f64`] is the one boundary for callers holding float prices.
 
 use std::collections::BTreeMap;
 
@@ -9,17 +38,179 @@ use alloy_primitives::U256;
 use serde::{Deserialize, Serialize};
 
 use crate::VenueError;
-use crate::math::{mul_div, mul_div_rounding_up, to_u128};
+use crate::math::to_u128;
 
-/// 1e27: fixed-point scale of rates and indices.
+/// 1e27: fixed-point scale of rates and indices (Aave's RAY).
 pub const RAY: u128 = 1_000_000_000_000_000_000_000_000_000;
+/// 1e18: fixed-point scale of the health factor (Aave's WAD).
+pub const WAD: u128 = 1_000_000_000_000_000_000;
+/// 100% in basis points (Aave's `PERCENTAGE_FACTOR`).
+pub const PERCENTAGE_FACTOR: u128 = 10_000;
 /// Milliseconds in a 365-day year (rates are annual).
 pub const YEAR_MS: u64 = 365 * 24 * 60 * 60 * 1_000;
-const BPS: u128 = 10_000;
+/// Seconds in a 365-day year (Aave's `SECONDS_PER_YEAR`).
+pub const SECONDS_PER_YEAR: u64 = 365 * 24 * 60 * 60;
+/// Below this health factor an account can be liquidated (1.0, WAD).
+pub const HEALTH_FACTOR_LIQUIDATION_THRESHOLD: u128 = WAD;
+/// At or below this health factor (0.95, WAD) the whole debt may be
+/// liquidated at once (Aave's `CLOSE_FACTOR_HF_THRESHOLD`).
+pub const CLOSE_FACTOR_HF_THRESHOLD: u128 = 950_000_000_000_000_000;
+/// Share of a debt liquidatable above [`CLOSE_FACTOR_HF_THRESHOLD`], bps
+/// (Aave's `DEFAULT_LIQUIDATION_CLOSE_FACTOR`).
+pub const DEFAULT_LIQUIDATION_CLOSE_FACTOR: u128 = 5_000;
+/// Share of a debt liquidatable at or below [`CLOSE_FACTOR_HF_THRESHOLD`],
+/// bps (Aave's `MAX_LIQUIDATION_CLOSE_FACTOR`).
+pub const MAX_LIQUIDATION_CLOSE_FACTOR: u128 = 10_000;
+/// Scale of prices made by [`price_from_f64`] (1e18).
+pub const FLOAT_PRICE_SCALE: u128 = WAD;
 
-/// Borrow rate as a function of utilization: `base + slope1 * u / u_opt`
-/// below the optimal utilization, plus `slope2 * (u - u_opt) / (1 - u_opt)`
-/// above it. All values are annual rates in RAY.
+/// A price feed: the price of one whole token of an asset in a base
+/// currency shared by every asset, as an integer (e.g. USD with 8
+/// decimals, as Aave's oracle), or `None` if unknown.
+pub type PriceFeed<'a> = dyn Fn(&str) -> Option<u128> + 'a;
+
+/// Convert a float price (one whole token in the base currency) to an
+/// integer price at [`FLOAT_PRICE_SCALE`], rounded to nearest; `None` for
+/// zero, negative, non-finite or too large prices. This is the boundary for
+/// callers whose market data is floating point; everything after it is
+/// integer math.
+pub fn price_from_f64(price: f64) -> Option<u128> {
+    // `FLOAT_PRICE_SCALE` is exactly representable as an f64 (1e18).
+    let scaled = (price * 1e18).round();
+    (1.0..3.0e38).contains(&scaled).then_some(scaled as u128)
+}
+
+fn overflow(what: &'static str) -> VenueError {
+    VenueError::Overflow { what }
+}
+
+fn u256(x: u128) -> U256 {
+    U256::from(x)
+}
+
+/// `(a * b + scale/2) / scale`: multiply in fixed point, half up.
+fn mul_half_up(a: U256, b: U256, scale: U256, what: &'static str) -> Result<U256, VenueError> {
+    let product = a.checked_mul(b).ok_or(overflow(what))?;
+    let half = scale / U256::from(2u8);
+    Ok(product.checked_add(half).ok_or(overflow(what))? / scale)
+}
+
+/// `(a * scale + b/2) / b`: divide in fixed point, half up.
+fn div_half_up(a: U256, b: U256, scale: U256, what: &'static str) -> Result<U256, VenueError> {
+    if b.is_zero() {
+        return Err(overflow(what));
+    }
+    let product = a.checked_mul(scale).ok_or(overflow(what))?;
+    Ok(product
+        .checked_add(b / U256::from(2u8))
+        .ok_or(overflow(what))?
+        / b)
+}
+
+/// Aave's `rayMul`: `(a * b + RAY/2) / RAY`.
+pub fn ray_mul(a: u128, b: u128) -> Result<u128, VenueError> {
+    to_u128(
+        mul_half_up(u256(a), u256(b), u256(RAY), "ray multiply")?,
+        "ray multiply",
+    )
+}
+
+/// Aave's `rayDiv`: `(a * RAY + b/2) / b`; an error if `b` is zero.
+pub fn ray_div(a: u128, b: u128) -> Result<u128, VenueError> {
+    to_u128(
+        div_half_up(u256(a), u256(b), u256(RAY), "ray divide")?,
+        "ray divide",
+    )
+}
+
+/// Aave's `wadDiv`: `(a * WAD + b/2) / b`; an error if `b` is zero.
+pub fn wad_div(a: u128, b: u128) -> Result<u128, VenueError> {
+    to_u128(
+        div_half_up(u256(a), u256(b), u256(WAD), "wad divide")?,
+        "wad divide",
+    )
+}
+
+/// Aave's `percentMul`: `(value * bps + 5_000) / 10_000`.
+pub fn percent_mul(value: u128, bps: u128) -> Result<u128, VenueError> {
+    to_u128(
+        mul_half_up(
+            u256(value),
+            u256(bps),
+            u256(PERCENTAGE_FACTOR),
+            "percent multiply",
+        )?,
+        "percent multiply",
+    )
+}
+
+/// Aave's `percentDiv`: `(value * 10_000 + bps/2) / bps`; an error if `bps`
+/// is zero.
+pub fn percent_div(value: u128, bps: u128) -> Result<u128, VenueError> {
+    to_u128(
+        div_half_up(
+            u256(value),
+            u256(bps),
+            u256(PERCENTAGE_FACTOR),
+            "percent divide",
+        )?,
+        "percent divide",
+    )
+}
+
+/// Aave's `MathUtils.calculateLinearInterest`: the growth factor (RAY) of
+/// `rate` (annual, RAY) over `seconds`: `RAY + rate * seconds / SECONDS_PER_YEAR`
+/// (the division rounds down).
+pub fn linear_interest(rate: u128, seconds: u64) -> Result<u128, VenueError> {
+    let accrued = u256(rate) * U256::from(seconds) / U256::from(SECONDS_PER_YEAR);
+    to_u128(accrued, "linear interest")?
+        .checked_add(RAY)
+        .ok_or(overflow("linear interest"))
+}
+
+/// Aave's `MathUtils.calculateCompoundedInterest`: the growth factor (RAY)
+/// of `rate` (annual, RAY) compounded every second over `seconds`,
+/// approximated by the first three terms of the binomial expansion
+/// `(1 + x)^n = 1 + n*x + n(n-1)/2 * x^2 + n(n-1)(n-2)/6 * x^3` with
+/// `x = rate / SECONDS_PER_YEAR`, computed as the contract does:
+/// `basePowerTwo = rayMul(rate, rate) / SECONDS_PER_YEAR^2`,
+/// `basePowerThree = rayMul(basePowerTwo, rate) / SECONDS_PER_YEAR`,
+/// each division rounding down.
+pub fn compounded_interest(rate: u128, seconds: u64) -> Result<u128, VenueError> {
+    if seconds == 0 {
+        return Ok(RAY);
+    }
+    let year = U256::from(SECONDS_PER_YEAR);
+    let exp = U256::from(seconds);
+    let exp_minus_one = U256::from(seconds - 1);
+    let exp_minus_two = U256::from(seconds.saturating_sub(2));
+    let rate = u256(rate);
+    let ray = u256(RAY);
+    let base_power_two = mul_half_up(rate, rate, ray, "compounded interest")? / (year * year);
+    let base_power_three = mul_half_up(base_power_two, rate, ray, "compounded interest")? / year;
+    let what = "compounded interest";
+    let product = |factors: &[U256]| {
+        factors
+            .iter()
+            .try_fold(U256::from(1u8), |acc, f| acc.checked_mul(*f))
+            .ok_or(overflow(what))
+    };
+    let second_term = product(&[exp, exp_minus_one, base_power_two])? / U256::from(2u8);
+    let third_term =
+        product(&[exp, exp_minus_one, exp_minus_two, base_power_three])? / U256::from(6u8);
+    let total = product(&[rate, exp])? / year + ray;
+    let total = total
+        .checked_add(second_term)
+        .and_then(|t| t.checked_add(third_term))
+        .ok_or(overflow(what))?;
+    to_u128(total, what)
+}
+
+/// Borrow rate as a function of utilization, as Aave v3.0's
+/// `DefaultReserveInterestRateStrategy`: `base + slope1 * u / u_opt` (with
+/// `rayMul` then `rayDiv`) up to the optimal utilization, and
+/// `base + slope1 + slope2 * (u - u_opt) / (1 - u_opt)` above it. All values
+/// are annual rates in RAY.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InterestRateModel {
     /// Rate at zero utilization.
@@ -33,20 +224,21 @@ pub struct InterestRateModel {
 }
 
 impl InterestRateModel {
-    /// Annual borrow rate at `utilization` (both RAY).
+    /// Annual borrow rate at `utilization` (both RAY); saturates instead of
+    /// failing on absurd parameters.
     pub fn borrow_rate(&self, utilization: u128) -> u128 {
-        let ray = |x: u128| U256::from(x);
         let optimal = self.optimal_utilization.clamp(1, RAY);
-        if utilization <= optimal {
-            let part =
-                mul_div(ray(self.slope1), ray(utilization), ray(optimal)).unwrap_or(U256::ZERO);
-            self.base_rate + u128::try_from(part).unwrap_or(u128::MAX)
+        let variable = if utilization > optimal {
+            let excess =
+                ray_div(utilization.min(RAY) - optimal, (RAY - optimal).max(1)).unwrap_or(RAY);
+            self.slope1
+                .saturating_add(ray_mul(self.slope2, excess).unwrap_or(u128::MAX))
         } else {
-            let excess = utilization.min(RAY) - optimal;
-            let span = (RAY - optimal).max(1);
-            let part = mul_div(ray(self.slope2), ray(excess), ray(span)).unwrap_or(U256::ZERO);
-            self.base_rate + self.slope1 + u128::try_from(part).unwrap_or(u128::MAX)
-        }
+            ray_mul(self.slope1, utilization)
+                .and_then(|part| ray_div(part, optimal))
+                .unwrap_or(u128::MAX)
+        };
+        self.base_rate.saturating_add(variable)
     }
 }
 
@@ -57,9 +249,11 @@ pub struct ReserveConfig {
     pub decimals: u8,
     /// Maximum loan-to-value of this asset as collateral, bps.
     pub ltv_bps: u32,
-    /// Collateral value counted by the health factor, bps.
+    /// Collateral value counted by the health factor, bps. Zero means the
+    /// asset does not count as collateral.
     pub liquidation_threshold_bps: u32,
-    /// Collateral bonus a liquidator receives, bps (500 = 5%).
+    /// Collateral bonus a liquidator receives, bps above 100% (500 = 5%,
+    /// Aave's `liquidationBonus` of 10_500).
     pub liquidation_bonus_bps: u32,
     /// Share of interest kept by the protocol, bps.
     pub reserve_factor_bps: u32,
@@ -105,6 +299,24 @@ pub struct Liquidation {
     pub collateral_seized: u128,
 }
 
+/// An account's totals, as Aave's `getUserAccountData`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AccountData {
+    /// Collateral value in the price feed's base currency (rounded down per
+    /// asset).
+    pub total_collateral_base: u128,
+    /// Debt value in the price feed's base currency (rounded down per
+    /// asset).
+    pub total_debt_base: u128,
+    /// Collateral-weighted loan-to-value, bps (rounded down).
+    pub ltv_bps: u128,
+    /// Collateral-weighted liquidation threshold, bps (rounded down).
+    pub liquidation_threshold_bps: u128,
+    /// `percentMul(collateral, threshold) wadDiv debt` (WAD), or `u128::MAX`
+    /// without debt.
+    pub health_factor: u128,
+}
+
 /// A lending pool of several reserves and accounts.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct LendingPool {
@@ -119,80 +331,96 @@ fn unknown(what: &'static str, name: &str) -> VenueError {
     }
 }
 
-fn ray_mul(a: u128, b: u128, round_up: bool) -> Result<u128, VenueError> {
-    let f = if round_up {
-        mul_div_rounding_up
-    } else {
-        mul_div
-    };
-    f(U256::from(a), U256::from(b), U256::from(RAY))
-        .ok_or(VenueError::Overflow {
-            what: "ray multiply",
-        })
-        .and_then(|v| to_u128(v, "ray multiply"))
+/// `10^decimals` as a 256-bit integer.
+fn unit(decimals: u8) -> U256 {
+    U256::from(10u8).pow(U256::from(decimals))
 }
 
-fn ray_div(a: u128, b: u128, round_up: bool) -> Result<u128, VenueError> {
-    let f = if round_up {
-        mul_div_rounding_up
-    } else {
-        mul_div
-    };
-    f(U256::from(a), U256::from(RAY), U256::from(b))
-        .ok_or(VenueError::Overflow { what: "ray divide" })
-        .and_then(|v| to_u128(v, "ray divide"))
-}
-
-/// Grow `index` by `rate` (annual, RAY) over `elapsed_ms`, linearly within
-/// the step (steps compound with each other).
-fn grow(index: u128, rate: u128, elapsed_ms: u64) -> Result<u128, VenueError> {
-    let interest = mul_div(
-        U256::from(index),
-        U256::from(rate) * U256::from(elapsed_ms),
-        U256::from(RAY) * U256::from(YEAR_MS),
-    )
-    .ok_or(VenueError::Overflow { what: "interest" })?;
-    index
-        .checked_add(to_u128(interest, "interest")?)
-        .ok_or(VenueError::Overflow { what: "index" })
+/// Whole seconds between two millisecond timestamps (block timestamps are
+/// seconds).
+fn elapsed_seconds(from_ms: u64, to_ms: u64) -> u64 {
+    (to_ms / 1_000).saturating_sub(from_ms / 1_000)
 }
 
 impl Reserve {
     fn total_debt(&self) -> u128 {
-        ray_mul(self.debt_scaled, self.borrow_index, true).unwrap_or(u128::MAX)
+        ray_mul(self.debt_scaled, self.borrow_index).unwrap_or(u128::MAX)
     }
 
-    /// Borrowed / (cash + borrowed), RAY.
+    /// Borrowed / (cash + borrowed), RAY (`rayDiv`, Aave's usage ratio).
     pub fn utilization(&self) -> u128 {
         let debt = self.total_debt();
-        let total = self.cash.saturating_add(debt);
-        if total == 0 {
+        if debt == 0 {
             return 0;
         }
-        ray_div(debt, total, false).unwrap_or(RAY)
+        ray_div(debt, self.cash.saturating_add(debt)).unwrap_or(RAY)
     }
 
-    /// Annual borrow rate now, RAY.
+    /// Annual variable borrow rate now, RAY.
     pub fn borrow_rate(&self) -> u128 {
         self.config.rates.borrow_rate(self.utilization())
     }
 
-    /// Annual supply rate now: borrow rate x utilization x (1 - reserve
-    /// factor), RAY.
+    /// Annual supply (liquidity) rate now, as Aave v3.0:
+    /// `percentMul(rayMul(overallBorrowRate, utilization), 100% - reserve
+    /// factor)`, where the overall borrow rate is the debt-weighted rate
+    /// `rayDiv(rayMul(debt_ray, rate), debt_ray)` (`debt_ray` = total debt
+    /// scaled to RAY by `wadToRay`).
     pub fn supply_rate(&self) -> u128 {
-        let gross = ray_mul(self.borrow_rate(), self.utilization(), false).unwrap_or(0);
-        gross * (BPS - u128::from(self.config.reserve_factor_bps).min(BPS)) / BPS
+        let debt = self.total_debt();
+        if debt == 0 {
+            return 0;
+        }
+        let rate = self.borrow_rate();
+        let result = (|| {
+            let debt_ray = debt
+                .checked_mul(1_000_000_000)
+                .ok_or(overflow("supply rate"))?;
+            let overall = ray_div(ray_mul(debt_ray, rate)?, debt_ray)?;
+            let gross = ray_mul(overall, self.utilization())?;
+            let keep = PERCENTAGE_FACTOR
+                - u128::from(self.config.reserve_factor_bps).min(PERCENTAGE_FACTOR);
+            percent_mul(gross, keep)
+        })();
+        result.unwrap_or(0)
     }
 
-    fn accrue(&mut self, now_ms: u64) -> Result<(), VenueError> {
-        let elapsed = now_ms.saturating_sub(self.last_update_ms);
-        if elapsed > 0 {
-            let (borrow_rate, supply_rate) = (self.borrow_rate(), self.supply_rate());
-            self.borrow_index = grow(self.borrow_index, borrow_rate, elapsed)?;
-            self.liquidity_index = grow(self.liquidity_index, supply_rate, elapsed)?;
-            self.last_update_ms = now_ms;
+    /// The reserve with its indices grown to `now_ms` (Aave's
+    /// `ReserveLogic._updateIndexes`), without mutating `self`.
+    fn accrued(&self, now_ms: u64) -> Result<Reserve, VenueError> {
+        let mut next = self.clone();
+        let seconds = elapsed_seconds(self.last_update_ms, now_ms);
+        if seconds == 0 {
+            return Ok(next);
         }
-        Ok(())
+        let (borrow_rate, supply_rate) = (self.borrow_rate(), self.supply_rate());
+        if supply_rate != 0 {
+            next.liquidity_index =
+                ray_mul(linear_interest(supply_rate, seconds)?, self.liquidity_index)?;
+        }
+        if self.debt_scaled != 0 {
+            next.borrow_index = ray_mul(
+                compounded_interest(borrow_rate, seconds)?,
+                self.borrow_index,
+            )?;
+        }
+        next.last_update_ms = now_ms;
+        Ok(next)
+    }
+
+    /// Liquidity index (RAY).
+    pub fn liquidity_index(&self) -> u128 {
+        self.liquidity_index
+    }
+
+    /// Variable borrow index (RAY).
+    pub fn borrow_index(&self) -> u128 {
+        self.borrow_index
+    }
+
+    /// Tokens the reserve holds (supplied minus lent out), base units.
+    pub fn cash(&self) -> u128 {
+        self.cash
     }
 }
 
@@ -223,11 +451,15 @@ impl LendingPool {
         self.reserves.get(asset)
     }
 
-    /// Accrue interest on every reserve up to `now_ms`.
+    /// Accrue interest on every reserve up to `now_ms`. On error nothing
+    /// changes.
     pub fn accrue(&mut self, now_ms: u64) -> Result<(), VenueError> {
-        self.reserves
-            .values_mut()
-            .try_for_each(|r| r.accrue(now_ms))
+        let mut next = BTreeMap::new();
+        for (asset, reserve) in &self.reserves {
+            next.insert(asset.clone(), reserve.accrued(now_ms)?);
+        }
+        self.reserves = next;
+        Ok(())
     }
 
     fn reserve_mut(&mut self, asset: &str) -> Result<&mut Reserve, VenueError> {
@@ -236,33 +468,49 @@ impl LendingPool {
             .ok_or_else(|| unknown("lending asset", asset))
     }
 
-    /// What `account` has supplied of `asset`, interest included.
-    pub fn supplied(&self, account: &str, asset: &str) -> u128 {
-        let scaled = self
-            .accounts
+    fn reserve_ref(&self, asset: &str) -> Result<&Reserve, VenueError> {
+        self.reserves
+            .get(asset)
+            .ok_or_else(|| unknown("lending asset", asset))
+    }
+
+    fn scaled_supply(&self, account: &str, asset: &str) -> u128 {
+        self.accounts
             .get(account)
             .and_then(|a| a.supplied.get(asset))
             .copied()
-            .unwrap_or(0);
-        self.reserves.get(asset).map_or(0, |r| {
-            ray_mul(scaled, r.liquidity_index, false).unwrap_or(0)
-        })
+            .unwrap_or(0)
     }
 
-    /// What `account` owes of `asset`, interest included.
-    pub fn borrowed(&self, account: &str, asset: &str) -> u128 {
-        let scaled = self
-            .accounts
+    fn scaled_debt(&self, account: &str, asset: &str) -> u128 {
+        self.accounts
             .get(account)
             .and_then(|a| a.borrowed.get(asset))
             .copied()
-            .unwrap_or(0);
-        self.reserves.get(asset).map_or(0, |r| {
-            ray_mul(scaled, r.borrow_index, true).unwrap_or(u128::MAX)
-        })
+            .unwrap_or(0)
     }
 
-    /// Deposit `amount` of `asset` as supply (and collateral).
+    /// What `account` has supplied of `asset`, interest included
+    /// (`rayMul(scaled, liquidityIndex)`, as an aToken balance).
+    pub fn supplied(&self, account: &str, asset: &str) -> u128 {
+        let scaled = self.scaled_supply(account, asset);
+        self.reserves
+            .get(asset)
+            .map_or(0, |r| ray_mul(scaled, r.liquidity_index).unwrap_or(0))
+    }
+
+    /// What `account` owes of `asset`, interest included
+    /// (`rayMul(scaled, borrowIndex)`, as a variable-debt-token balance).
+    pub fn borrowed(&self, account: &str, asset: &str) -> u128 {
+        let scaled = self.scaled_debt(account, asset);
+        self.reserves
+            .get(asset)
+            .map_or(0, |r| ray_mul(scaled, r.borrow_index).unwrap_or(u128::MAX))
+    }
+
+    /// Deposit `amount` of `asset` as supply (and collateral): mints
+    /// `rayDiv(amount, liquidityIndex)` scaled units. On error nothing
+    /// changes.
     pub fn supply(
         &mut self,
         account: &str,
@@ -273,126 +521,172 @@ impl LendingPool {
         if amount == 0 {
             return Err(VenueError::ZeroAmount);
         }
-        let reserve = self.reserve_mut(asset)?;
-        reserve.accrue(now_ms)?;
-        let scaled = ray_div(amount, reserve.liquidity_index, false)?;
-        reserve.supply_scaled += scaled;
-        reserve.cash += amount;
-        *self
-            .accounts
+        let reserve = self.reserve_ref(asset)?.accrued(now_ms)?;
+        let scaled = ray_div(amount, reserve.liquidity_index)?;
+        if scaled == 0 {
+            return Err(VenueError::ZeroAmount);
+        }
+        let held = self.scaled_supply(account, asset);
+        let (Some(total), Some(cash), Some(held)) = (
+            reserve.supply_scaled.checked_add(scaled),
+            reserve.cash.checked_add(amount),
+            held.checked_add(scaled),
+        ) else {
+            return Err(overflow("lending supply"));
+        };
+        *self.reserve_mut(asset)? = Reserve {
+            supply_scaled: total,
+            cash,
+            ..reserve
+        };
+        self.accounts
             .entry(account.to_owned())
             .or_default()
             .supplied
-            .entry(asset.to_owned())
-            .or_default() += scaled;
+            .insert(asset.to_owned(), held);
         Ok(())
     }
 
     /// Withdraw supplied `asset`, if the reserve has the cash and the
-    /// account stays healthy. `price` values assets in a common quote.
+    /// account's health factor stays at or above 1. On error nothing
+    /// changes.
     pub fn withdraw(
         &mut self,
         account: &str,
         asset: &str,
         amount: u128,
         now_ms: u64,
-        price: &dyn Fn(&str) -> Option<f64>,
+        price: &PriceFeed<'_>,
     ) -> Result<(), VenueError> {
         if amount == 0 {
             return Err(VenueError::ZeroAmount);
         }
-        self.accrue(now_ms)?;
-        let available = self.supplied(account, asset);
+        let mut after = self.clone();
+        after.accrue(now_ms)?;
+        let available = after.supplied(account, asset);
         if amount > available {
             return Err(VenueError::InsufficientBalance {
                 needed: amount,
                 available,
             });
         }
-        let mut after = self.clone();
-        after.take_supply(account, asset, amount)?;
-        if let Some(hf) = after.health_factor(account, price)?
-            && hf < 1.0
-        {
+        after.take_supply(account, asset, amount, amount == available)?;
+        let hf = after.account_data(account, price)?.health_factor;
+        if hf < HEALTH_FACTOR_LIQUIDATION_THRESHOLD {
             return Err(VenueError::Undercollateralized {
-                detail: format!("health factor would be {hf:.4}"),
+                detail: format!("health factor would be {hf} (WAD)"),
             });
         }
         *self = after;
         Ok(())
     }
 
-    fn take_supply(&mut self, account: &str, asset: &str, amount: u128) -> Result<(), VenueError> {
-        let reserve = self
-            .reserves
-            .get_mut(asset)
-            .ok_or_else(|| unknown("lending asset", asset))?;
+    /// Burn `rayDiv(amount, liquidityIndex)` scaled supply (all of it if
+    /// `all`) and pay `amount` out of the reserve. Checks before mutating.
+    fn take_supply(
+        &mut self,
+        account: &str,
+        asset: &str,
+        amount: u128,
+        all: bool,
+    ) -> Result<(), VenueError> {
+        let reserve = self.reserve_ref(asset)?;
         if amount > reserve.cash {
             return Err(VenueError::InsufficientLiquidity {
                 detail: format!("reserve holds {} {asset}", reserve.cash),
             });
         }
-        let scaled = ray_div(amount, reserve.liquidity_index, true)?;
-        let entry = self
-            .accounts
-            .entry(account.to_owned())
-            .or_default()
-            .supplied
-            .entry(asset.to_owned())
-            .or_default();
-        let scaled = scaled.min(*entry);
-        *entry -= scaled;
+        let held = self.scaled_supply(account, asset);
+        let scaled = if all {
+            held
+        } else {
+            ray_div(amount, reserve.liquidity_index)?.min(held)
+        };
+        let reserve = self.reserve_mut(asset)?;
         reserve.supply_scaled = reserve.supply_scaled.saturating_sub(scaled);
         reserve.cash -= amount;
+        if let Some(entry) = self
+            .accounts
+            .get_mut(account)
+            .and_then(|a| a.supplied.get_mut(asset))
+        {
+            *entry -= scaled;
+        }
         Ok(())
     }
 
-    /// Borrow `amount` of `asset` if the loan-to-value limit allows.
+    /// Borrow `amount` of `asset`, as Aave's `validateBorrow`: the account
+    /// must hold collateral with a loan-to-value, its health factor must be
+    /// above 1, and
+    /// `percentDiv(debt + amount value, ltv) <= collateral` (values in the
+    /// price feed's base currency). Mints `rayDiv(amount, borrowIndex)`
+    /// scaled debt. On error nothing changes.
     pub fn borrow(
         &mut self,
         account: &str,
         asset: &str,
         amount: u128,
         now_ms: u64,
-        price: &dyn Fn(&str) -> Option<f64>,
+        price: &PriceFeed<'_>,
     ) -> Result<(), VenueError> {
         if amount == 0 {
             return Err(VenueError::ZeroAmount);
         }
-        self.accrue(now_ms)?;
-        let reserve = self.reserve_mut(asset)?;
+        let mut after = self.clone();
+        after.accrue(now_ms)?;
+        let reserve = after.reserve_ref(asset)?;
         if amount > reserve.cash {
             return Err(VenueError::InsufficientLiquidity {
                 detail: format!("reserve holds {} {asset}", reserve.cash),
             });
         }
-        let scaled = ray_div(amount, reserve.borrow_index, true)?;
-        reserve.debt_scaled += scaled;
+        let data = after.account_data(account, price)?;
+        if data.total_collateral_base == 0 || data.ltv_bps == 0 {
+            return Err(VenueError::Undercollateralized {
+                detail: "no collateral with a loan-to-value".into(),
+            });
+        }
+        if data.health_factor <= HEALTH_FACTOR_LIQUIDATION_THRESHOLD {
+            return Err(VenueError::Undercollateralized {
+                detail: format!("health factor is {} (WAD)", data.health_factor),
+            });
+        }
+        let amount_base = after.value_base(asset, amount, price)?;
+        let needed = percent_div(
+            data.total_debt_base
+                .checked_add(amount_base)
+                .ok_or(overflow("borrow value"))?,
+            data.ltv_bps,
+        )?;
+        if needed > data.total_collateral_base {
+            return Err(VenueError::Undercollateralized {
+                detail: format!(
+                    "needs collateral worth {needed}, has {} (base currency units)",
+                    data.total_collateral_base
+                ),
+            });
+        }
+        let scaled = ray_div(amount, reserve.borrow_index)?;
+        if scaled == 0 {
+            return Err(VenueError::ZeroAmount);
+        }
+        let held = after.scaled_debt(account, asset);
+        let (Some(total), Some(held)) = (
+            reserve.debt_scaled.checked_add(scaled),
+            held.checked_add(scaled),
+        ) else {
+            return Err(overflow("lending borrow"));
+        };
+        let reserve = after.reserve_mut(asset)?;
+        reserve.debt_scaled = total;
         reserve.cash -= amount;
-        *self
+        after
             .accounts
             .entry(account.to_owned())
             .or_default()
             .borrowed
-            .entry(asset.to_owned())
-            .or_default() += scaled;
-        let (collateral_limit, debt) = self.borrowing_power(account, price)?;
-        if debt > collateral_limit {
-            // Undo: the checks above were all that could fail.
-            let reserve = self.reserve_mut(asset)?;
-            reserve.debt_scaled -= scaled;
-            reserve.cash += amount;
-            if let Some(entry) = self
-                .accounts
-                .get_mut(account)
-                .and_then(|a| a.borrowed.get_mut(asset))
-            {
-                *entry -= scaled;
-            }
-            return Err(VenueError::Undercollateralized {
-                detail: format!("debt {debt:.6} would exceed the LTV limit {collateral_limit:.6}"),
-            });
-        }
+            .insert(asset.to_owned(), held);
+        *self = after;
         Ok(())
     }
 
@@ -404,19 +698,28 @@ impl LendingPool {
         amount: u128,
         now_ms: u64,
     ) -> Result<(), VenueError> {
-        let reserve = self.reserve_mut(asset)?;
-        reserve.accrue(now_ms)?;
+        let reserve = self.reserve_ref(asset)?.accrued(now_ms)?;
         if amount > reserve.cash {
             return Err(VenueError::InsufficientLiquidity {
                 detail: format!("reserve holds {} {asset}", reserve.cash),
             });
         }
-        reserve.debt_scaled += ray_div(amount, reserve.borrow_index, true)?;
-        reserve.cash -= amount;
+        let scaled = ray_div(amount, reserve.borrow_index)?;
+        let total = reserve
+            .debt_scaled
+            .checked_add(scaled)
+            .ok_or(overflow("external debt"))?;
+        *self.reserve_mut(asset)? = Reserve {
+            debt_scaled: total,
+            cash: reserve.cash - amount,
+            ..reserve
+        };
         Ok(())
     }
 
-    /// Repay up to `amount` of `asset` debt; returns what was repaid.
+    /// Repay up to `amount` of `asset` debt; returns what was repaid. Burns
+    /// `rayDiv(repaid, borrowIndex)` scaled debt (all of it when the whole
+    /// debt is repaid). On error nothing changes.
     pub fn repay(
         &mut self,
         account: &str,
@@ -427,151 +730,276 @@ impl LendingPool {
         if amount == 0 {
             return Err(VenueError::ZeroAmount);
         }
-        self.accrue(now_ms)?;
-        let owed = self.borrowed(account, asset);
+        let mut after = self.clone();
+        after.accrue(now_ms)?;
+        after.reserve_ref(asset)?;
+        let owed = after.borrowed(account, asset);
         let repaid = amount.min(owed);
-        let reserve = self.reserve_mut(asset)?;
-        let scaled = if repaid == owed {
-            u128::MAX
-        } else {
-            ray_div(repaid, reserve.borrow_index, false)?
-        };
-        let entry = self
-            .accounts
-            .entry(account.to_owned())
-            .or_default()
-            .borrowed
-            .entry(asset.to_owned())
-            .or_default();
-        let scaled = scaled.min(*entry);
-        *entry -= scaled;
-        let reserve = self.reserve_mut(asset)?;
-        reserve.debt_scaled = reserve.debt_scaled.saturating_sub(scaled);
-        reserve.cash += repaid;
+        after.burn_debt(account, asset, repaid, repaid == owed)?;
+        *self = after;
         Ok(repaid)
     }
 
-    fn value(
+    /// Burn `rayDiv(amount, borrowIndex)` scaled debt (all of it if `all`)
+    /// and put `amount` back in the reserve. Checks before mutating.
+    fn burn_debt(
+        &mut self,
+        account: &str,
+        asset: &str,
+        amount: u128,
+        all: bool,
+    ) -> Result<(), VenueError> {
+        let reserve = self.reserve_ref(asset)?;
+        let held = self.scaled_debt(account, asset);
+        let scaled = if all {
+            held
+        } else {
+            ray_div(amount, reserve.borrow_index)?.min(held)
+        };
+        let cash = reserve
+            .cash
+            .checked_add(amount)
+            .ok_or(overflow("lending repay"))?;
+        let reserve = self.reserve_mut(asset)?;
+        reserve.debt_scaled = reserve.debt_scaled.saturating_sub(scaled);
+        reserve.cash = cash;
+        if let Some(entry) = self
+            .accounts
+            .get_mut(account)
+            .and_then(|a| a.borrowed.get_mut(asset))
+        {
+            *entry -= scaled;
+        }
+        Ok(())
+    }
+
+    fn price_of(asset: &str, price: &PriceFeed<'_>) -> Result<u128, VenueError> {
+        match price(asset) {
+            Some(p) if p > 0 => Ok(p),
+            _ => Err(unknown("price", asset)),
+        }
+    }
+
+    /// `floor(amount * price / 10^decimals)`: an amount's value in the
+    /// price feed's base currency, as Aave's `GenericLogic`.
+    fn value_base(
         &self,
         asset: &str,
         amount: u128,
-        price: &dyn Fn(&str) -> Option<f64>,
-    ) -> Result<f64, VenueError> {
-        let reserve = self
-            .reserves
-            .get(asset)
-            .ok_or_else(|| unknown("lending asset", asset))?;
-        let unit_price = price(asset).ok_or_else(|| unknown("price", asset))?;
-        Ok(amount as f64 / 10f64.powi(i32::from(reserve.config.decimals)) * unit_price)
+        price: &PriceFeed<'_>,
+    ) -> Result<u128, VenueError> {
+        let reserve = self.reserve_ref(asset)?;
+        let unit_price = Self::price_of(asset, price)?;
+        let value = u256(amount) * u256(unit_price) / unit(reserve.config.decimals);
+        to_u128(value, "lending value")
     }
 
-    /// (collateral value x LTV, debt value) of an account.
-    fn borrowing_power(
+    /// An account's collateral, debt, weighted LTV and liquidation threshold
+    /// and health factor, as Aave v3.0's `calculateUserAccountData`:
+    /// each balance is valued `floor(balance * price / 10^decimals)`,
+    /// collateral counts only where the liquidation threshold is not zero,
+    /// the averages are collateral-weighted and rounded down, and the health
+    /// factor is `wadDiv(percentMul(collateral, threshold), debt)`.
+    pub fn account_data(
         &self,
         account: &str,
-        price: &dyn Fn(&str) -> Option<f64>,
-    ) -> Result<(f64, f64), VenueError> {
-        let Some(positions) = self.accounts.get(account) else {
-            return Ok((0.0, 0.0));
+        price: &PriceFeed<'_>,
+    ) -> Result<AccountData, VenueError> {
+        let mut data = AccountData {
+            health_factor: u128::MAX,
+            ..AccountData::default()
         };
-        let mut limit = 0.0;
+        let Some(positions) = self.accounts.get(account) else {
+            return Ok(data);
+        };
+        let (mut ltv_sum, mut threshold_sum) = (U256::ZERO, U256::ZERO);
         for asset in positions.supplied.keys() {
-            let ltv = f64::from(self.reserves[asset].config.ltv_bps) / 1e4;
-            limit += self.value(asset, self.supplied(account, asset), price)? * ltv;
+            let config = &self.reserve_ref(asset)?.config;
+            let balance = self.supplied(account, asset);
+            if balance == 0 || config.liquidation_threshold_bps == 0 {
+                continue;
+            }
+            let value = self.value_base(asset, balance, price)?;
+            data.total_collateral_base = data
+                .total_collateral_base
+                .checked_add(value)
+                .ok_or(overflow("collateral value"))?;
+            ltv_sum += u256(value) * U256::from(config.ltv_bps);
+            threshold_sum += u256(value) * U256::from(config.liquidation_threshold_bps);
         }
-        let mut debt = 0.0;
         for asset in positions.borrowed.keys() {
-            debt += self.value(asset, self.borrowed(account, asset), price)?;
+            let balance = self.borrowed(account, asset);
+            if balance == 0 {
+                continue;
+            }
+            let value = self.value_base(asset, balance, price)?;
+            data.total_debt_base = data
+                .total_debt_base
+                .checked_add(value)
+                .ok_or(overflow("debt value"))?;
         }
-        Ok((limit, debt))
+        if data.total_collateral_base != 0 {
+            let total = u256(data.total_collateral_base);
+            data.ltv_bps = to_u128(ltv_sum / total, "ltv")?;
+            data.liquidation_threshold_bps = to_u128(threshold_sum / total, "threshold")?;
+        }
+        if data.total_debt_base != 0 {
+            data.health_factor = wad_div(
+                percent_mul(data.total_collateral_base, data.liquidation_threshold_bps)?,
+                data.total_debt_base,
+            )?;
+        }
+        Ok(data)
     }
 
-    /// Σ collateral x liquidation threshold / Σ debt, or `None` without debt.
+    /// The health factor (WAD, 1e18 = 1.0), or `None` without debt.
     pub fn health_factor(
         &self,
         account: &str,
-        price: &dyn Fn(&str) -> Option<f64>,
-    ) -> Result<Option<f64>, VenueError> {
-        let Some(positions) = self.accounts.get(account) else {
-            return Ok(None);
-        };
-        let mut debt = 0.0;
-        for asset in positions.borrowed.keys() {
-            debt += self.value(asset, self.borrowed(account, asset), price)?;
-        }
-        if debt <= 0.0 {
-            return Ok(None);
-        }
-        let mut weighted = 0.0;
-        for asset in positions.supplied.keys() {
-            let threshold = f64::from(self.reserves[asset].config.liquidation_threshold_bps) / 1e4;
-            weighted += self.value(asset, self.supplied(account, asset), price)? * threshold;
-        }
-        Ok(Some(weighted / debt))
+        price: &PriceFeed<'_>,
+    ) -> Result<Option<u128>, VenueError> {
+        let data = self.account_data(account, price)?;
+        Ok((data.total_debt_base != 0).then_some(data.health_factor))
     }
 
-    /// If the account's health factor is below 1, repay up to half of its
-    /// largest debt against its largest collateral plus the bonus.
+    /// The asset with the largest value in the base currency (the first in
+    /// name order on ties), with its balance.
+    fn largest(
+        &self,
+        balances: impl Iterator<Item = (String, u128)>,
+        price: &PriceFeed<'_>,
+    ) -> Result<Option<(String, u128)>, VenueError> {
+        let mut best: Option<(String, u128, u128)> = None;
+        for (asset, amount) in balances {
+            if amount == 0 {
+                continue;
+            }
+            let value = self.value_base(&asset, amount, price)?;
+            if best.as_ref().is_none_or(|(_, _, v)| value > *v) {
+                best = Some((asset, amount, value));
+            }
+        }
+        Ok(best.map(|(asset, amount, _)| (asset, amount)))
+    }
+
+    /// If the account's health factor is below 1, a liquidator repays as
+    /// much as allowed of its largest debt (by value) and seizes its largest
+    /// collateral plus the bonus, as Aave v3.0's `liquidationCall` with
+    /// `debtToCover = type(uint256).max` and `receiveAToken = false`:
+    ///
+    /// - close factor: 50% of that debt if the health factor is above 0.95,
+    ///   100% at or below it;
+    /// - collateral = `percentMul(floor(debtPrice * debt * collateralUnit /
+    ///   (collateralPrice * debtUnit)), 100% + bonus)`;
+    /// - if that exceeds the borrower's collateral balance, the whole balance
+    ///   is seized and the debt repaid is reduced to
+    ///   `percentDiv(floor(collateralPrice * balance * debtUnit / (debtPrice *
+    ///   collateralUnit)), 100% + bonus)`, so a liquidation never raises the
+    ///   borrower's equity.
+    ///
+    /// Everything is computed before anything changes: on error (e.g. the
+    /// collateral reserve lacks the cash to pay the seized collateral out)
+    /// the pool is left as it was, interest accrual included.
     pub fn liquidate(
         &mut self,
         account: &str,
         now_ms: u64,
-        price: &dyn Fn(&str) -> Option<f64>,
+        price: &PriceFeed<'_>,
     ) -> Result<Option<Liquidation>, VenueError> {
-        self.accrue(now_ms)?;
-        match self.health_factor(account, price)? {
-            Some(hf) if hf < 1.0 => {}
-            _ => return Ok(None),
+        let mut after = self.clone();
+        after.accrue(now_ms)?;
+        let data = after.account_data(account, price)?;
+        if data.total_debt_base == 0 || data.health_factor >= HEALTH_FACTOR_LIQUIDATION_THRESHOLD {
+            return Ok(None);
         }
-        let positions = self.accounts.get(account).cloned().unwrap_or_default();
-        let largest =
-            |assets: Vec<(&String, u128)>| -> Result<Option<(String, u128, f64)>, VenueError> {
-                let mut best: Option<(String, u128, f64)> = None;
-                for (asset, amount) in assets {
-                    let value = self.value(asset, amount, price)?;
-                    if best.as_ref().is_none_or(|(_, _, v)| value > *v) {
-                        best = Some((asset.clone(), amount, value));
-                    }
-                }
-                Ok(best)
-            };
+        let positions = after.accounts.get(account).cloned().unwrap_or_default();
         let debts = positions
             .borrowed
             .keys()
-            .map(|a| (a, self.borrowed(account, a)))
-            .collect();
+            .map(|a| (a.clone(), after.borrowed(account, a)));
         let collaterals = positions
             .supplied
             .keys()
-            .map(|a| (a, self.supplied(account, a)))
-            .collect();
-        let (Some((debt_asset, debt, _)), Some((collateral_asset, collateral, _))) =
-            (largest(debts)?, largest(collaterals)?)
-        else {
+            .filter(|a| {
+                after
+                    .reserves
+                    .get(*a)
+                    .is_some_and(|r| r.config.liquidation_threshold_bps != 0)
+            })
+            .map(|a| (a.clone(), after.supplied(account, a)));
+        let (Some((debt_asset, debt)), Some((collateral_asset, collateral))) = (
+            after.largest(debts, price)?,
+            after.largest(collaterals, price)?,
+        ) else {
             return Ok(None);
         };
-        let debt_repaid = debt / 2;
-        let bonus = 1.0
-            + f64::from(
-                self.reserves[&collateral_asset]
-                    .config
-                    .liquidation_bonus_bps,
-            ) / 1e4;
-        let repaid_value = self.value(&debt_asset, debt_repaid, price)?;
-        let collateral_price =
-            price(&collateral_asset).ok_or_else(|| unknown("price", &collateral_asset))?;
-        let decimals = self.reserves[&collateral_asset].config.decimals;
-        let seize = (repaid_value * bonus / collateral_price * 10f64.powi(i32::from(decimals)))
-            .floor() as u128;
-        let seized = seize.min(collateral);
-        self.repay(account, &debt_asset, debt_repaid, now_ms)?;
-        self.take_supply(account, &collateral_asset, seized)?;
+        let close_factor = if data.health_factor > CLOSE_FACTOR_HF_THRESHOLD {
+            DEFAULT_LIQUIDATION_CLOSE_FACTOR
+        } else {
+            MAX_LIQUIDATION_CLOSE_FACTOR
+        };
+        let max_debt = percent_mul(debt, close_factor)?;
+        let (collateral_seized, debt_needed) = after.collateral_to_liquidate(
+            &debt_asset,
+            max_debt,
+            &collateral_asset,
+            collateral,
+            price,
+        )?;
+        let debt_repaid = max_debt.min(debt_needed);
+        if debt_repaid == 0 || collateral_seized == 0 {
+            return Ok(None);
+        }
+        after.burn_debt(account, &debt_asset, debt_repaid, debt_repaid == debt)?;
+        after.take_supply(
+            account,
+            &collateral_asset,
+            collateral_seized,
+            collateral_seized == collateral,
+        )?;
+        *self = after;
         Ok(Some(Liquidation {
             debt_asset,
             debt_repaid,
             collateral_asset,
-            collateral_seized: seized,
+            collateral_seized,
         }))
+    }
+
+    /// Aave v3.0's `_calculateAvailableCollateralToLiquidate` (no protocol
+    /// fee): (collateral to seize, debt that pays for it).
+    fn collateral_to_liquidate(
+        &self,
+        debt_asset: &str,
+        debt_to_cover: u128,
+        collateral_asset: &str,
+        collateral_balance: u128,
+        price: &PriceFeed<'_>,
+    ) -> Result<(u128, u128), VenueError> {
+        let debt_price = u256(Self::price_of(debt_asset, price)?);
+        let collateral_price = u256(Self::price_of(collateral_asset, price)?);
+        let debt_unit = unit(self.reserve_ref(debt_asset)?.config.decimals);
+        let collateral_reserve = self.reserve_ref(collateral_asset)?;
+        let collateral_unit = unit(collateral_reserve.config.decimals);
+        let bonus = PERCENTAGE_FACTOR + u128::from(collateral_reserve.config.liquidation_bonus_bps);
+        let what = "liquidation amount";
+        let base_collateral = debt_price
+            .checked_mul(u256(debt_to_cover))
+            .and_then(|x| x.checked_mul(collateral_unit))
+            .ok_or(overflow(what))?
+            / (collateral_price * debt_unit);
+        let max_collateral = percent_mul(to_u128(base_collateral, what)?, bonus)?;
+        if max_collateral > collateral_balance {
+            let debt_value = collateral_price
+                .checked_mul(u256(collateral_balance))
+                .and_then(|x| x.checked_mul(debt_unit))
+                .ok_or(overflow(what))?
+                / (debt_price * collateral_unit);
+            let debt_needed = percent_div(to_u128(debt_value, what)?, bonus)?;
+            Ok((collateral_balance, debt_needed))
+        } else {
+            Ok((max_collateral, debt_to_cover))
+        }
     }
 }
 
@@ -580,7 +1008,10 @@ mod tests {
     use super::*;
 
     const USDC: u128 = 1_000_000;
+    const ETH: u128 = 1_000_000_000_000_000_000;
     const PERCENT: u128 = RAY / 100;
+    /// Oracle prices with 8 decimals, as Aave's USD feeds.
+    const USD: u128 = 100_000_000;
 
     fn usdc_config() -> ReserveConfig {
         ReserveConfig {
@@ -598,8 +1029,84 @@ mod tests {
         }
     }
 
-    fn price(_: &str) -> Option<f64> {
-        Some(1.0)
+    fn one_dollar(_: &str) -> Option<u128> {
+        Some(USD)
+    }
+
+    /// A USDC market with a whale's 1,000,000 USDC, and "me" holding 1 ETH
+    /// of collateral and 1,500 USDC of debt (ETH at 2,000).
+    fn leveraged() -> LendingPool {
+        let mut pool = LendingPool::new();
+        pool.add_reserve("USDC", usdc_config(), 0);
+        let eth = ReserveConfig {
+            decimals: 18,
+            ..usdc_config()
+        };
+        pool.add_reserve("ETH", eth, 0);
+        pool.supply("whale", "USDC", 1_000_000 * USDC, 0).unwrap();
+        pool.supply("me", "ETH", ETH, 0).unwrap();
+        let prices = eth_at(2_000);
+        pool.borrow("me", "USDC", 1_500 * USDC, 0, &prices).unwrap();
+        pool
+    }
+
+    fn eth_at(dollars: u128) -> impl Fn(&str) -> Option<u128> {
+        move |asset: &str| Some(if asset == "ETH" { dollars * USD } else { USD })
+    }
+
+    #[test]
+    fn wad_ray_and_percentage_math_round_half_up() {
+        assert_eq!(ray_mul(1, RAY / 2).unwrap(), 1, "0.5 rounds up");
+        assert_eq!(ray_mul(1, RAY / 2 - 1).unwrap(), 0);
+        assert_eq!(ray_div(1, 2 * RAY).unwrap(), 1, "0.5 rounds up");
+        assert_eq!(ray_div(1, 3 * RAY).unwrap(), 0);
+        assert_eq!(wad_div(2, 3).unwrap(), 666_666_666_666_666_667);
+        assert_eq!(percent_mul(1, 5_000).unwrap(), 1);
+        assert_eq!(percent_mul(1, 4_999).unwrap(), 0);
+        // (1400e6 * 10_000 + 5_250) / 10_500 = 1_333_333_333.8 -> floor.
+        assert_eq!(percent_div(1_400 * USDC, 10_500).unwrap(), 1_333_333_333);
+        assert!(ray_div(1, 0).is_err());
+    }
+
+    #[test]
+    fn price_from_f64_scales_by_1e18() {
+        assert_eq!(price_from_f64(2_000.0), Some(2_000 * WAD));
+        assert_eq!(price_from_f64(0.5), Some(WAD / 2));
+        assert_eq!(price_from_f64(0.0), None);
+        assert_eq!(price_from_f64(-1.0), None);
+        assert_eq!(price_from_f64(f64::NAN), None);
+    }
+
+    #[test]
+    fn compounded_interest_is_aaves_three_term_expansion() {
+        let rate = 25 * PERCENT / 10; // 2.5% a year
+        assert_eq!(compounded_interest(rate, 0).unwrap(), RAY);
+        // One second: only the linear term, RAY + rate / 31_536_000.
+        assert_eq!(
+            compounded_interest(rate, 1).unwrap(),
+            RAY + rate / u128::from(SECONDS_PER_YEAR)
+        );
+        // Two seconds: linear + 2*1/2 * basePowerTwo, where basePowerTwo =
+        // rayMul(r, r) / 31_536_000^2 = 628_444_322_490_599 (no third term).
+        assert_eq!(
+            compounded_interest(rate, 2).unwrap(),
+            1_000_000_001_585_489_599_816_673_642
+        );
+        // One year: 1 + 0.025 + 0.0003125 (second term) + 0.0000026...
+        // (third term), each rounded as the contract does; exactly:
+        assert_eq!(
+            compounded_interest(rate, SECONDS_PER_YEAR).unwrap(),
+            1_025_312_499_989_949_710_425_544_000
+        );
+        // 34% for a day.
+        assert_eq!(
+            compounded_interest(34 * PERCENT, 86_400).unwrap(),
+            1_000_931_940_831_485_874_583_400_284
+        );
+        // An absurd span is an error, not a wrapped number.
+        assert!(compounded_interest(rate, u64::MAX).is_err());
+        // Linear interest is exactly RAY + rate * t / year.
+        assert_eq!(linear_interest(rate, SECONDS_PER_YEAR).unwrap(), RAY + rate);
     }
 
     #[test]
@@ -614,13 +1121,13 @@ mod tests {
     }
 
     #[test]
-    fn interest_accrues_on_both_sides_as_computed_by_hand() {
+    fn borrow_compounds_and_supply_is_linear_as_computed_by_hand() {
         let mut pool = LendingPool::new();
         pool.add_reserve("USDC", usdc_config(), 0);
         pool.add_reserve("DAI", usdc_config(), 0);
         pool.supply("lender", "USDC", 2_000 * USDC, 0).unwrap();
         pool.supply("borrower", "DAI", 1_500 * USDC, 0).unwrap();
-        pool.borrow("borrower", "USDC", 1_000 * USDC, 0, &price)
+        pool.borrow("borrower", "USDC", 1_000 * USDC, 0, &one_dollar)
             .unwrap();
         // 1000 borrowed of 2000 supplied: utilization 50%, borrow rate 2.5%,
         // supply rate 2.5% * 0.5 * (1 - 10%) = 1.125%.
@@ -628,17 +1135,31 @@ mod tests {
         assert_eq!(reserve.utilization(), 50 * PERCENT);
         assert_eq!(reserve.supply_rate(), 1_125 * PERCENT / 1_000);
         pool.accrue(YEAR_MS).unwrap();
-        // One year later, in one step: debt 1000 * 1.025 = 1025 USDC, the
-        // lender 2000 * 1.01125 = 2022.5 USDC; the 2.5 USDC difference
-        // is the reserve factor's cut.
-        assert_eq!(pool.borrowed("borrower", "USDC"), 1_025 * USDC);
+        // One year later, in one step: the borrow index is the compounded
+        // factor 1.025312499989949710425544 (see the test above), so the
+        // debt is rayMul(1000e6, index) = 1025.3125 USDC; the lender earns
+        // linear interest: 2000 * 1.01125 = 2022.5 USDC.
+        assert_eq!(
+            pool.reserve("USDC").unwrap().borrow_index(),
+            1_025_312_499_989_949_710_425_544_000
+        );
+        assert_eq!(pool.borrowed("borrower", "USDC"), 1_025_312_500);
         assert_eq!(pool.supplied("lender", "USDC"), 2_022_500_000);
         // Nothing borrowed in DAI: its supply earns nothing.
         assert_eq!(pool.supplied("borrower", "DAI"), 1_500 * USDC);
+        // Accruing twice at the same second changes nothing; a later step
+        // within the same second neither.
+        let before = pool.clone();
+        pool.accrue(YEAR_MS + 999).unwrap();
+        assert_eq!(pool.borrowed("borrower", "USDC"), 1_025_312_500);
+        assert_eq!(
+            pool.reserve("USDC").unwrap().borrow_index(),
+            before.reserve("USDC").unwrap().borrow_index()
+        );
     }
 
     #[test]
-    fn borrowing_is_bounded_by_ltv_and_health_factor_tracks_prices() {
+    fn borrowing_is_bounded_by_ltv_exactly() {
         let mut pool = LendingPool::new();
         pool.add_reserve("USDC", usdc_config(), 0);
         let eth = ReserveConfig {
@@ -647,27 +1168,128 @@ mod tests {
         };
         pool.add_reserve("ETH", eth, 0);
         pool.supply("whale", "USDC", 1_000_000 * USDC, 0).unwrap();
-        pool.supply("me", "ETH", 10u128.pow(18), 0).unwrap();
-        let prices = |asset: &str| Some(if asset == "ETH" { 2_000.0 } else { 1.0 });
-        // 1 ETH at 2000 with 80% LTV: at most 1600 USDC.
+        pool.supply("me", "ETH", ETH, 0).unwrap();
+        let prices = eth_at(2_000);
+        // 1 ETH at 2000 with 80% LTV: percentDiv(1600e8, 8000) = 2000e8 is
+        // just enough; one more micro-USDC (100 base units) needs
+        // 2000e8 + 125 and is refused.
+        let before = pool.clone();
         assert!(matches!(
-            pool.borrow("me", "USDC", 1_601 * USDC, 0, &prices),
+            pool.borrow("me", "USDC", 1_600 * USDC + 1, 0, &prices),
             Err(VenueError::Undercollateralized { .. })
         ));
+        assert_eq!(pool, before, "a refused borrow changes nothing");
+        pool.borrow("me", "USDC", 1_600 * USDC, 0, &prices).unwrap();
+        let data = pool.account_data("me", &prices).unwrap();
+        assert_eq!(data.total_collateral_base, 2_000 * USD);
+        assert_eq!(data.total_debt_base, 1_600 * USD);
+        assert_eq!(data.ltv_bps, 8_000);
+        assert_eq!(data.liquidation_threshold_bps, 8_500);
+        // wadDiv(percentMul(2000e8, 8500), 1600e8) = 1.0625.
+        assert_eq!(data.health_factor, 1_062_500_000_000_000_000);
+    }
+
+    #[test]
+    fn withdrawals_keep_the_health_factor_at_least_one() {
+        let mut pool = leveraged();
+        let prices = eth_at(2_000);
+        // HF = 2000 * 0.85 / 1500 = 1.1333...; withdrawing 0.2 ETH leaves
+        // 1600 * 0.85 / 1500 = 0.9067 < 1.
+        let before = pool.clone();
+        assert!(matches!(
+            pool.withdraw("me", "ETH", ETH / 5, 0, &prices),
+            Err(VenueError::Undercollateralized { .. })
+        ));
+        assert_eq!(pool, before);
+        pool.withdraw("me", "ETH", ETH / 10, 0, &prices).unwrap();
+        assert_eq!(pool.supplied("me", "ETH"), 9 * ETH / 10);
+    }
+
+    #[test]
+    fn health_factor_above_095_liquidates_half_the_debt() {
+        let mut pool = leveraged();
         assert_eq!(
-            pool.borrowed("me", "USDC"),
-            0,
-            "a refused borrow leaves no debt"
+            pool.health_factor("me", &eth_at(2_000)).unwrap(),
+            Some(1_133_333_333_333_333_333)
         );
-        pool.borrow("me", "USDC", 1_500 * USDC, 0, &prices).unwrap();
-        let hf = pool.health_factor("me", &prices).unwrap().unwrap();
-        assert!((hf - 2_000.0 * 0.85 / 1_500.0).abs() < 1e-12);
-        // ETH falls to 1700: HF = 1700 * 0.85 / 1500 < 1, liquidation.
-        let crashed = |asset: &str| Some(if asset == "ETH" { 1_700.0 } else { 1.0 });
+        // ETH falls to 1700: HF = wadDiv(percentMul(1700e8, 8500), 1500e8)
+        // = 0.963333... > 0.95, so the close factor is 50%.
+        let crashed = eth_at(1_700);
+        assert_eq!(
+            pool.health_factor("me", &crashed).unwrap(),
+            Some(963_333_333_333_333_333)
+        );
         let liquidation = pool.liquidate("me", 0, &crashed).unwrap().unwrap();
         assert_eq!(liquidation.debt_repaid, 750 * USDC);
-        // 750 USDC * 1.05 / 1700 = 0.463235294117647... ETH
-        assert_eq!(liquidation.collateral_seized / 10u128.pow(9), 463_235_294);
+        // baseCollateral = 1e8 * 750e6 * 1e18 / (1700e8 * 1e6)
+        //   = 441_176_470_588_235_294; percentMul(_, 10_500)
+        //   = 463_235_294_117_647_058.7 -> 463_235_294_117_647_059.
+        assert_eq!(liquidation.collateral_seized, 463_235_294_117_647_059);
         assert_eq!(pool.borrowed("me", "USDC"), 750 * USDC);
+        assert_eq!(pool.supplied("me", "ETH"), ETH - 463_235_294_117_647_059);
+    }
+
+    #[test]
+    fn health_factor_at_or_below_095_liquidates_all_the_debt() {
+        let mut pool = leveraged();
+        // ETH at 1650: HF = 1650 * 0.85 / 1500 = 0.935 <= 0.95: 100%.
+        let crashed = eth_at(1_650);
+        let liquidation = pool.liquidate("me", 0, &crashed).unwrap().unwrap();
+        assert_eq!(liquidation.debt_repaid, 1_500 * USDC);
+        // 1500 / 1650 = 0.909090909090909090 ETH, * 1.05 half-up.
+        assert_eq!(liquidation.collateral_seized, 954_545_454_545_454_545);
+        assert_eq!(pool.borrowed("me", "USDC"), 0);
+        assert_eq!(pool.health_factor("me", &crashed).unwrap(), None);
+    }
+
+    #[test]
+    fn short_collateral_reduces_the_debt_repaid_and_never_raises_equity() {
+        let mut pool = leveraged();
+        // ETH at 1400: HF 0.7933, close factor 100%, but 1500 USDC * 1.05
+        // is 1.125 ETH > the 1 ETH held: all of it is seized and the debt
+        // repaid is percentDiv(1400e6, 10_500) = 1_333_333_333.
+        let crashed = eth_at(1_400);
+        let equity = |pool: &LendingPool| {
+            let data = pool.account_data("me", &crashed).unwrap();
+            i128::try_from(data.total_collateral_base).unwrap()
+                - i128::try_from(data.total_debt_base).unwrap()
+        };
+        let before = equity(&pool);
+        let liquidation = pool.liquidate("me", 0, &crashed).unwrap().unwrap();
+        assert_eq!(liquidation.collateral_seized, ETH);
+        assert_eq!(liquidation.debt_repaid, 1_333_333_333);
+        assert_eq!(pool.supplied("me", "ETH"), 0);
+        assert_eq!(pool.borrowed("me", "USDC"), 166_666_667);
+        assert!(equity(&pool) <= before, "liquidation raised equity");
+        // With no collateral left there is nothing more to liquidate.
+        assert_eq!(pool.liquidate("me", 0, &crashed).unwrap(), None);
+    }
+
+    #[test]
+    fn a_failed_liquidation_changes_nothing() {
+        let mut pool = leveraged();
+        // Someone borrows 0.9 of the 1 ETH in the reserve, so it cannot pay
+        // out the 0.95 ETH a liquidation would seize.
+        pool.supply("whale2", "USDC", 10_000_000 * USDC, 0).unwrap();
+        pool.borrow("whale2", "ETH", 9 * ETH / 10, 0, &eth_at(2_000))
+            .unwrap();
+        let before = pool.clone();
+        let result = pool.liquidate("me", 3_600_000, &eth_at(1_650));
+        assert!(
+            matches!(result, Err(VenueError::InsufficientLiquidity { .. })),
+            "{result:?}"
+        );
+        assert_eq!(pool, before, "debt, collateral and indices untouched");
+        // A healthy account is not liquidated.
+        assert_eq!(pool.liquidate("me", 0, &eth_at(2_000)).unwrap(), None);
+    }
+
+    #[test]
+    fn repay_returns_what_was_owed_at_most() {
+        let mut pool = leveraged();
+        let repaid = pool.repay("me", "USDC", 2_000 * USDC, 0).unwrap();
+        assert_eq!(repaid, 1_500 * USDC);
+        assert_eq!(pool.borrowed("me", "USDC"), 0);
+        assert_eq!(pool.reserve("USDC").unwrap().cash(), 1_000_000 * USDC);
     }
 }

@@ -1,5 +1,9 @@
 //! Constant-product pools with Uniswap v2 math and any fee tier.
 //!
+//! Matches Uniswap v2 periphery `UniswapV2Library` (v1.0.1) `getAmountOut`
+//! and `getAmountIn` to the wei for the standard 0.30% pool
+//! (`fee_pips = 3000`).
+//!
 //! The same math models pools where staking is a swap: a Bittensor dTAO
 //! subnet pool is a constant-product pool of TAO and the subnet's alpha
 //! token, so "stake" is a swap TAO -> alpha and "unstake" the reverse
@@ -9,7 +13,7 @@ use alloy_primitives::U256;
 use serde::{Deserialize, Serialize};
 
 use crate::VenueError;
-use crate::math::{div_rounding_up, mul_div, to_u128};
+use crate::math::{mul_div, to_u128};
 
 /// One million: fees are in hundredths of a basis point ("pips").
 pub const PIPS: u32 = 1_000_000;
@@ -60,8 +64,10 @@ impl ConstantProductPool {
     }
 
     /// Output for exactly `amount_in` of the input token (token0 if
-    /// `zero_for_one`): `out = in*(1-f) * R_out / (R_in + in*(1-f))`,
-    /// rounded down.
+    /// `zero_for_one`), as Uniswap v2's `UniswapV2Library.getAmountOut`:
+    /// `out = floor(in * (1e6 - fee_pips) * R_out / (R_in * 1e6 + in * (1e6 - fee_pips)))`.
+    /// With `fee_pips = 3000` this equals the library's
+    /// `in*997 * R_out / (R_in*1000 + in*997)` exactly.
     pub fn quote_exact_in(&self, amount_in: u128, zero_for_one: bool) -> Result<u128, VenueError> {
         if amount_in == 0 {
             return Err(VenueError::ZeroAmount);
@@ -82,8 +88,13 @@ impl ConstantProductPool {
         to_u128(out, "v2 amount out")
     }
 
-    /// Input needed to receive exactly `amount_out`:
-    /// `in = R_in * out / ((R_out - out) * (1-f))`, rounded up.
+    /// Input needed to receive exactly `amount_out`, as Uniswap v2's
+    /// `UniswapV2Library.getAmountIn`:
+    /// `in = floor(R_in * out * 1e6 / ((R_out - out) * (1e6 - fee_pips))) + 1`.
+    /// The `+ 1` is added even when the division is exact, as the router
+    /// does. With `fee_pips = 3000` this equals the library's
+    /// `R_in * out * 1000 / ((R_out - out) * 997) + 1` (both sides of the
+    /// fraction are scaled by the same 1000).
     pub fn quote_exact_out(
         &self,
         amount_out: u128,
@@ -106,7 +117,8 @@ impl ConstantProductPool {
                 detail: "a 100% fee leaves nothing to buy".into(),
             });
         }
-        to_u128(div_rounding_up(numerator, denominator), "v2 amount in")
+        let amount_in = numerator / denominator + U256::from(1u8);
+        to_u128(amount_in, "v2 amount in")
     }
 
     fn apply(
@@ -193,6 +205,36 @@ mod tests {
         assert!(pool.quote_exact_in(needed, true).unwrap() >= 9_871_580_343_970_612_988);
         assert!(needed <= 10 * E18);
         assert!(pool.quote_exact_in(needed - 1, true).unwrap() < 9_871_580_343_970_612_988);
+    }
+
+    #[test]
+    fn exact_out_adds_one_even_when_the_division_is_exact() {
+        // UniswapV2Library.getAmountIn(1000, 997, 2000):
+        // numerator = 997 * 1000 * 1000 = 997_000_000,
+        // denominator = (2000 - 1000) * 997 = 997_000,
+        // 997_000_000 / 997_000 = 1000 exactly, so amountIn = 1000 + 1.
+        let pool = ConstantProductPool::new(997, 2_000, 3_000);
+        assert_eq!(pool.quote_exact_out(1_000, true).unwrap(), 1_001);
+        // getAmountOut(1001, 997, 2000) = 1001*997*2000 / (997*1000 + 1001*997)
+        //   = 1_995_994_000 / 1_994_997 = 1000 (floor of 1000.4997...).
+        assert_eq!(pool.quote_exact_in(1_001, true).unwrap(), 1_000);
+        // The reverse direction reads the reserves the other way round:
+        // getAmountIn(497, 2000, 997) = 2000*497*1000 / ((997-497)*997)
+        //   = 994_000_000 / 498_500 = 1993.98... -> 1993 + 1 = 1994.
+        assert_eq!(pool.quote_exact_out(497, false).unwrap(), 1_994);
+    }
+
+    #[test]
+    fn exact_out_adds_one_when_the_division_is_inexact_too() {
+        // getAmountIn(100, 10_000, 10_000): 10_000*100*1000 / (9_900*997)
+        //   = 1_000_000_000 / 9_870_300 = 101.31... -> 101 + 1 = 102.
+        let pool = ConstantProductPool::new(10_000, 10_000, 3_000);
+        assert_eq!(pool.quote_exact_out(100, true).unwrap(), 102);
+        // A swap charges exactly what the quote says.
+        let mut pool = pool;
+        let result = pool.swap_exact_out(100, true).unwrap();
+        assert_eq!(result.amount_in, 102);
+        assert_eq!((pool.reserve0, pool.reserve1), (10_102, 9_900));
     }
 
     #[test]

@@ -431,8 +431,11 @@ impl SimMarket {
         })
     }
 
-    fn lending_prices(&self) -> impl Fn(&str) -> Option<f64> + '_ {
-        |asset: &str| self.price_in_quote(asset)
+    fn lending_prices(&self) -> impl Fn(&str) -> Option<u128> + '_ {
+        |asset: &str| {
+            self.price_in_quote(asset)
+                .and_then(stratbox_venues::lending::price_from_f64)
+        }
     }
 
     fn with_lending<T>(
@@ -441,11 +444,11 @@ impl SimMarket {
         f: impl FnOnce(
             &mut stratbox_venues::lending::LendingPool,
             u64,
-            &dyn Fn(&str) -> Option<f64>,
+            &dyn Fn(&str) -> Option<u128>,
         ) -> Result<T, VenueError>,
     ) -> Result<T, ActionOutcome> {
         let now = self.now_ms();
-        let prices: std::collections::BTreeMap<String, f64> = self
+        let prices: std::collections::BTreeMap<String, u128> = self
             .config
             .assets
             .keys()

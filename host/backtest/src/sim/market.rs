@@ -463,11 +463,14 @@ impl SimMarket {
 
     fn liquidate(&mut self) -> Result<(), SimError> {
         let now = self.now_ms();
-        let prices: BTreeMap<String, f64> = self
+        let prices: BTreeMap<String, u128> = self
             .config
             .assets
             .keys()
-            .filter_map(|a| Some((a.clone(), self.price_in_quote(a)?)))
+            .filter_map(|a| {
+                let price = stratbox_venues::lending::price_from_f64(self.price_in_quote(a)?)?;
+                Some((a.clone(), price))
+            })
             .collect();
         let price = |asset: &str| prices.get(asset).copied();
         for pool in self.lending.values_mut() {

@@ -171,9 +171,13 @@ impl SimMarket {
         let pool = self.lending.get(market).ok_or_else(|| unknown(market))?;
         let reserve = pool.reserve(asset).ok_or_else(|| unknown(id))?;
         let health_factor = pool
-            .health_factor(ACCOUNT, &|a| self.price_in_quote(a))
+            .health_factor(ACCOUNT, &|a| {
+                self.price_in_quote(a)
+                    .and_then(stratbox_venues::lending::price_from_f64)
+            })
             .ok()
-            .flatten();
+            .flatten()
+            .map(|wad| wad as f64 / stratbox_venues::lending::WAD as f64);
         Ok(LendingState {
             market: market.to_owned(),
             asset: asset.to_owned(),
