@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use rsi_momentum::RsiMomentum;
 use stratbox_journal::Durability;
-use stratbox_runtime::bundle::{Kek, Language, SecretKey, StrategyMetadata};
+use stratbox_runtime::bundle::{HostSecretKey, Language, SecretKey, StrategyMetadata};
 use stratbox_runtime::types::Candle;
 use stratbox_runtime::{
     AllowAll, ArtifactCache, CacheOutcome, Deployment, DeploymentHost, DeploymentSpec, Limits,
@@ -691,7 +691,7 @@ impl Suite<'_> {
         limits: &Limits,
     ) -> Result<Duration, BenchError> {
         let dir = tempfile::tempdir()?;
-        let key = Arc::new(SecretKey::Kek(Kek::generate()?));
+        let key = Arc::new(SecretKey::X25519(HostSecretKey::generate()?));
         let store = Store::open(dir.path(), Arc::clone(&key) as _)?;
         let name = "bench";
         let bundle = self.pooled.seal_bundle(

@@ -10,7 +10,7 @@ use alloy::providers::Provider;
 use stratbox_evm::devnet::{Anvil, Artifacts, DEPLOYMENT_KEY, Devnet};
 use stratbox_evm::{AccountMode, Chain, DeploymentSigner, Executor};
 use stratbox_journal::{Journal, NewRun, Recorder, RunPolicy};
-use stratbox_runtime::bundle::{Kek, Language, SecretKey, StrategyMetadata};
+use stratbox_runtime::bundle::{HostSecretKey, Language, SecretKey, StrategyMetadata};
 use stratbox_runtime::policy::AssetCatalog;
 use stratbox_runtime::{DeploymentSpec, Runtime, RuntimeConfig, StrategyComponent};
 use stratbox_store::Store;
@@ -143,7 +143,7 @@ pub fn assets() -> AssetCatalog {
 
 /// The RSI example, sealed into a store and loaded back from it.
 pub fn sealed_rsi(dir: &Path) -> StrategyComponent {
-    let key: Arc<SecretKey> = Arc::new(SecretKey::Kek(Kek::generate().unwrap()));
+    let key: Arc<SecretKey> = Arc::new(SecretKey::X25519(HostSecretKey::generate().unwrap()));
     let bundle = runtime()
         .seal_bundle(
             &Guest::RsiMomentum.bytes(),
