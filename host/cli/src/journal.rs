@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use stratbox_journal::{Call, CallOutcome, CallRecord, Journal, VerdictKind};
+use stratbox_report::escape_terminal as esc;
 use stratbox_runtime::types::ActionOutcome;
 
 /// Options of `stratbox journal`.
@@ -130,6 +131,9 @@ fn utc(ms: u64, format: &str) -> String {
         .map_or_else(|| ms.to_string(), |t| t.format(format).to_string())
 }
 
+/// Prints one call; guest- and chain-supplied text (logs, denial details,
+/// names, revert reasons) reaches the terminal with its control characters
+/// escaped.
 fn print_call(run: i64, record: &CallRecord) {
     println!("run {run}, {}", record.call);
     if let Some(input) = &record.input {
@@ -144,11 +148,16 @@ fn print_call(run: i64, record: &CallRecord) {
             let c = &candle.candle;
             println!(
                 "candle       {} o {} h {} l {} c {} v {}",
-                candle.market, c.open, c.high, c.low, c.close, c.volume
+                esc(&candle.market),
+                c.open,
+                c.high,
+                c.low,
+                c.close,
+                c.volume
             );
         }
         for (id, outcome) in &input.results {
-            println!("delivered    #{id} {}", outcome_text(outcome));
+            println!("delivered    #{id} {}", esc(&outcome_text(outcome)));
         }
     }
     match &record.outcome {
@@ -157,7 +166,8 @@ fn print_call(run: i64, record: &CallRecord) {
             if *committed { ", committed" } else { "" }
         ),
         CallOutcome::Failed { error, paused } => println!(
-            "outcome      FAILED: {error}{}",
+            "outcome      FAILED: {}{}",
+            esc(&error.to_string()),
             if *paused { " (deployment paused)" } else { "" }
         ),
     }
@@ -181,6 +191,7 @@ fn print_call(run: i64, record: &CallRecord) {
     if !record.oracle_reads.is_empty() {
         println!("oracle reads");
         for (i, read) in record.oracle_reads.iter().enumerate() {
+            // JSON text: control characters are already escaped.
             println!("  {i:>3}  {} -> {}", read.request, read.response);
         }
     }
@@ -195,13 +206,14 @@ fn print_call(run: i64, record: &CallRecord) {
                         VerdictKind::Invalid => "INVALID",
                         _ => "DENIED",
                     },
-                    emission.detail.as_deref().unwrap_or(""),
-                    emission.rule.as_deref().unwrap_or("")
+                    esc(emission.detail.as_deref().unwrap_or("")),
+                    esc(emission.rule.as_deref().unwrap_or(""))
                 ),
             };
             println!(
                 "  {i:>3}  {} {} -> {verdict}",
-                emission.kind, emission.action
+                esc(&emission.kind),
+                emission.action
             );
         }
     }
@@ -211,18 +223,22 @@ fn print_call(run: i64, record: &CallRecord) {
             println!(
                 "  {:<5} {}",
                 format!("{:?}", log.level).to_lowercase(),
-                log.message
+                esc(&log.message)
             );
         }
     }
     if !record.results.is_empty() {
         println!("venue results");
         for result in &record.results {
-            println!("  #{} {}", result.action_id, outcome_text(&result.outcome));
+            println!(
+                "  #{} {}",
+                result.action_id,
+                esc(&outcome_text(&result.outcome))
+            );
         }
     }
     if let Some(state) = &record.policy_state {
-        println!("policy state {}", String::from_utf8_lossy(state));
+        println!("policy state {}", esc(&String::from_utf8_lossy(state)));
     }
 }
 

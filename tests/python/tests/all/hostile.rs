@@ -113,7 +113,11 @@ fn scenario(attack: &str, limits: Limits, expected: impl Fn(&TickError) -> bool)
                     format!("count={count}"),
                     "{attack}: tick {n}"
                 );
-                assert_eq!(report.trace.rebuild_fuel.is_some(), n == ATTACK_AT + 1);
+                // The failed tick rebuilds at once on what it left of its
+                // budget; one that left too little rebuilds in the next.
+                if n != ATTACK_AT + 1 {
+                    assert_eq!(report.trace.rebuild_fuel, None, "{attack}: tick {n}");
+                }
             }
         }
         let report = neighbour
