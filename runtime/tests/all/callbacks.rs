@@ -16,9 +16,13 @@ use stratbox_test_artifacts::Guest;
 use crate::support::{Clock, block, load, runtime};
 
 fn deploy(config: Value, limits: Limits) -> Deployment {
+    start(DeploymentSpec::new("callbacks", config.to_string()).with_limits(limits))
+}
+
+/// The hostile strategy deployed under `spec`, accepting every action.
+fn start(spec: DeploymentSpec) -> Deployment {
     let runtime = runtime();
     let hostile = load(runtime, Guest::Hostile);
-    let spec = DeploymentSpec::new("callbacks", config.to_string()).with_limits(limits);
     Deployment::new(
         runtime,
         &hostile,
@@ -161,20 +165,12 @@ fn refused_outside_tick(emissions: &[stratbox_runtime::Emission]) -> usize {
 fn actions_are_accepted_only_within_a_tick() {
     // From snapshot, committed every tick or every other tick.
     for commit_every in [1, 2] {
-        let runtime = runtime();
-        let hostile = load(runtime, Guest::Hostile);
         let mut spec = DeploymentSpec::new(
             "emit-in-snapshot",
             json!({"attack": "none", "at_sequence": null, "in_snapshot": "emit-raw"}).to_string(),
         );
         spec.commit_every = commit_every;
-        let (mut deployment, _) = Deployment::new(
-            runtime,
-            &hostile,
-            spec,
-            DeploymentHost::new(Clock, AllowAll),
-        )
-        .unwrap();
+        let mut deployment = start(spec);
         for n in 0..4 {
             let report = deployment.tick(TickInput::at(block(n))).unwrap();
             assert!(report.actions.is_empty(), "tick {n}: {:?}", report.actions);
@@ -232,21 +228,13 @@ fn the_rebuild_after_a_failure_is_paid_from_a_tick_budget() {
     for attack in ["return-error", "infinite-loop"] {
         // Fails every other tick.
         let config = json!({"attack": attack, "at_sequence": 2, "repeat": true, "every": 2});
-        let runtime = runtime();
-        let hostile = load(runtime, Guest::Hostile);
         let mut spec =
             DeploymentSpec::new("every-other", config.to_string()).with_limits(limits.clone());
         spec.failure_window = FailureWindow {
             failures: 0,
             ticks: 0,
         };
-        let (mut deployment, _) = Deployment::new(
-            runtime,
-            &hostile,
-            spec,
-            DeploymentHost::new(Clock, AllowAll),
-        )
-        .unwrap();
+        let mut deployment = start(spec);
         let mut rebuilt_in_failed_tick = 0;
         for n in 0..10 {
             let trace = match deployment.tick(TickInput::at(block(n))) {
@@ -279,21 +267,13 @@ fn the_rebuild_after_a_failure_is_paid_from_a_tick_budget() {
 
 #[test]
 fn failures_that_do_not_follow_each_other_still_pause_the_deployment() {
-    let runtime = runtime();
-    let hostile = load(runtime, Guest::Hostile);
     let config = json!({"attack": "return-error", "at_sequence": 0, "repeat": true, "every": 2});
     let mut spec = DeploymentSpec::new("every-other", config.to_string());
     spec.failure_window = FailureWindow {
         failures: 3,
         ticks: 10,
     };
-    let (mut deployment, _) = Deployment::new(
-        runtime,
-        &hostile,
-        spec,
-        DeploymentHost::new(Clock, AllowAll),
-    )
-    .unwrap();
+    let mut deployment = start(spec);
     let mut paused_at = None;
     for n in 0..12 {
         match deployment.tick(TickInput::at(block(n))) {
@@ -315,13 +295,7 @@ fn failures_that_do_not_follow_each_other_still_pause_the_deployment() {
         failures: 3,
         ticks: 3,
     };
-    let (mut deployment, _) = Deployment::new(
-        runtime,
-        &hostile,
-        spec,
-        DeploymentHost::new(Clock, AllowAll),
-    )
-    .unwrap();
+    let mut deployment = start(spec);
     for n in 0..12 {
         if let Err(failure) = deployment.tick(TickInput::at(block(n))) {
             assert!(
