@@ -164,17 +164,20 @@ impl Default for Limits {
 pub struct LoadLimits {
     /// Component size in bytes. Default 128 MiB.
     pub component_bytes: u64,
-    /// Core functions defined across all modules. Default 200,000.
+    /// Core functions defined across all modules. Default 100,000 (a
+    /// componentize-py component has ~13,500, componentize-js ~12,700).
     pub functions: u64,
     /// Imports of the component. Default 64.
     pub imports: u64,
-    /// Locals one core function may declare (the web's limit; compile
-    /// time and memory grow with them). Default 50,000.
+    /// Locals one core function may declare: compile time and memory grow
+    /// with them, and a few bytes of a function body can declare millions.
+    /// Default 5,000 (the largest function of a componentize-py component
+    /// declares 271, of a componentize-js one 118).
     pub function_locals: u64,
     /// Wall-clock time compiling one component may take (`compile_timeout_ms`
     /// in files). On expiry the load fails with a typed error; the compiler
     /// thread cannot be interrupted and finishes in the background, its
-    /// output discarded. Default 120 s (an 18 MB Python component takes
+    /// output discarded. Default 60 s (an 18 MB Python component takes
     /// about 6 s on one core).
     #[serde(with = "duration_ms", rename = "compile_timeout_ms")]
     pub compile_timeout: Duration,
@@ -184,10 +187,10 @@ impl Default for LoadLimits {
     fn default() -> Self {
         LoadLimits {
             component_bytes: 128 * MIB,
-            functions: 200_000,
+            functions: 100_000,
             imports: 64,
-            function_locals: 50_000,
-            compile_timeout: Duration::from_secs(120),
+            function_locals: 5_000,
+            compile_timeout: Duration::from_secs(60),
         }
     }
 }

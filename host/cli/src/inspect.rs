@@ -49,8 +49,8 @@ pub fn run(path: &Path, key: &KeyArgs, json: bool) -> anyhow::Result<()> {
         info.language_hint.as_deref().unwrap_or("unknown")
     );
     println!(
-        "modules     {} ({} functions, {} core instances)",
-        info.modules, info.functions, info.core_instances
+        "modules     {} ({} functions, {} core instances, at most {} locals in one function)",
+        info.modules, info.functions, info.core_instances, info.max_function_locals
     );
     for import in &info.imports {
         println!("import      {import}");
