@@ -452,6 +452,12 @@ impl Deployment {
         let started = Instant::now();
         let sequence = self.sequence;
         if self.paused {
+            // Nothing runs, but outcomes that became known are not lost:
+            // the policy hears them now, the strategy when it resumes.
+            for (id, outcome) in &input.results {
+                self.state_mut().policy.on_outcome(*id, outcome);
+            }
+            self.redeliver.extend(input.results);
             return Err(TickFailure {
                 sequence,
                 error: TickError::Paused {

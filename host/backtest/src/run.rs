@@ -3,8 +3,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use stratbox_runtime::types::{Action, ActionId, ActionOutcome, BlockInfo, MarketCandle};
 use stratbox_runtime::{
     CallTrace, DeployError, Deployment, DeploymentHost, DeploymentSpec, JournalSink,
-    JournalSinkError, Oracle, Policy, Runtime, StrategyComponent, TickFailure, TickInput,
-    TickReport,
+    JournalSinkError, Oracle, Policy, Runtime, StrategyComponent, TickError, TickFailure,
+    TickInput, TickReport,
 };
 
 use crate::market::{MarketOracle, PaperMarket};
@@ -263,6 +263,24 @@ impl<V: Venue, J: JournalSink> Runner<V, J> {
             Ok(report) => report.sequence,
             Err(failure) => failure.sequence,
         };
+        // A paused deployment ran nothing (and keeps the outcomes for when
+        // it resumes): there is no call to journal, and its refusals all
+        // carry the sequence of the tick it will run next.
+        let ran = !matches!(
+            &result,
+            Err(TickFailure {
+                error: TickError::Paused { .. },
+                ..
+            })
+        );
+        if !ran {
+            let record = TickRecord {
+                result,
+                outcomes: Vec::new(),
+            };
+            on_tick(&record, &lock(&self.venue));
+            return Ok(record);
+        }
         if let Err(source) = self.journal.tick(&self.deployment, &input, &result) {
             // Nothing was released: the results go back so a retry still
             // delivers them.

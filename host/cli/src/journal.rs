@@ -22,6 +22,9 @@ pub struct JournalArgs {
 enum JournalCommand {
     /// List the recorded runs.
     Runs,
+    /// Per deployment: running (its lease is held), paused and why, or
+    /// stopped; its last tick, pending transactions and recent failures.
+    Status,
     /// Show one call of a run: its input, oracle reads, verdicts, logs,
     /// fuel, snapshot and the venue's results.
     Show {
@@ -50,6 +53,7 @@ pub fn run(args: &JournalArgs) -> anyhow::Result<()> {
     let journal = open_existing(path)?;
     match &args.command {
         JournalCommand::Runs => runs(&journal),
+        JournalCommand::Status => status(&journal),
         JournalCommand::Show { run, tick, json } => show(&journal, run, tick, *json),
     }
 }
@@ -101,6 +105,46 @@ fn runs(journal: &Journal) -> anyhow::Result<()> {
             policy,
             run.component_sha256.get(..12).unwrap_or_default()
         );
+    }
+    Ok(())
+}
+
+fn status(journal: &Journal) -> anyhow::Result<()> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    let states = journal.statuses()?;
+    if states.is_empty() {
+        println!("no deployments recorded");
+        return Ok(());
+    }
+    for state in states {
+        let lease = journal
+            .lease(&state.deployment)?
+            .filter(|lease| lease.expires_ms > now);
+        let condition = match (&lease, state.paused) {
+            (Some(lease), false) => format!("running (driven by {})", lease.holder),
+            (Some(lease), true) => format!("paused, still held by {}", lease.holder),
+            (None, true) => "paused".to_owned(),
+            (None, false) => "stopped".to_owned(),
+        };
+        println!("{}: {condition}", esc(&state.deployment));
+        println!("  run          {} ({} ticks)", state.run, state.ticks);
+        match &state.last_tick {
+            Some((sequence, None)) => println!("  last tick    {sequence} ok"),
+            Some((sequence, Some(error))) => println!(
+                "  last tick    {sequence} FAILED: {}",
+                esc(&error.to_string())
+            ),
+            None => println!("  last tick    none"),
+        }
+        println!("  pending tx   {}", state.pending_intents);
+        for (sequence, error) in &state.recent_failures {
+            println!(
+                "  failure      tick {sequence}: {}",
+                esc(&error.to_string())
+            );
+        }
     }
     Ok(())
 }

@@ -25,6 +25,7 @@ mod recorder;
 mod replay;
 mod schema;
 mod snapshot;
+mod status;
 
 pub use error::JournalError;
 pub use intents::{StoredTxIntent, TxIntent, TxStatus};
@@ -38,3 +39,4 @@ pub use recorder::Recorder;
 pub use replay::{Divergence, ReplayError, ReplaySummary, replay, replay_cached};
 pub use schema::SCHEMA_VERSION;
 pub use snapshot::{DigestOnly, SnapshotSink, SnapshotSinkError};
+pub use status::{DeploymentState, RECENT_FAILURES};

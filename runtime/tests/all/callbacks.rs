@@ -430,3 +430,36 @@ fn a_guest_that_breaks_the_canonical_abi_gets_a_guest_error_not_a_host_fault() {
     // The deployment goes on from its last snapshot.
     deployment.tick(TickInput::at(block(2))).unwrap();
 }
+
+#[test]
+fn outcomes_that_arrive_while_paused_reach_the_strategy_after_it_resumes() {
+    let mut deployment = deploy(
+        json!({"attack": "return-error", "at_sequence": 0, "repeat": true}),
+        Limits::default(),
+    );
+    for n in 0..3 {
+        deployment.tick(TickInput::at(block(n))).unwrap_err();
+    }
+    assert!(matches!(
+        deployment.status(),
+        DeploymentStatus::Paused { .. }
+    ));
+    let refused = deployment
+        .tick(TickInput {
+            results: vec![(7, failed_outcome())],
+            ..TickInput::at(block(3))
+        })
+        .unwrap_err();
+    assert!(matches!(refused.error, TickError::Paused { .. }));
+    deployment.resume();
+    let failure = deployment.tick(TickInput::at(block(4))).unwrap_err();
+    assert!(
+        failure
+            .trace
+            .logs
+            .iter()
+            .any(|l| l.message == "outcome id=7"),
+        "{:?}",
+        failure.trace.logs
+    );
+}

@@ -163,3 +163,44 @@ fn journal_commands_name_a_missing_journal_or_run() {
         text(&output).1
     );
 }
+
+#[test]
+fn status_shows_a_paused_deployment_its_last_tick_and_why_it_failed() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("status.db").to_str().unwrap().to_owned();
+    let hostile = Guest::Hostile.path().to_str().expect("utf-8 path");
+    // Fails every tick from 2 on: three in a row pause the deployment.
+    let output = stratbox(&[
+        "backtest",
+        hostile,
+        "--config",
+        r#"{"attack": "return-error", "at_sequence": 2, "repeat": true}"#,
+        "--limit",
+        "10",
+        "--continue-on-failure",
+        "--journal",
+        &journal,
+    ]);
+    assert!(output.status.success(), "{}", text(&output).1);
+
+    let output = stratbox(&["journal", "--journal", &journal, "status"]);
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stdout.contains(": paused"), "{stdout}");
+    assert!(stdout.contains("pending tx   0"), "{stdout}");
+    // The refused ticks ran nothing and are not journaled: the last tick
+    // is the failure that paused it.
+    assert!(
+        stdout.contains("last tick    4 FAILED: strategy returned an error"),
+        "{stdout}"
+    );
+    // The failures that paused it, newest first, not the refused ticks.
+    for sequence in [4, 3, 2] {
+        assert!(
+            stdout.contains(&format!(
+                "failure      tick {sequence}: strategy returned an error: hostile strategy refuses to tick"
+            )),
+            "{stdout}"
+        );
+    }
+}
