@@ -639,14 +639,13 @@ impl Deployment {
     /// used.
     fn snapshot_now(&mut self) -> Result<(Vec<u8>, u64), (TickError, u64)> {
         let fuel_limit = self.spec.limits.fuel_per_tick;
-        let fuel = self.metered.then_some(fuel_limit);
-        let deadline = self.deadline_ticks();
+        let budget = self.full_budget();
         let limits = self.spec.limits.clone();
         let Some(Instance::Live { store, bindings }) = self.instance.as_mut() else {
             return Err((host_fault("no live instance to snapshot"), 0));
         };
         store.data_mut().enter(Phase::Snapshot);
-        let result = prepare_call(store, fuel, deadline)
+        let result = prepare_call(store, budget.fuel, budget.deadline)
             .and_then(|()| take_snapshot(store, bindings, &limits));
         let fuel = fuel_used(store, fuel_limit);
         match result {
@@ -781,10 +780,6 @@ impl Deployment {
             number: 0,
             timestamp_ms: 0,
         }
-    }
-
-    fn deadline_ticks(&self) -> u64 {
-        self.deadline
     }
 }
 
