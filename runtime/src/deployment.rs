@@ -190,6 +190,39 @@ impl std::fmt::Debug for Checkpoint {
     }
 }
 
+/// Where a deployment resumed in another process goes on from: its last
+/// committed checkpoint, and what happened after it that the journal
+/// recorded. Ticks after the checkpoint that failed still used their
+/// sequence numbers and action ids, and the outcomes they delivered were
+/// rolled back with them (the policy heard them already).
+#[derive(Debug)]
+pub struct ResumeAt {
+    /// The last committed checkpoint.
+    pub checkpoint: Checkpoint,
+    /// Sequence of the next tick (at least the checkpoint's).
+    pub sequence: u64,
+    /// Next action id to hand out (at least the checkpoint's).
+    pub next_action_id: ActionId,
+    /// Outcomes the strategy must be shown again before its next tick; the
+    /// policy is not told them again.
+    pub redeliver: Vec<(ActionId, ActionOutcome)>,
+    /// Its failed ticks so far: a deployment paused before the restart
+    /// stays paused, and the failure window goes on counting.
+    pub failures: FailureHistory,
+}
+
+/// The failed ticks of a deployment, as its journal recorded them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FailureHistory {
+    /// Sequences of the failed ticks, oldest first (those outside the
+    /// failure window are ignored).
+    pub failed: Vec<u64>,
+    /// How many of the last ticks failed in a row.
+    pub consecutive: u32,
+    /// Whether the last failure paused the deployment.
+    pub paused: bool,
+}
+
 /// Whether a deployment accepts ticks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeploymentStatus {
@@ -275,6 +308,37 @@ impl Deployment {
         checkpoint: Checkpoint,
     ) -> Result<(Self, CallTrace), DeployError> {
         Self::start(runtime, component, spec, host, checkpoint, true)
+    }
+
+    /// Rebuild a deployment where another process left it: `init`, then
+    /// `restore` of the checkpoint, then the tick sequence, action ids and
+    /// outcomes to deliver again that its journal recorded after the
+    /// checkpoint (see [`ResumeAt`]).
+    pub fn resume_at(
+        runtime: &Runtime,
+        component: &StrategyComponent,
+        spec: DeploymentSpec,
+        host: DeploymentHost,
+        at: ResumeAt,
+    ) -> Result<(Self, CallTrace), DeployError> {
+        let ResumeAt {
+            checkpoint,
+            sequence,
+            next_action_id,
+            redeliver,
+            failures,
+        } = at;
+        let (mut deployment, trace) =
+            Self::start(runtime, component, spec, host, checkpoint, true)?;
+        deployment.sequence = deployment.sequence.max(sequence);
+        let state = deployment.state_mut();
+        state.next_action_id = state.next_action_id.max(next_action_id);
+        deployment.redeliver = redeliver;
+        deployment.consecutive_failures = failures.consecutive;
+        deployment.recent_failures = failures.failed.into_iter().collect();
+        deployment.forget_old_failures();
+        deployment.paused = failures.paused;
+        Ok((deployment, trace))
     }
 
     fn start(

@@ -49,8 +49,8 @@ mod validation;
 
 pub use cache::{ArtifactCache, ArtifactCacheError, CacheOutcome, MemoryArtifactCache};
 pub use deployment::{
-    Checkpoint, Deployment, DeploymentHost, DeploymentSpec, DeploymentStatus, FailureWindow,
-    TickInput,
+    Checkpoint, Deployment, DeploymentHost, DeploymentSpec, DeploymentStatus, FailureHistory,
+    FailureWindow, ResumeAt, TickInput,
 };
 pub use error::{DeployError, LoadError, LoadLimit, ResourceExceeded, TickError, TrapCode};
 pub use host::{

@@ -13,8 +13,8 @@ use stratbox_runtime::{
 
 use crate::metrics::{Metrics, MetricsInput};
 use crate::report::{BacktestReport, DenialRecord, EquityPoint, FailureRecord, Side, TradeRecord};
-use crate::run::{RunError, Runner, TickRecord, lock};
 use crate::sim::{SimMarket, SimOracle};
+use stratbox_engine::{RunError, Runner, TickRecord, lock};
 
 /// What a backtest runs, how it names it in the report, and what it does
 /// when a tick fails.

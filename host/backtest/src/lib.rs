@@ -11,8 +11,8 @@
 mod backtest;
 mod market;
 pub mod metrics;
+mod paper;
 pub mod report;
-mod run;
 pub mod sim;
 
 pub use backtest::{Backtest, BacktestError, FailedTick};
@@ -20,7 +20,6 @@ pub use market::{
     MarketOracle, PaperMarket, PaperMarketConfig, market_candles, tape_candle, wit_candle,
 };
 pub use metrics::{ClosedTrade, Metrics, MetricsInput};
-pub use run::{
-    NoJournal, PaperRun, PaperRunError, Run, RunError, Runner, TickRecord, TickStart, Venue, run,
-    run_paper, run_paper_journaled,
-};
+pub use paper::{PaperRun, PaperRunError, run_paper, run_paper_journaled};
+// The loop is the engine's; re-exported for the callers of backtests.
+pub use stratbox_engine::{NoJournal, Run, RunError, Runner, TickRecord, TickStart, Venue, run};

@@ -150,7 +150,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
             .unwrap_or(0)
     };
     let start_equity = args.quote_balance as f64;
-    let equity = run.equity_in_quote();
+    let equity = run.venue().equity_in_quote();
     println!();
     println!("ticks        {candles} ({failures} failed)");
     println!("actions      {actions} ({rejected} rejected by the policy)");

@@ -4,22 +4,17 @@
 //! Before any deployment starts, the daemon takes each one's lease in its
 //! journal: a deployment another process drives refuses the start.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
-use stratbox_backtest::{Runner, wit_candle};
-use stratbox_evm::daemon::{
-    DeploymentEntry, DeploymentExit, DeploymentsFile, ScheduledDeployment, run_scheduled,
-};
-use stratbox_evm::{CandleFeed, Chain, ChainConfig, EvmVenue, Executor, reconcile};
-use stratbox_journal::{Durability, HeldLease, Journal, LeaseHolder, NewRun, Recorder, RunPolicy};
-use stratbox_runtime::policy::AssetCatalog;
-use stratbox_runtime::types::{ActionOutcome, Rejection};
-use stratbox_runtime::{DeploymentSpec, Runtime, RuntimeConfig, StrategyComponent};
-use tokio::runtime::Handle;
+use stratbox_evm::daemon::{DeploymentExit, DeploymentsFile, ScheduledDeployment, run_scheduled};
+use stratbox_evm::live::{LiveSetup, LiveTicker, StartMode};
+use stratbox_journal::{Durability, HeldLease, Journal, LeaseHolder};
+use stratbox_runtime::{Runtime, RuntimeConfig};
+use stratbox_store::{Store, StoreKey};
 
 use crate::keys::KeyArgs;
 
@@ -28,7 +23,8 @@ use crate::keys::KeyArgs;
 pub struct RunArgs {
     /// Deployments file (TOML, `[[deployment]]` tables).
     pub deployments: PathBuf,
-    /// Host key for sealed strategy bundles.
+    /// The host's secret key: opens sealed strategy bundles and seals each
+    /// deployment's committed state (required).
     #[command(flatten)]
     pub key: KeyArgs,
     /// Seconds a deployment may take to finish its tick at shutdown before
@@ -41,36 +37,71 @@ pub struct RunArgs {
     /// process is gone from this machine.
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
     pub lease_secs: u64,
+    /// Start every deployment on a new run (the strategy initialized
+    /// afresh, the policy full) instead of resuming its journal's last run
+    /// where it stopped.
+    #[arg(long)]
+    pub new_run: bool,
 }
 
 /// Run the daemon.
 pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     let file = DeploymentsFile::load(&args.deployments)?;
-    let key = args.key.load()?;
-    let runtime = Arc::new(Runtime::new(RuntimeConfig::pooled())?);
     let tokio = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .context("starting the tokio runtime")?;
+    let shutdown = {
+        let _runtime = tokio.enter();
+        shutdown_signal()?
+    };
+    let key = args.key.load()?.context(
+        "stratbox run keeps each deployment's committed state sealed so that it resumes after a \
+         restart: pass --key (the host's secret key, `stratbox keygen --kind x25519`)",
+    )?;
+    let key: Arc<dyn StoreKey> = Arc::from(key);
+    let state_dir = file.state_dir.clone().context("state directory")?;
+    let store = Store::open(&state_dir, Arc::clone(&key))
+        .with_context(|| format!("opening the state store {}", state_dir.display()))?;
+    anyhow::ensure!(
+        key.host_keys().is_some(),
+        "--key is a key-encryption key: live state is sealed with the host's secret key \
+         (`stratbox keygen --kind x25519`)"
+    );
+    let runtime = Arc::new(Runtime::new(RuntimeConfig::pooled())?);
+    let mode = if args.new_run {
+        StartMode::NewRun
+    } else {
+        StartMode::Resume
+    };
     let mut scheduled = Vec::new();
     let holder = LeaseHolder::new();
     for entry in &file.deployments {
         // Everything that can be checked offline is checked before any
         // deployment starts: a broken file stops the daemon, a broken
         // chain only stops its deployment.
-        let prepared = prepare(entry, &runtime, key.as_deref())
+        let setup = LiveSetup::load(entry, &runtime, Some(&*key))
             .with_context(|| format!("deployment `{}`", entry.id))?;
         // One writer: a deployment another process drives stops the
         // daemon before anything runs (leases taken so far are released).
-        let lease = take_lease(entry, &holder, Duration::from_secs(args.lease_secs))?;
+        let lease = take_lease(&setup, &holder, Duration::from_secs(args.lease_secs))?;
+        let rpc_url = setup.chain().rpc_url.clone();
+        let rpc_timeout = setup.chain().rpc_timeout();
+        let mut ticker = LiveTicker::new(
+            setup,
+            Arc::clone(&runtime),
+            store.clone(),
+            tokio.handle().clone(),
+            mode,
+        );
         scheduled.push(ScheduledDeployment {
             id: entry.id.clone(),
             schedule: entry.schedule,
-            rpc_url: prepared.chain.rpc_url.clone(),
-            rpc_timeout: prepared.chain.rpc_timeout(),
+            rpc_url,
+            rpc_timeout,
             lease: Some(lease),
-            tick: live_tick(prepared, Arc::clone(&runtime), tokio.handle().clone()),
+            tick: Box::new(move || ticker.tick()),
         });
     }
     eprintln!(
@@ -79,7 +110,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     );
     let exits = tokio.block_on(run_scheduled(
         scheduled,
-        shutdown_signal(),
+        shutdown,
         Duration::from_secs(args.grace_secs),
     ));
     for DeploymentExit {
@@ -103,250 +134,35 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Take `entry`'s lease in its journal for this daemon.
-fn take_lease(
-    entry: &DeploymentEntry,
-    holder: &LeaseHolder,
-    ttl: Duration,
-) -> anyhow::Result<HeldLease> {
-    let path = entry.journal.clone().context("journal path")?;
-    let journal = Journal::open_with(&path, Durability::Full)
+/// Take the deployment's lease in its journal for this daemon.
+fn take_lease(setup: &LiveSetup, holder: &LeaseHolder, ttl: Duration) -> anyhow::Result<HeldLease> {
+    let path = setup.journal_path();
+    let journal = Journal::open_with(path, Durability::Full)
         .with_context(|| format!("opening journal {}", path.display()))?;
-    let lease = HeldLease::acquire(journal, &entry.id, holder, ttl)?;
-    tracing::info!(deployment = %entry.id, %holder, "lease taken");
+    let lease = HeldLease::acquire(journal, setup.id(), holder, ttl)?;
+    tracing::info!(deployment = %setup.id(), %holder, "lease taken");
     Ok(lease)
 }
 
-async fn shutdown_signal() {
-    let interrupt = tokio::signal::ctrl_c();
+/// Resolves at the first SIGINT or SIGTERM. Listening starts when this is
+/// called (inside the tokio runtime), not when the future is first polled:
+/// a signal that arrives while the deployments load stops the daemon
+/// before any of them ticks, instead of killing the process.
+fn shutdown_signal() -> anyhow::Result<impl Future<Output = ()>> {
     #[cfg(unix)]
     {
-        let mut terminate =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(signal) => signal,
-                Err(error) => {
-                    tracing::error!(%error, "cannot listen for SIGTERM");
-                    let _ = interrupt.await;
-                    return;
-                }
-            };
-        tokio::select! {
-            _ = interrupt => {}
-            _ = terminate.recv() => {}
-        }
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut interrupt = signal(SignalKind::interrupt()).context("listening for SIGINT")?;
+        let mut terminate = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
+        Ok(async move {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
+            }
+        })
     }
     #[cfg(not(unix))]
-    let _ = interrupt.await;
-}
-
-/// A deployment checked and loaded, not yet connected.
-struct Prepared {
-    entry: DeploymentEntry,
-    component: StrategyComponent,
-    component_path: PathBuf,
-    chain: ChainConfig,
-    policy: stratbox_policy::PolicyFile,
-    assets: AssetCatalog,
-    feed: CandleFeed,
-    spec: DeploymentSpec,
-}
-
-fn prepare(
-    entry: &DeploymentEntry,
-    runtime: &Runtime,
-    key: Option<&dyn stratbox_store::StoreKey>,
-) -> anyhow::Result<Prepared> {
-    let chain = ChainConfig::load(&entry.chain)?;
-    let mut assets = AssetCatalog::new().with(chain.native_asset.clone(), 18);
-    for (symbol, asset) in &chain.assets {
-        assets.insert(symbol.clone(), asset.decimals);
-    }
-    let policy = stratbox_policy::load(&entry.policy, &assets)?;
-    let (component, component_path) = load_strategy(runtime, &entry.strategy, key)?;
-    let config = std::fs::read_to_string(&entry.config)
-        .with_context(|| format!("reading {}", entry.config.display()))?;
-    let feed = match (&entry.candles.pool, &entry.candles.csv) {
-        (Some(pool), _) => {
-            anyhow::ensure!(
-                chain.pools.contains_key(pool),
-                "candles.pool `{pool}` is not a pool of {}",
-                entry.chain.display()
-            );
-            CandleFeed::PoolPrice {
-                market: entry.candles.market.clone(),
-                pool: pool.clone(),
-            }
-        }
-        (None, Some(csv)) => {
-            let tape = stratbox_tape::load_csv(csv, &entry.candles.market)?;
-            CandleFeed::Tape {
-                market: entry.candles.market.clone(),
-                candles: tape.candles().iter().map(wit_candle).collect(),
-            }
-        }
-        (None, None) => unreachable!("the deployments file checks candles"),
-    };
-    let mut spec = DeploymentSpec::new(entry.id.clone(), config);
-    spec.limits = entry.limits.clone();
-    Ok(Prepared {
-        entry: entry.clone(),
-        component,
-        component_path,
-        chain,
-        policy,
-        assets,
-        feed,
-        spec,
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
     })
-}
-
-/// A sealed bundle (opened with the host key) or a component file.
-fn load_strategy(
-    runtime: &Runtime,
-    path: &Path,
-    key: Option<&dyn stratbox_store::StoreKey>,
-) -> anyhow::Result<(StrategyComponent, PathBuf)> {
-    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    if stratbox_runtime::bundle::read_bundle(&bytes).is_ok() {
-        let key = key.with_context(|| {
-            format!(
-                "{} is a sealed bundle: pass --key or --key-env",
-                path.display()
-            )
-        })?;
-        let opened = runtime.open_bundle(&bytes, key)?;
-        let component = runtime.load(opened.component())?;
-        return Ok((component, path.to_owned()));
-    }
-    Ok((runtime.load(&bytes)?, path.to_owned()))
-}
-
-type LiveRunner = Runner<EvmVenue, Recorder>;
-
-/// The tick of one deployment: connects (and reconciles what a previous
-/// process left in flight) on its first successful tick, then steps the
-/// deployment loop once per call.
-fn live_tick(
-    prepared: Prepared,
-    runtime: Arc<Runtime>,
-    handle: Handle,
-) -> Box<dyn FnMut() -> Result<(), String> + Send> {
-    let mut runner: Option<LiveRunner> = None;
-    let mut index = 0usize;
-    Box::new(move || {
-        if runner.is_none() {
-            runner = Some(start(&prepared, &runtime, &handle).map_err(|e| format!("{e:#}"))?);
-        }
-        let Some(live) = runner.as_mut() else {
-            return Err("not started".into());
-        };
-        let record = live
-            .step(index, |_, _| {})
-            .map_err(|e| format!("tick {index}: {e}"))?;
-        index += 1;
-        let id = &prepared.entry.id;
-        let trace = match &record.result {
-            Ok(report) => &report.trace,
-            Err(failure) => &*failure.trace,
-        };
-        // Guest-chosen text (denial details name its values, failure
-        // reasons its assets) is logged quoted, control characters escaped.
-        for emission in &trace.emissions {
-            if let Err(Rejection::Denied(denial) | Rejection::Invalid(denial)) = &emission.verdict {
-                tracing::info!(
-                    deployment = %id,
-                    action = emission.action.kind(),
-                    code = ?denial.code,
-                    rule = ?denial.rule,
-                    detail = ?denial.detail,
-                    "action denied"
-                );
-            }
-        }
-        for (action_id, outcome) in &record.outcomes {
-            if let ActionOutcome::Failed(failure) = outcome {
-                tracing::warn!(
-                    deployment = %id,
-                    action_id,
-                    code = ?failure.code,
-                    reason = ?failure.reason,
-                    tx_hash = ?failure.tx_hash,
-                    "action failed"
-                );
-            }
-        }
-        match &record.result {
-            Ok(report) => tracing::info!(
-                deployment = %id,
-                sequence = report.sequence,
-                actions = report.actions.len(),
-                outcomes = record.outcomes.len(),
-                "tick"
-            ),
-            Err(failure) => {
-                if failure.paused {
-                    tracing::error!(
-                        deployment = %id,
-                        sequence = failure.sequence,
-                        error = %failure.error,
-                        "deployment paused after repeated failures"
-                    );
-                }
-                return Err(format!("tick {}: {}", failure.sequence, failure.error));
-            }
-        }
-        Ok(())
-    })
-}
-
-fn start(prepared: &Prepared, runtime: &Runtime, handle: &Handle) -> anyhow::Result<LiveRunner> {
-    let entry = &prepared.entry;
-    let journal_path = entry.journal.clone().context("journal path")?;
-    let signer = entry.signing_key.load()?;
-    let chain = handle.block_on(Chain::connect(prepared.chain.clone(), signer))?;
-    let mut journal = Journal::open_with(&journal_path, Durability::Full)
-        .with_context(|| format!("opening journal {}", journal_path.display()))?;
-    for settled in handle.block_on(reconcile(&chain, &mut journal, &entry.id))? {
-        eprintln!(
-            "{}: reconciled {} ({}): {:?}{}",
-            entry.id,
-            settled.intent.intent.tx_hash,
-            settled.intent.intent.purpose,
-            settled.status,
-            if settled.rebroadcast {
-                ", rebroadcast"
-            } else {
-                ""
-            }
-        );
-    }
-    let mut spec = prepared.spec.clone();
-    spec.account = chain.account().to_string();
-    let run = NewRun {
-        spec: spec.clone(),
-        component_sha256: prepared.component.info().sha256.clone(),
-        component_path: Some(std::path::absolute(&prepared.component_path)?),
-        policy: RunPolicy::File {
-            source: prepared.policy.source.clone(),
-            sha256: prepared.policy.sha256.clone(),
-            origin: Some(entry.policy.clone()),
-        },
-        initial_policy_state: None,
-        assets: prepared.assets.clone(),
-        label: Some(format!("stratbox run {}", entry.id)),
-    };
-    let recorder = Recorder::start(journal, &run)?;
-    let intents = Journal::open_with(&journal_path, Durability::Full)?;
-    let executor = Executor::new(chain, intents, recorder.run());
-    let (venue, oracle) = EvmVenue::new(handle.clone(), executor, prepared.feed.clone());
-    let policy = stratbox_runtime::policy::PolicyEngine::new(Arc::clone(&prepared.policy.compiled));
-    Ok(Runner::start(
-        runtime,
-        &prepared.component,
-        spec,
-        Arc::new(std::sync::Mutex::new(venue)),
-        oracle,
-        policy,
-        recorder,
-    )?)
 }

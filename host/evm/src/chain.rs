@@ -22,6 +22,15 @@ pub struct Chain {
     account: Address,
 }
 
+/// The address that holds a deployment's funds: its key's own, or the
+/// Safe's.
+pub fn account_of(config: &ChainConfig, signer: &DeploymentSigner) -> Address {
+    match &config.account {
+        AccountMode::Eoa => signer.address(),
+        AccountMode::Safe { safe } => *safe,
+    }
+}
+
 impl Chain {
     /// Connect to the configured node, check its chain id and, in Safe
     /// mode, that the key may execute for the Safe alone. Every request
@@ -44,10 +53,7 @@ impl Chain {
                 found,
             });
         }
-        let account = match &config.account {
-            AccountMode::Eoa => signer.address(),
-            AccountMode::Safe { safe } => *safe,
-        };
+        let account = account_of(&config, &signer);
         let chain = Chain {
             provider,
             config,

@@ -51,6 +51,53 @@ pub struct ChainConfig {
     /// Seconds a swap or LP call stays valid (its `deadline`); default 600.
     #[serde(default = "default_deadline")]
     pub deadline_secs: u64,
+    /// The most a transaction may bid for gas, whatever the node suggests.
+    #[serde(default)]
+    pub fees: FeeCaps,
+    /// Slippage bound of LP actions, in basis points; default 50 (0.5%).
+    /// LP actions carry no bound of their own: `lp-open`'s `mint` and
+    /// `lp-close`'s `decreaseLiquidity` require at least the token amounts
+    /// a fresh quote of the pool (`slot0` at the latest block) gives, less
+    /// this bound, so a pool moved against the position between quote and
+    /// execution fails the call ("Price slippage check") instead of
+    /// filling at the mover's price. At most 10,000.
+    #[serde(default = "default_lp_slippage")]
+    pub lp_slippage_bps: u32,
+}
+
+/// Caps on the EIP-1559 fees of every transaction: the node's suggestion
+/// is used up to these, never above (a lying or spiking node cannot make a
+/// deployment pay an unbounded fee; a transaction priced below the market
+/// stays pending and is reconciled).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FeeCaps {
+    /// Highest `maxFeePerGas`, in gwei; default 500.
+    pub max_fee_per_gas_gwei: u64,
+    /// Highest `maxPriorityFeePerGas`, in gwei; default 5.
+    pub max_priority_fee_per_gas_gwei: u64,
+}
+
+impl Default for FeeCaps {
+    fn default() -> Self {
+        FeeCaps {
+            max_fee_per_gas_gwei: 500,
+            max_priority_fee_per_gas_gwei: 5,
+        }
+    }
+}
+
+impl FeeCaps {
+    /// `(max_fee, priority_fee)` in wei, each at most its cap, the priority
+    /// fee at most the max fee.
+    pub fn cap(&self, max_fee: u128, priority_fee: u128) -> (u128, u128) {
+        const GWEI: u128 = 1_000_000_000;
+        let max_fee = max_fee.min(u128::from(self.max_fee_per_gas_gwei) * GWEI);
+        let priority_fee = priority_fee
+            .min(u128::from(self.max_priority_fee_per_gas_gwei) * GWEI)
+            .min(max_fee);
+        (max_fee, priority_fee)
+    }
 }
 
 fn default_native_asset() -> String {
@@ -67,6 +114,14 @@ fn default_receipt_timeout() -> u64 {
 
 fn default_deadline() -> u64 {
     600
+}
+
+fn default_lp_slippage() -> u32 {
+    50
+}
+
+fn default_feed_max_age() -> u64 {
+    3600
 }
 
 /// How transactions reach the chain.
@@ -124,6 +179,14 @@ pub struct PoolConfig {
 pub struct FeedConfig {
     /// Aggregator (or proxy) contract.
     pub aggregator: Address,
+    /// Oldest answer served, in seconds before the block read; default
+    /// 3600. An answer whose `updatedAt` is older than this relative to
+    /// the block's timestamp (or from an unfinished round: `updatedAt` 0 or
+    /// `answeredInRound < roundId`, or not positive) is `unavailable` to
+    /// the strategy. Set it to the feed's heartbeat plus a margin. At
+    /// least 1.
+    #[serde(default = "default_feed_max_age")]
+    pub max_age_secs: u64,
 }
 
 impl ChainConfig {
@@ -188,7 +251,13 @@ impl ChainConfig {
                 ));
             }
         }
-        for name in self.feeds.keys() {
+        if self.lp_slippage_bps > 10_000 {
+            return Err(invalid(
+                "lp_slippage_bps".into(),
+                "at most 10000 (100%)".into(),
+            ));
+        }
+        for (name, feed) in &self.feeds {
             if name
                 .split_once('/')
                 .is_none_or(|(b, q)| b.is_empty() || q.is_empty())
@@ -196,6 +265,12 @@ impl ChainConfig {
                 return Err(invalid(
                     format!("feeds.\"{name}\""),
                     "a feed is named BASE/QUOTE".into(),
+                ));
+            }
+            if feed.max_age_secs == 0 {
+                return Err(invalid(
+                    format!("feeds.\"{name}\".max_age_secs"),
+                    "must be at least 1".into(),
                 ));
             }
         }

@@ -19,6 +19,7 @@ use stratbox_journal::HeldLease;
 use stratbox_runtime::Limits;
 
 use crate::error::ConfigError;
+use crate::live::LiveError;
 use crate::redact::RpcUrl;
 use crate::rpc::http_provider;
 use crate::signer::SigningKeySource;
@@ -29,6 +30,9 @@ use crate::signer::SigningKeySource;
 pub enum Schedule {
     /// Every this many seconds (at least 1).
     EverySecs(u64),
+    /// Every this many milliseconds (at least 50): chains with sub-second
+    /// blocks, and tests.
+    EveryMs(u64),
     /// On every new block (polled every `poll_ms`, default 1000).
     EveryBlock {
         /// How often to ask the node for its block number, in
@@ -36,6 +40,17 @@ pub enum Schedule {
         #[serde(default = "default_poll_ms")]
         poll_ms: u64,
     },
+}
+
+impl Schedule {
+    /// The period of a timed schedule; `None` for every block.
+    pub fn period(&self) -> Option<Duration> {
+        match *self {
+            Schedule::EverySecs(secs) => Some(Duration::from_secs(secs)),
+            Schedule::EveryMs(ms) => Some(Duration::from_millis(ms)),
+            Schedule::EveryBlock { .. } => None,
+        }
+    }
 }
 
 fn default_poll_ms() -> u64 {
@@ -87,6 +102,10 @@ pub struct DeploymentEntry {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DeploymentsFile {
+    /// Directory of the sealed store that keeps the deployments'
+    /// committed snapshots (sealed under the host key), so that they
+    /// resume after a restart; default `state` beside the file.
+    pub state_dir: Option<PathBuf>,
     /// The deployments.
     #[serde(rename = "deployment")]
     pub deployments: Vec<DeploymentEntry>,
@@ -107,6 +126,7 @@ impl DeploymentsFile {
                 source: Box::new(source),
             })?;
         let base = path.parent().unwrap_or(Path::new("."));
+        file.state_dir = Some(base.join(file.state_dir.take().unwrap_or_else(|| "state".into())));
         let mut seen = BTreeMap::new();
         for (index, d) in file.deployments.iter_mut().enumerate() {
             if let Some(first) = seen.insert(d.id.clone(), index) {
@@ -126,6 +146,9 @@ impl DeploymentsFile {
             }
             if matches!(d.schedule, Schedule::EverySecs(0)) {
                 return Err(invalid("schedule.every_secs", "must be at least 1"));
+            }
+            if matches!(d.schedule, Schedule::EveryMs(ms) if ms < 50) {
+                return Err(invalid("schedule.every_ms", "must be at least 50"));
             }
             for path in [&mut d.strategy, &mut d.config, &mut d.policy, &mut d.chain] {
                 *path = base.join(&*path);
@@ -163,7 +186,7 @@ pub struct ScheduledDeployment {
     pub lease: Option<HeldLease>,
     /// Runs one tick; an error is logged and the next tick comes as
     /// scheduled.
-    pub tick: Box<dyn FnMut() -> Result<(), String> + Send>,
+    pub tick: Box<dyn FnMut() -> Result<(), LiveError> + Send>,
 }
 
 /// How a deployment's thread ended.
@@ -266,7 +289,7 @@ struct WorkEnd {
 
 fn work(
     id: String,
-    mut tick: Box<dyn FnMut() -> Result<(), String> + Send>,
+    mut tick: Box<dyn FnMut() -> Result<(), LiveError> + Send>,
     lease: Option<HeldLease>,
     woken: Receiver<()>,
 ) -> WorkEnd {
@@ -310,8 +333,9 @@ async fn wake_on_schedule(
         Err(TrySendError::Disconnected(())) => false,
     };
     match schedule {
-        Schedule::EverySecs(secs) => {
-            let mut interval = tokio::time::interval(Duration::from_secs(secs));
+        Schedule::EverySecs(_) | Schedule::EveryMs(_) => {
+            let period = schedule.period().unwrap_or(Duration::from_secs(1));
+            let mut interval = tokio::time::interval(period);
             interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
             loop {
                 interval.tick().await;

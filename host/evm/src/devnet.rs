@@ -657,6 +657,7 @@ aggregator = "{feed}"
         ChainConfig {
             rpc_url: self.url.clone().into(),
             rpc_timeout_secs: 30,
+            fees: crate::config::FeeCaps::default(),
             chain_id: CHAIN_ID,
             native_asset: "ETH".into(),
             account,
@@ -686,12 +687,14 @@ aggregator = "{feed}"
                 "ETH/USD".to_owned(),
                 FeedConfig {
                     aggregator: self.feed,
+                    max_age_secs: 3600,
                 },
             )]
             .into_iter()
             .collect(),
             receipt_timeout_secs: 30,
             deadline_secs: 600,
+            lp_slippage_bps: 50,
         }
     }
 }

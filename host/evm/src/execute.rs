@@ -22,7 +22,9 @@ use crate::chain::Chain;
 use crate::compile::{CompiledAction, ContractCall, compile};
 use crate::config::AccountMode;
 use crate::contracts::{IERC20, INonfungiblePositionManager, ISafe};
+use crate::error::ChainError;
 use crate::oracle::amount;
+use crate::reconcile::{check_intent, record};
 
 /// Executes accepted actions on the chain, journaling every transaction
 /// before it is broadcast.
@@ -65,38 +67,136 @@ impl Executor {
         self.intents.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Execute accepted action `id`; the outcome goes back to the strategy.
-    pub async fn execute(&mut self, id: ActionId, action: &Action) -> ActionOutcome {
+    /// Execute accepted action `id`: its outcome for the strategy, or
+    /// `None` while it is unknown (a transaction was broadcast, or may have
+    /// been, and no receipt came back in time). An unknown action is not a
+    /// failed one: its intents stay pending and [`Executor::settle`] finds
+    /// out what became of it.
+    pub async fn execute(&mut self, id: ActionId, action: &Action) -> Option<ActionOutcome> {
+        self.execute_from(id, action, 0, Vec::new()).await
+    }
+
+    /// Execute `action`, numbering its transactions from `first_step`
+    /// (after those an earlier attempt sent), `mined` the receipts of those.
+    async fn execute_from(
+        &mut self,
+        id: ActionId,
+        action: &Action,
+        first_step: u32,
+        mined: Vec<TransactionReceipt>,
+    ) -> Option<ActionOutcome> {
         let compiled = match compile(&self.chain, action).await {
             Ok(compiled) => compiled,
-            Err(error) => return failed(error.code, error.reason, None),
+            Err(error) => return Some(failed(error.code, error.reason, None)),
         };
-        if compiled.calls.is_empty() {
-            return ActionOutcome::Filled(empty_fill());
+        if compiled.calls.is_empty() && mined.is_empty() {
+            return Some(ActionOutcome::Filled(empty_fill()));
         }
         if let Err(outcome) = self.simulate(&compiled.calls).await {
-            return outcome;
+            return Some(outcome);
         }
-        let mut receipts = Vec::new();
+        let mut receipts = mined;
         for (step, call) in compiled.calls.iter().enumerate() {
-            let step = u32::try_from(step).unwrap_or(u32::MAX);
+            let step = first_step.saturating_add(u32::try_from(step).unwrap_or(u32::MAX));
             match self.send(id, step, call).await {
                 Ok(receipt) if receipt.status() => receipts.push(receipt),
                 Ok(receipt) => {
-                    return failed(
+                    return Some(failed(
                         "TX_REVERTED",
                         format!("{} reverted on chain", call.purpose),
                         Some(receipt.transaction_hash),
-                    );
+                    ));
                 }
-                Err(SendFailure {
-                    code,
-                    reason,
-                    tx_hash,
-                }) => return failed(code, reason, tx_hash),
+                Err(SendFailure::NotSent { code, reason }) => {
+                    return Some(failed(code, reason, None));
+                }
+                Err(SendFailure::Unknown { reason, tx_hash }) => {
+                    tracing::warn!(action_id = id, %tx_hash, %reason, "outcome unknown: the transaction stays pending and is reconciled");
+                    return None;
+                }
             }
         }
-        ActionOutcome::Filled(self.fill(&compiled, &receipts))
+        Some(ActionOutcome::Filled(self.fill(&compiled, &receipts)))
+    }
+
+    /// Find out what became of action `id` (`action`), released earlier,
+    /// whose outcome is not known: `None` while a transaction of it is
+    /// still pending. Its journaled transactions are reconciled by hash and
+    /// nonce ([`crate::reconcile::check_intent`]); one that reverted or was
+    /// dropped fails the action; when all were mined and the last was an
+    /// approval (the process stopped before the action's own call), or
+    /// none was ever signed, the action is executed now, its transactions
+    /// numbered after the earlier ones. Nothing is ever sent twice.
+    pub async fn settle(
+        &mut self,
+        id: ActionId,
+        action: &Action,
+    ) -> Result<Option<ActionOutcome>, ChainError> {
+        let intents = self.journal().action_intents(self.run, id)?;
+        let mut receipts = Vec::new();
+        for stored in &intents {
+            let status = if stored.status == TxStatus::Pending {
+                let checked = check_intent(&self.chain, stored).await?;
+                record(&mut self.journal(), &checked)?;
+                checked.reconciled.status
+            } else {
+                stored.status
+            };
+            let hash: B256 = stored.intent.tx_hash.parse().ok().unwrap_or_default();
+            match status {
+                TxStatus::Pending => return Ok(None),
+                TxStatus::Reverted => {
+                    return Ok(Some(failed(
+                        "TX_REVERTED",
+                        format!("{} reverted on chain", stored.intent.purpose),
+                        Some(hash),
+                    )));
+                }
+                TxStatus::Dropped => {
+                    return Ok(Some(failed(
+                        "TX_DROPPED",
+                        format!(
+                            "{}: its nonce {} went to another transaction; it never executed",
+                            stored.intent.purpose, stored.intent.nonce
+                        ),
+                        Some(hash),
+                    )));
+                }
+                TxStatus::Mined => {
+                    let receipt = self
+                        .chain
+                        .provider()
+                        .get_transaction_receipt(hash)
+                        .await
+                        .map_err(|e| ChainError::rpc("eth_getTransactionReceipt", e))?
+                        .ok_or_else(|| ChainError::Unexpected {
+                            what: "receipt of a mined transaction".into(),
+                            reason: stored.intent.tx_hash.clone(),
+                        })?;
+                    receipts.push(receipt);
+                }
+            }
+        }
+        let finished = intents
+            .last()
+            .is_some_and(|last| !last.intent.purpose.starts_with(APPROVAL_PURPOSE));
+        if finished {
+            // Fees and the position come from the action compiled again;
+            // the amounts from the receipts.
+            let compiled = compile(&self.chain, action)
+                .await
+                .unwrap_or_else(|_| CompiledAction::empty());
+            return Ok(Some(ActionOutcome::Filled(self.fill(&compiled, &receipts))));
+        }
+        let next_step = intents
+            .last()
+            .map_or(0, |last| last.intent.step.saturating_add(1));
+        tracing::info!(
+            action_id = id,
+            sent = intents.len(),
+            "executing a released action whose own transaction was never signed"
+        );
+        Ok(self.execute_from(id, action, next_step, receipts).await)
     }
 
     /// Run every call from the account, in order, on top of the latest
@@ -179,16 +279,17 @@ impl Executor {
             .estimate_eip1559_fees()
             .await
             .map_err(|e| SendFailure::before_send("CHAIN_UNAVAILABLE", e.to_string()))?;
-        let nonce = provider
-            .get_transaction_count(signer)
-            .pending()
-            .await
-            .map_err(|e| SendFailure::before_send("CHAIN_UNAVAILABLE", e.to_string()))?;
+        let (max_fee, priority_fee) = self
+            .chain
+            .config()
+            .fees
+            .cap(fees.max_fee_per_gas, fees.max_priority_fee_per_gas);
+        let nonce = self.next_nonce(signer).await?;
         let request = request
             .with_nonce(nonce)
             .with_gas_limit(gas.saturating_mul(12) / 10)
-            .with_max_fee_per_gas(fees.max_fee_per_gas)
-            .with_max_priority_fee_per_gas(fees.max_priority_fee_per_gas);
+            .with_max_fee_per_gas(max_fee)
+            .with_max_priority_fee_per_gas(priority_fee);
         let wallet = EthereumWallet::from(self.chain.signer().inner().clone());
         let envelope: TxEnvelope = request
             .build(&wallet)
@@ -213,19 +314,14 @@ impl Executor {
         if let Err(error) = provider.send_raw_transaction(&raw).await {
             // The node may have it anyway; the intent stays pending and is
             // reconciled by nonce and hash rather than sent again blindly.
-            return Err(SendFailure {
-                code: "SEND_FAILED",
-                reason: error.to_string(),
-                tx_hash: Some(tx_hash),
+            return Err(SendFailure::Unknown {
+                reason: format!("eth_sendRawTransaction: {error}"),
+                tx_hash,
             });
         }
         let receipt = wait_for_receipt(&self.chain, tx_hash)
             .await
-            .map_err(|reason| SendFailure {
-                code: "RECEIPT_TIMEOUT",
-                reason,
-                tx_hash: Some(tx_hash),
-            })?;
+            .map_err(|reason| SendFailure::Unknown { reason, tx_hash })?;
         let status = if receipt.status() {
             TxStatus::Mined
         } else {
@@ -306,19 +402,41 @@ impl Executor {
     }
 }
 
-struct SendFailure {
-    code: &'static str,
-    reason: String,
-    tx_hash: Option<B256>,
+/// Why a call's transaction has no receipt.
+enum SendFailure {
+    /// Nothing was broadcast: the action provably did not execute.
+    NotSent { code: &'static str, reason: String },
+    /// It was broadcast (or may have been) and no answer came back.
+    Unknown { reason: String, tx_hash: B256 },
 }
 
 impl SendFailure {
     fn before_send(code: &'static str, reason: String) -> SendFailure {
-        SendFailure {
-            code,
-            reason,
-            tx_hash: None,
-        }
+        SendFailure::NotSent { code, reason }
+    }
+}
+
+/// The purpose of an approval added before an action's own call.
+pub(crate) const APPROVAL_PURPOSE: &str = "approve ";
+
+impl Executor {
+    /// The nonce of the account's next transaction: managed by the
+    /// deployment from its journal (after every intent that may still be
+    /// mined), never below what the chain has already included, and never
+    /// taken from the node's pending pool (which a node can lose or fake).
+    async fn next_nonce(&self, signer: Address) -> Result<u64, SendFailure> {
+        let included = self
+            .chain
+            .provider()
+            .get_transaction_count(signer)
+            .latest()
+            .await
+            .map_err(|e| SendFailure::before_send("CHAIN_UNAVAILABLE", e.to_string()))?;
+        let journaled = self
+            .journal()
+            .next_journaled_nonce(&signer.to_string())
+            .map_err(|e| SendFailure::before_send("JOURNAL_FAILED", e.to_string()))?;
+        Ok(journaled.map_or(included, |next| next.max(included)))
     }
 }
 

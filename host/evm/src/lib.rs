@@ -1,7 +1,7 @@
 //! Live execution of stratbox deployments on an EVM chain, with alloy.
 //!
-//! The deployment loop is the backtest's own ([`stratbox_backtest::Runner`]);
-//! only the venue changes. [`EvmVenue`] reads the chain once per tick at one
+//! The deployment loop is the engine's ([`stratbox_engine::Runner`]), as for
+//! backtests; only the venue changes. [`EvmVenue`] reads the chain once per tick at one
 //! block ([`ChainView`]: balances of the account, Uniswap v3 pool state,
 //! Chainlink-style feeds, LP positions) and serves the strategy's oracle
 //! from that view ([`ChainOracle`]). Each accepted action is compiled to
@@ -25,6 +25,7 @@ pub mod daemon;
 pub mod devnet;
 mod error;
 mod execute;
+pub mod live;
 mod oracle;
 pub mod quote;
 mod reconcile;
@@ -36,13 +37,15 @@ mod view;
 
 pub use chain::Chain;
 pub use compile::{CompileError, CompiledAction, ContractCall, compile};
-pub use config::{AccountMode, AssetConfig, ChainConfig, Contracts, FeedConfig, PoolConfig};
+pub use config::{
+    AccountMode, AssetConfig, ChainConfig, Contracts, FeeCaps, FeedConfig, PoolConfig,
+};
 pub use error::{ChainError, ConfigError, SignerError};
 pub use execute::Executor;
 pub use oracle::ChainOracle;
 pub use reconcile::{Reconciled, reconcile};
 pub use redact::{RpcUrl, redact_url, redact_urls};
-pub use rpc::{RpcTimedOut, http_provider};
+pub use rpc::{RETRIES, RETRY_BACKOFF_MS, RpcTimedOut, http_provider};
 pub use signer::{DeploymentSigner, SigningKeySource};
 pub use venue::{CandleFeed, EvmVenue, LiveTickError};
 pub use view::{ChainView, LpPosition, PoolSnapshot};

@@ -73,15 +73,28 @@ impl Oracle for ChainOracle {
     fn price(&mut self, base: &str, quote: &str) -> Result<f64, OracleError> {
         let state = self.state();
         let view = state.view.as_ref().ok_or_else(unavailable)?;
-        if let Some(answer) = view.feeds.get(&format!("{base}/{quote}")) {
-            return Ok(*answer);
+        // A configured feed is the price's source: when its answer is not
+        // served (stale, unfinished round, not positive) the price is
+        // unavailable rather than taken from a pool instead.
+        let feed_unavailable =
+            |name: &str, reason: &str| OracleError::Unavailable(format!("feed {name}: {reason}"));
+        let direct = format!("{base}/{quote}");
+        if let Some(answer) = view.feeds.get(&direct) {
+            return answer
+                .as_ref()
+                .copied()
+                .map_err(|reason| feed_unavailable(&direct, reason));
         }
-        if let Some(answer) = view
-            .feeds
-            .get(&format!("{quote}/{base}"))
-            .filter(|a| **a != 0.0)
-        {
-            return Ok(1.0 / answer);
+        let inverse = format!("{quote}/{base}");
+        if let Some(answer) = view.feeds.get(&inverse) {
+            return match answer {
+                Ok(answer) if *answer > 0.0 => Ok(1.0 / answer),
+                Ok(answer) => Err(feed_unavailable(
+                    &inverse,
+                    &format!("answer {answer} is not positive"),
+                )),
+                Err(reason) => Err(feed_unavailable(&inverse, reason)),
+            };
         }
         let (name, pool) = state
             .config

@@ -9,7 +9,6 @@ use stratbox_journal::{Journal, StoredTxIntent, TxStatus};
 
 use crate::chain::Chain;
 use crate::error::ChainError;
-use crate::execute::wait_for_receipt;
 
 /// What became of one pending intent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,86 +22,125 @@ pub struct Reconciled {
 }
 
 /// Settle the pending intents of `deployment` in `journal` against the
-/// chain, oldest first.
+/// chain, oldest first, without waiting for any: one the node still holds
+/// stays pending (the deployment settles it as it runs).
 pub async fn reconcile(
     chain: &Chain,
     journal: &mut Journal,
     deployment: &str,
 ) -> Result<Vec<Reconciled>, ChainError> {
-    let provider = chain.provider();
     let mut settled = Vec::new();
     for stored in journal.pending_tx_intents(deployment)? {
-        let hash: B256 = stored
-            .intent
-            .tx_hash
-            .parse()
-            .map_err(|_| ChainError::Unexpected {
-                what: "journaled transaction hash".into(),
-                reason: stored.intent.tx_hash.clone(),
-            })?;
-        let mut rebroadcast = false;
-        let mut receipt = provider
-            .get_transaction_receipt(hash)
-            .await
-            .map_err(|e| ChainError::rpc("eth_getTransactionReceipt", e))?;
-        if receipt.is_none() {
-            let known = provider
-                .get_transaction_by_hash(hash)
-                .await
-                .map_err(|e| ChainError::rpc("eth_getTransactionByHash", e))?
-                .is_some();
-            let sender = stored
-                .intent
-                .sender
-                .parse()
-                .map_err(|_| ChainError::Unexpected {
-                    what: "journaled sender".into(),
-                    reason: stored.intent.sender.clone(),
-                })?;
-            let used = provider
-                .get_transaction_count(sender)
-                .latest()
-                .await
-                .map_err(|e| ChainError::rpc("eth_getTransactionCount", e))?;
-            if !known && used > stored.intent.nonce {
-                journal.settle_tx_intent(&stored.intent.tx_hash, TxStatus::Dropped, None)?;
-                tracing::warn!(tx_hash = %hash, nonce = stored.intent.nonce, "nonce used by another transaction: intent dropped");
-                settled.push(Reconciled {
-                    intent: stored,
-                    status: TxStatus::Dropped,
-                    rebroadcast,
-                });
-                continue;
-            }
-            if !known {
-                // The receipt is polled below, like any other.
-                let _pending = provider
-                    .send_raw_transaction(&stored.intent.raw_tx)
-                    .await
-                    .map_err(|e| ChainError::rpc("eth_sendRawTransaction (rebroadcast)", e))?;
-                rebroadcast = true;
-                tracing::info!(tx_hash = %hash, "rebroadcast the journaled transaction");
-            }
-            receipt = wait_for_receipt(chain, hash).await.ok();
-        }
-        let status = match &receipt {
-            Some(r) if r.status() => TxStatus::Mined,
-            Some(_) => TxStatus::Reverted,
-            None => TxStatus::Pending,
-        };
-        if status != TxStatus::Pending {
-            journal.settle_tx_intent(
-                &stored.intent.tx_hash,
-                status,
-                receipt.and_then(|r| r.block_number),
-            )?;
-        }
-        tracing::info!(tx_hash = %hash, ?status, rebroadcast, "reconciled");
-        settled.push(Reconciled {
-            intent: stored,
-            status,
-            rebroadcast,
-        });
+        let checked = check_intent(chain, &stored).await?;
+        record(journal, &checked)?;
+        settled.push(checked.reconciled);
     }
     Ok(settled)
+}
+
+/// An intent checked against the chain, not yet settled in the journal.
+pub(crate) struct Checked {
+    pub(crate) reconciled: Reconciled,
+    block_number: Option<u64>,
+}
+
+/// Settle a checked intent in the journal, unless it is still pending.
+pub(crate) fn record(journal: &mut Journal, checked: &Checked) -> Result<(), ChainError> {
+    let status = checked.reconciled.status;
+    if status != TxStatus::Pending {
+        journal.settle_tx_intent(
+            &checked.reconciled.intent.intent.tx_hash,
+            status,
+            checked.block_number,
+        )?;
+    }
+    Ok(())
+}
+
+/// Where one journaled intent stands on the chain now (settle it in the
+/// journal with [`record`]): mined or reverted (its receipt), dropped (the node
+/// does not know it and its nonce was used by another transaction), or
+/// pending (the node holds it, or lost it and it was broadcast again with
+/// the same signed bytes). A rebroadcast the node refuses (a fee now too
+/// low, a node that is down) leaves the intent pending: it is tried again
+/// at the next check, and never blocks the deployment.
+pub(crate) async fn check_intent(
+    chain: &Chain,
+    stored: &StoredTxIntent,
+) -> Result<Checked, ChainError> {
+    let provider = chain.provider();
+    let hash: B256 = stored
+        .intent
+        .tx_hash
+        .parse()
+        .map_err(|_| ChainError::Unexpected {
+            what: "journaled transaction hash".into(),
+            reason: stored.intent.tx_hash.clone(),
+        })?;
+    let mut rebroadcast = false;
+    let mut receipt = provider
+        .get_transaction_receipt(hash)
+        .await
+        .map_err(|e| ChainError::rpc("eth_getTransactionReceipt", e))?;
+    if receipt.is_none() {
+        let known = provider
+            .get_transaction_by_hash(hash)
+            .await
+            .map_err(|e| ChainError::rpc("eth_getTransactionByHash", e))?
+            .is_some();
+        let sender = stored
+            .intent
+            .sender
+            .parse()
+            .map_err(|_| ChainError::Unexpected {
+                what: "journaled sender".into(),
+                reason: stored.intent.sender.clone(),
+            })?;
+        let used = provider
+            .get_transaction_count(sender)
+            .latest()
+            .await
+            .map_err(|e| ChainError::rpc("eth_getTransactionCount", e))?;
+        if !known && used > stored.intent.nonce {
+            tracing::warn!(tx_hash = %hash, nonce = stored.intent.nonce, "nonce used by another transaction: intent dropped");
+            return Ok(Checked {
+                reconciled: Reconciled {
+                    intent: stored.clone(),
+                    status: TxStatus::Dropped,
+                    rebroadcast,
+                },
+                block_number: None,
+            });
+        }
+        if !known {
+            match provider.send_raw_transaction(&stored.intent.raw_tx).await {
+                Ok(_pending) => {
+                    rebroadcast = true;
+                    tracing::info!(tx_hash = %hash, "rebroadcast the journaled transaction");
+                    receipt = provider
+                        .get_transaction_receipt(hash)
+                        .await
+                        .map_err(|e| ChainError::rpc("eth_getTransactionReceipt", e))?;
+                }
+                Err(error) => {
+                    let error = ChainError::rpc("eth_sendRawTransaction (rebroadcast)", error);
+                    tracing::warn!(tx_hash = %hash, %error, "rebroadcast refused; the intent stays pending and is checked again");
+                }
+            }
+        }
+    }
+    let status = match &receipt {
+        Some(r) if r.status() => TxStatus::Mined,
+        Some(_) => TxStatus::Reverted,
+        None => TxStatus::Pending,
+    };
+    tracing::info!(tx_hash = %hash, ?status, rebroadcast, "reconciled");
+    Ok(Checked {
+        reconciled: Reconciled {
+            intent: stored.clone(),
+            status,
+            rebroadcast,
+        },
+        block_number: receipt.and_then(|r| r.block_number),
+    })
 }

@@ -1,14 +1,16 @@
 //! The one way this crate talks to a node: an HTTP provider whose every
-//! request has a deadline and whose transport errors never carry the
-//! endpoint's URL (with its API key) beyond scheme, host and port. A hung
-//! node becomes a typed [`RpcTimedOut`] within the deadline instead of a
-//! stalled deployment.
+//! request has a deadline, is retried with a backoff when it failed
+//! transiently, and whose transport errors never carry the endpoint's URL
+//! (with its API key) beyond scheme, host and port. A hung node becomes a
+//! typed [`RpcTimedOut`] within the deadline instead of a stalled
+//! deployment.
 
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::rpc::client::ClientBuilder;
+use alloy::transports::layers::{RateLimitRetryPolicy, RetryBackoffLayer};
 use alloy::transports::{RpcError, TransportError, TransportErrorKind, TransportFut};
 
 use crate::error::ChainError;
@@ -33,13 +35,41 @@ pub fn http_provider(url: &RpcUrl, timeout: Duration) -> Result<DynProvider, Cha
     let parsed = url.expose().parse().map_err(|_| ChainError::BadUrl {
         url: url.redacted(),
     })?;
+    // Retries outside the guard: every attempt has its own deadline and
+    // redacted errors, and a timeout is never retried (a hung node shows
+    // within the deadline).
     let client = ClientBuilder::default()
+        .layer(RetryBackoffLayer::new_with_policy(
+            RETRIES,
+            RETRY_BACKOFF_MS,
+            u64::MAX,
+            RateLimitRetryPolicy::default().or(transient),
+        ))
         .layer(GuardLayer { timeout })
         .http(parsed);
     Ok(ProviderBuilder::new()
         .disable_recommended_fillers()
         .connect_client(client)
         .erased())
+}
+
+/// Attempts after the first for a request that failed transiently (a
+/// connection refused or reset, HTTP 429 or 5xx, a rate-limit answer).
+pub const RETRIES: u32 = 3;
+
+/// Milliseconds between attempts, unless the node asks for longer.
+pub const RETRY_BACKOFF_MS: u64 = 250;
+
+/// Whether a failed request may succeed if sent again: the transport's
+/// own errors (connection refused or reset) and server errors, never a
+/// timeout. Every request stratbox sends is safe to repeat: reads, and
+/// signed transactions (the same bytes are the same transaction).
+fn transient(error: &TransportError) -> bool {
+    match error {
+        RpcError::Transport(TransportErrorKind::Custom(_)) => timed_out(error).is_none(),
+        RpcError::Transport(TransportErrorKind::HttpError(http)) => http.status >= 500,
+        _ => false,
+    }
 }
 
 /// Whether `error` is a request that timed out, and after how long.

@@ -1,5 +1,5 @@
 //! The live chain as a [`Venue`] of the one deployment loop
-//! ([`stratbox_backtest::Runner`]): each tick reads the chain at the latest
+//! ([`stratbox_engine::Runner`]): each tick reads the chain at the latest
 //! block into the oracle's view and shows the next candle; each accepted
 //! action goes through the [`Executor`]. The loop is synchronous; chain I/O
 //! runs on a tokio runtime through its handle, so a venue must be driven
@@ -7,7 +7,7 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use stratbox_backtest::{TickStart, Venue};
+use stratbox_engine::{TickStart, Venue};
 use stratbox_runtime::types::{Action, ActionId, ActionOutcome, Candle, MarketCandle};
 use tokio::runtime::Handle;
 
@@ -58,6 +58,8 @@ pub struct EvmVenue {
     executor: Executor,
     state: Arc<Mutex<LiveState>>,
     feed: CandleFeed,
+    /// Released actions whose outcome is not known yet, oldest first.
+    unsettled: Vec<(ActionId, Action)>,
 }
 
 impl EvmVenue {
@@ -74,9 +76,24 @@ impl EvmVenue {
                 executor,
                 state,
                 feed,
+                unsettled: Vec::new(),
             },
             oracle,
         )
+    }
+
+    /// Actions released earlier whose outcome is not known: settled (and
+    /// executed, if none of their own transactions was ever signed) from
+    /// the next tick on. A resumed deployment hands over those its journal
+    /// recorded without an outcome.
+    pub fn with_unsettled(mut self, actions: Vec<(ActionId, Action)>) -> EvmVenue {
+        self.unsettled = actions;
+        self
+    }
+
+    /// Actions whose outcome is not known yet.
+    pub fn unsettled(&self) -> &[(ActionId, Action)] {
+        &self.unsettled
     }
 
     /// The executor (its chain and journal connection).
@@ -123,10 +140,10 @@ impl EvmVenue {
 impl Venue for EvmVenue {
     type Error = LiveTickError;
 
-    fn ticks(&self) -> usize {
+    fn candle_count(&self) -> Option<usize> {
         match &self.feed {
-            CandleFeed::Tape { candles, .. } => candles.len(),
-            CandleFeed::PoolPrice { .. } => usize::MAX,
+            CandleFeed::Tape { candles, .. } => Some(candles.len()),
+            CandleFeed::PoolPrice { .. } => None,
         }
     }
 
@@ -150,6 +167,27 @@ impl Venue for EvmVenue {
     }
 
     fn execute(&mut self, id: ActionId, action: &Action) -> Option<ActionOutcome> {
-        Some(self.handle.block_on(self.executor.execute(id, action)))
+        let outcome = self.handle.block_on(self.executor.execute(id, action));
+        if outcome.is_none() {
+            self.unsettled.push((id, action.clone()));
+        }
+        outcome
+    }
+
+    fn settle(&mut self) -> Vec<(ActionId, ActionOutcome)> {
+        let mut settled = Vec::new();
+        let mut still = Vec::new();
+        for (id, action) in std::mem::take(&mut self.unsettled) {
+            match self.handle.block_on(self.executor.settle(id, &action)) {
+                Ok(Some(outcome)) => settled.push((id, outcome)),
+                Ok(None) => still.push((id, action)),
+                Err(error) => {
+                    tracing::warn!(action_id = id, %error, "could not settle the action; tried again at the next tick");
+                    still.push((id, action));
+                }
+            }
+        }
+        self.unsettled = still;
+        settled
     }
 }

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use alloy::eips::{BlockId, BlockNumberOrTag};
-use alloy::primitives::{Address, U256};
+use alloy::primitives::{Address, I256, U256};
 use alloy::providers::Provider;
 use stratbox_runtime::types::BlockInfo;
 
@@ -61,8 +61,10 @@ pub struct ChainView {
     pub balances: BTreeMap<String, U256>,
     /// Pools by name.
     pub pools: BTreeMap<String, PoolSnapshot>,
-    /// Feed answers by `BASE/QUOTE`, decimals applied.
-    pub feeds: BTreeMap<String, f64>,
+    /// Feed answers by `BASE/QUOTE`, decimals applied; `Err` says why a
+    /// feed's answer is not served (stale, from an unfinished round, or
+    /// not positive), and the strategy sees the feed as `unavailable`.
+    pub feeds: BTreeMap<String, Result<f64, String>>,
     /// The account's LP positions in configured pools.
     pub positions: Vec<LpPosition>,
 }
@@ -151,16 +153,21 @@ impl ChainView {
                     at,
                 )
                 .await?;
-            let answer: f64 =
-                round
-                    .answer
-                    .to_string()
-                    .parse()
-                    .map_err(|_| ChainError::Unexpected {
-                        what: format!("latestRoundData on {}", feed.aggregator),
-                        reason: "answer is not a number".into(),
-                    })?;
-            feeds.insert(name.clone(), answer / 10f64.powi(i32::from(decimals)));
+            let answer = feed_answer(
+                &Round {
+                    round_id: round.roundId.to::<u128>(),
+                    answer: round.answer,
+                    updated_at: round.updatedAt,
+                    answered_in_round: round.answeredInRound.to::<u128>(),
+                },
+                decimals,
+                header.timestamp,
+                feed.max_age_secs,
+            );
+            if let Err(reason) = &answer {
+                tracing::warn!(feed = %name, %reason, "price feed unavailable");
+            }
+            feeds.insert(name.clone(), answer);
         }
         let positions = fetch_positions(chain, account, at).await?;
         Ok(ChainView {
@@ -175,6 +182,51 @@ impl ChainView {
             positions,
         })
     }
+}
+
+/// A Chainlink `latestRoundData` answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Round {
+    round_id: u128,
+    answer: I256,
+    updated_at: U256,
+    answered_in_round: u128,
+}
+
+/// The price a round answers, decimals applied, if it may be served at a
+/// block of time `block_timestamp`: the round is finished (`updatedAt` set,
+/// `answeredInRound >= roundId`), the answer positive, and at most
+/// `max_age_secs` old. Otherwise why not.
+fn feed_answer(
+    round: &Round,
+    decimals: u8,
+    block_timestamp: u64,
+    max_age_secs: u64,
+) -> Result<f64, String> {
+    if round.updated_at.is_zero() {
+        return Err(format!("round {} is not complete", round.round_id));
+    }
+    if round.answered_in_round < round.round_id {
+        return Err(format!(
+            "round {} was answered in earlier round {}",
+            round.round_id, round.answered_in_round
+        ));
+    }
+    if round.answer <= I256::ZERO {
+        return Err(format!("answer {} is not positive", round.answer));
+    }
+    let age = U256::from(block_timestamp).saturating_sub(round.updated_at);
+    if age > U256::from(max_age_secs) {
+        return Err(format!(
+            "answer updated {age} s before the block, older than the feed's max_age_secs {max_age_secs}"
+        ));
+    }
+    let answer: f64 = round
+        .answer
+        .to_string()
+        .parse()
+        .map_err(|_| format!("answer {} is not a number", round.answer))?;
+    Ok(answer / 10f64.powi(i32::from(decimals)))
 }
 
 async fn fetch_positions(
@@ -232,4 +284,59 @@ async fn fetch_positions(
         });
     }
     Ok(positions)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: u64 = 1_700_000_000;
+
+    fn round(answer: i64, updated_at: u64) -> Round {
+        Round {
+            round_id: 7,
+            answer: I256::try_from(answer).unwrap_or_default(),
+            updated_at: U256::from(updated_at),
+            answered_in_round: 7,
+        }
+    }
+
+    #[test]
+    fn a_fresh_positive_answer_is_served() {
+        assert_eq!(
+            feed_answer(&round(210_000_000_000, NOW - 10), 8, NOW, 3600),
+            Ok(2100.0)
+        );
+        assert_eq!(
+            feed_answer(&round(210_000_000_000, NOW - 3600), 8, NOW, 3600),
+            Ok(2100.0),
+            "exactly max_age_secs old is still fresh"
+        );
+        assert_eq!(
+            feed_answer(&round(210_000_000_000, NOW + 5), 8, NOW, 3600),
+            Ok(2100.0),
+            "an update stamped after the block is not stale"
+        );
+    }
+
+    #[test]
+    fn stale_unfinished_and_non_positive_answers_are_refused() {
+        let stale = feed_answer(&round(210_000_000_000, NOW - 3601), 8, NOW, 3600).unwrap_err();
+        assert!(
+            stale.contains("3601 s") && stale.contains("3600"),
+            "{stale}"
+        );
+        assert!(feed_answer(&round(0, NOW), 8, NOW, 3600).is_err());
+        assert!(feed_answer(&round(-5, NOW), 8, NOW, 3600).is_err());
+        assert!(feed_answer(&round(1, 0), 8, NOW, u64::MAX).is_err());
+        let carried = Round {
+            answered_in_round: 6,
+            ..round(210_000_000_000, NOW)
+        };
+        assert!(
+            feed_answer(&carried, 8, NOW, 3600)
+                .unwrap_err()
+                .contains("earlier round 6")
+        );
+    }
 }

@@ -148,6 +148,33 @@ impl Journal {
         self.select_intents("WHERE d.deployment = ?1", deployment)
     }
 
+    /// The intents of action `action_id` of `run`, by step.
+    pub fn action_intents(
+        &self,
+        run: RunId,
+        action_id: u64,
+    ) -> Result<Vec<StoredTxIntent>, JournalError> {
+        let mut intents = self.select_intents(
+            &format!("WHERE i.deployment = {} AND i.action_id = ?1", run.0),
+            &action_id.to_string(),
+        )?;
+        intents.sort_by_key(|stored| stored.intent.step);
+        Ok(intents)
+    }
+
+    /// The nonce after the highest one `sender` used in a journaled
+    /// intent that may still be mined or was (a dropped intent's nonce
+    /// went to another transaction); `None` if it used none.
+    pub fn next_journaled_nonce(&self, sender: &str) -> Result<Option<u64>, JournalError> {
+        let max: Option<i64> = self.conn.query_row(
+            "SELECT MAX(nonce) FROM tx_intents WHERE sender = ?1 AND status != 'dropped'",
+            [sender],
+            |row| row.get(0),
+        )?;
+        max.map(|nonce| from_sql_int("nonce", nonce).map(|n| n + 1))
+            .transpose()
+    }
+
     /// The intent with hash `tx_hash`, if journaled.
     pub fn tx_intent(&self, tx_hash: &str) -> Result<Option<StoredTxIntent>, JournalError> {
         Ok(self

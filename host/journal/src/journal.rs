@@ -16,7 +16,7 @@ use crate::model::{
     RunRecord, RunSummary, SnapshotRef, VerdictKind, level_name, parse_level,
 };
 use crate::schema::migrate;
-use crate::snapshot::SnapshotSink;
+use crate::snapshot::{CommittedSnapshot, SnapshotSink};
 
 /// How hard a commit tries to reach the disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -268,7 +268,15 @@ impl Journal {
         insert_rows(&tx, tick, trace)?;
         if let Some(snapshot) = committed.snapshot {
             let location = snapshots
-                .store(run, call, snapshot)
+                .store(
+                    run,
+                    call,
+                    &CommittedSnapshot {
+                        bytes: snapshot,
+                        next_sequence: committed.next_sequence,
+                        next_action_id: committed.next_action_id,
+                    },
+                )
                 .map_err(|source| JournalError::Snapshot { call, source })?;
             tx.prepare_cached(
                 "INSERT INTO snapshots (tick, sha256, bytes, next_sequence, next_action_id, location)

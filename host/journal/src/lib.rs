@@ -23,6 +23,7 @@ mod lease;
 mod model;
 mod recorder;
 mod replay;
+mod resume;
 mod schema;
 mod snapshot;
 mod status;
@@ -37,6 +38,7 @@ pub use model::{
 };
 pub use recorder::Recorder;
 pub use replay::{Divergence, ReplayError, ReplaySummary, replay, replay_cached};
+pub use resume::RunResume;
 pub use schema::SCHEMA_VERSION;
-pub use snapshot::{DigestOnly, SnapshotSink, SnapshotSinkError};
+pub use snapshot::{CommittedSnapshot, DigestOnly, SnapshotSink, SnapshotSinkError};
 pub use status::{DeploymentState, RECENT_FAILURES};

@@ -47,6 +47,16 @@ impl Recorder {
         })
     }
 
+    /// Go on recording `run`, already in `journal` (a run resumed after
+    /// a restart), storing snapshots through `snapshots`.
+    pub fn resume_with(journal: Journal, run: RunId, snapshots: Box<dyn SnapshotSink>) -> Recorder {
+        Recorder {
+            journal,
+            run,
+            snapshots,
+        }
+    }
+
     /// The run being recorded.
     pub fn run(&self) -> RunId {
         self.run

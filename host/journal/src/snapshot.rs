@@ -2,7 +2,31 @@
 //! digest and the location a sink reports): plaintext strategy state never
 //! reaches the database.
 
+use stratbox_runtime::types::ActionId;
+
 use crate::model::{Call, RunId};
+
+/// A snapshot a call committed, with where the deployment goes on from it.
+#[derive(Clone, Copy)]
+pub struct CommittedSnapshot<'a> {
+    /// The strategy's snapshot (plaintext: seal it).
+    pub bytes: &'a [u8],
+    /// Sequence of the next tick after the commit.
+    pub next_sequence: u64,
+    /// Next action id after the commit.
+    pub next_action_id: ActionId,
+}
+
+impl std::fmt::Debug for CommittedSnapshot<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print strategy state.
+        f.debug_struct("CommittedSnapshot")
+            .field("bytes", &self.bytes.len())
+            .field("next_sequence", &self.next_sequence)
+            .field("next_action_id", &self.next_action_id)
+            .finish()
+    }
+}
 
 /// Why a snapshot could not be stored.
 pub type SnapshotSinkError = Box<dyn std::error::Error + Send + Sync>;
@@ -17,7 +41,7 @@ pub trait SnapshotSink: Send {
         &mut self,
         run: RunId,
         call: Call,
-        snapshot: &[u8],
+        snapshot: &CommittedSnapshot<'_>,
     ) -> Result<Option<String>, SnapshotSinkError>;
 }
 
@@ -32,7 +56,7 @@ impl SnapshotSink for DigestOnly {
         &mut self,
         _run: RunId,
         _call: Call,
-        _snapshot: &[u8],
+        _snapshot: &CommittedSnapshot<'_>,
     ) -> Result<Option<String>, SnapshotSinkError> {
         Ok(None)
     }

@@ -294,6 +294,26 @@ impl Store {
             &plaintext,
             keys.snapshots(),
         )?;
+        // The current snapshot is kept as the previous one first: a caller
+        // that records the new sequence elsewhere (a journal commit after
+        // this write) and crashes before that commit still finds the one
+        // it recorded (`load_checkpoint_at`).
+        match self.inner.snapshots.read(&file) {
+            Ok(current) => {
+                let previous = previous_file(&file);
+                write_atomically(&self.inner.tmp, &self.inner.snapshots, &previous, &current)
+                    .map_err(
+                        self.inner
+                            .io("writing", Path::new(SNAPSHOTS).join(&previous)),
+                    )?;
+            }
+            Err(e) if e.kind() == ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(self.inner.io("reading", Path::new(SNAPSHOTS).join(&file))(
+                    e,
+                ));
+            }
+        }
         write_atomically(&self.inner.tmp, &self.inner.snapshots, &file, &sealed)
             .map_err(self.inner.io("writing", Path::new(SNAPSHOTS).join(&file)))?;
         self.marks()
@@ -336,7 +356,10 @@ impl Store {
     /// `expected` (the one the caller's journal recorded last): an older
     /// one is a rollback ([`StoreError::SnapshotRollback`]), a newer one
     /// is not the one recorded ([`StoreError::SnapshotAhead`]), and none at
-    /// all is [`StoreError::SnapshotMissing`]. With a run journal, the
+    /// all is [`StoreError::SnapshotMissing`]. When the current snapshot is
+    /// one ahead of the journal (the process died between this store's
+    /// write and the journal's commit), the previous one, kept by
+    /// [`Store::save_checkpoint`], is the recorded one. With a run journal, the
     /// expected sequence is the `next_sequence` of the journal's last
     /// committed snapshot (`stratbox_journal::Journal::resume_point`): the
     /// journal, not the store directory, anchors which snapshot is current.
@@ -360,6 +383,12 @@ impl Store {
             });
         }
         if found.sequence > expected {
+            if let Some(previous) = self.read_previous_checkpoint(deployment)?
+                && previous.sequence == expected
+            {
+                self.marks().insert(deployment.to_owned(), expected);
+                return Ok(previous);
+            }
             return Err(StoreError::SnapshotAhead {
                 deployment: deployment.to_owned(),
                 expected,
@@ -374,15 +403,25 @@ impl Store {
     /// host's snapshot key and the deployment id, its sealed sequence equal
     /// to the checkpoint's.
     fn read_checkpoint(&self, deployment: &str) -> Result<Option<Checkpoint>, StoreError> {
-        let file = snapshot_file(deployment)?;
+        self.read_checkpoint_file(deployment, &snapshot_file(deployment)?)
+    }
+
+    /// The snapshot the last [`Store::save_checkpoint`] replaced, if kept.
+    fn read_previous_checkpoint(&self, deployment: &str) -> Result<Option<Checkpoint>, StoreError> {
+        self.read_checkpoint_file(deployment, &previous_file(&snapshot_file(deployment)?))
+    }
+
+    fn read_checkpoint_file(
+        &self,
+        deployment: &str,
+        file: &str,
+    ) -> Result<Option<Checkpoint>, StoreError> {
         let keys = self.snapshot_keys()?;
-        let sealed = match self.inner.snapshots.read(&file) {
+        let sealed = match self.inner.snapshots.read(file) {
             Ok(sealed) => sealed,
             Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
             Err(e) => {
-                return Err(self.inner.io("reading", Path::new(SNAPSHOTS).join(&file))(
-                    e,
-                ));
+                return Err(self.inner.io("reading", Path::new(SNAPSHOTS).join(file))(e));
             }
         };
         let opened = open_object(
@@ -422,13 +461,15 @@ impl Store {
     pub fn remove_checkpoint(&self, deployment: &str) -> Result<(), StoreError> {
         let file = snapshot_file(deployment)?;
         self.marks().remove(deployment);
-        match self.inner.snapshots.remove_file(&file) {
-            Err(e) if e.kind() != ErrorKind::NotFound => {
-                return Err(self.inner.io("removing", Path::new(SNAPSHOTS).join(&file))(
-                    e,
-                ));
+        for file in [previous_file(&file), file] {
+            match self.inner.snapshots.remove_file(&file) {
+                Err(e) if e.kind() != ErrorKind::NotFound => {
+                    return Err(self.inner.io("removing", Path::new(SNAPSHOTS).join(&file))(
+                        e,
+                    ));
+                }
+                _ => {}
             }
-            _ => {}
         }
         sync_dir(&self.inner.snapshots).map_err(self.inner.io("syncing", SNAPSHOTS))
     }
@@ -469,4 +510,9 @@ fn snapshot_file(deployment: &str) -> Result<String, StoreError> {
         });
     }
     Ok(format!("{}.snapshot", hex::encode(deployment)))
+}
+
+/// Where the snapshot a save replaced is kept.
+fn previous_file(file: &str) -> String {
+    format!("{file}.previous")
 }

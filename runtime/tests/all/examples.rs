@@ -41,7 +41,7 @@ fn assert_trades(run: &PaperRun, name: &str) {
         buys + sells,
         "{name}: the paper venue fills every swap"
     );
-    let equity = run.equity_in_quote();
+    let equity = run.venue().equity_in_quote();
     assert!(
         equity > 0.5 && equity < 2.0,
         "{name}: equity {equity} BTC from 1 BTC"

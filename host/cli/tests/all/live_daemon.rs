@@ -90,6 +90,8 @@ fn daemon_runs_deployments_independently_and_stops_on_sigterm() {
 
     let child = Command::new(env!("CARGO_BIN_EXE_stratbox"))
         .args(["run", &d.join("deployments.toml").display().to_string()])
+        .args(crate::host_key(d))
+        .env(crate::HOST_PASSPHRASE_VAR, crate::HOST_PASSPHRASE)
         .env(PASSPHRASE_VAR, PASSPHRASE)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

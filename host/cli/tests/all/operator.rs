@@ -89,6 +89,8 @@ fn spawn_run(file: &Path, extra: &[&str]) -> Child {
         .arg("run")
         .arg(file)
         .args(extra)
+        .args(crate::host_key(file.parent().unwrap()))
+        .env(crate::HOST_PASSPHRASE_VAR, crate::HOST_PASSPHRASE)
         .env_remove("STRATBOX_LOG")
         .env(KEY_VAR, DEPLOYMENT_KEY)
         .stdout(Stdio::piped())
@@ -191,6 +193,8 @@ fn a_second_daemon_on_the_same_deployment_refuses_to_start() {
     let second = Command::new(env!("CARGO_BIN_EXE_stratbox"))
         .arg("run")
         .arg(&file)
+        .args(crate::host_key(dir.path()))
+        .env(crate::HOST_PASSPHRASE_VAR, crate::HOST_PASSPHRASE)
         .env(KEY_VAR, DEPLOYMENT_KEY)
         .output()
         .unwrap();

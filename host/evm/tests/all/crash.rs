@@ -41,6 +41,24 @@ fn wait_for_pending(net: &Net, deployment: &str, count: usize) -> Vec<StoredTxIn
     }
 }
 
+fn wait_until_the_node_has(net: &Net, tx_hash: &str) {
+    let chain = net.chain(AccountMode::Eoa);
+    let hash = tx_hash.parse().unwrap();
+    let started = Instant::now();
+    while net
+        .tokio
+        .block_on(chain.provider().get_transaction_by_hash(hash))
+        .unwrap()
+        .is_none()
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "never broadcast"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 fn rpc(net: &Net, method: &'static str, params: serde_json::Value) {
     let chain = net.chain(AccountMode::Eoa);
     let _: serde_json::Value = net
@@ -68,6 +86,8 @@ fn killed_between_sign_and_receipt_never_sends_twice() {
         .tokio
         .spawn(async move { executor.execute(1, &buy()).await });
     let pending = wait_for_pending(&net, "crash", 1);
+    // Journaled before broadcast: the runner dies once the node has it.
+    wait_until_the_node_has(&net, &pending[0].intent.tx_hash);
     task.abort();
     assert_eq!(pending[0].intent.purpose, "approve DAI");
 

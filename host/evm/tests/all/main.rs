@@ -2,6 +2,7 @@
 //! v3, Safe, OpenZeppelin, WETH9 and Chainlink contracts from npm.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
+mod chain_file;
 mod crash;
 mod files;
 mod lease;
@@ -10,5 +11,6 @@ mod lp;
 mod oracle_reads;
 mod rpc;
 mod safe;
+mod sandwich;
 mod simulation;
 mod support;

@@ -96,3 +96,84 @@ fn oracle_reads_come_from_the_chain() {
     ));
     assert_eq!(oracle.candles("WETH/DAI", 10).unwrap().len(), 1);
 }
+
+/// Move the devnet's clock `secs` forward and mine a block at the new time.
+fn advance_time(net: &Net, secs: u64) {
+    let chain = net.chain(AccountMode::Eoa);
+    net.tokio.block_on(async {
+        chain
+            .provider()
+            .raw_request::<_, serde_json::Value>("evm_increaseTime".into(), (secs,))
+            .await
+            .unwrap();
+        chain
+            .provider()
+            .raw_request::<_, serde_json::Value>("evm_mine".into(), Vec::<u64>::new())
+            .await
+            .unwrap();
+    });
+}
+
+fn unavailable_reason(result: Result<f64, OracleError>) -> String {
+    match result {
+        Err(OracleError::Unavailable(reason)) => reason,
+        other => panic!("expected the feed to be unavailable, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_feed_answer_older_than_its_max_age_is_unavailable() {
+    let net = Net::start();
+    let config = net.devnet.chain_config(AccountMode::Eoa);
+    let max_age = config.feeds["ETH/USD"].max_age_secs;
+    assert_eq!(max_age, 3600, "the default");
+    net.tokio
+        .block_on(net.devnet.set_feed(2_100 * 100_000_000))
+        .unwrap();
+    let component = sealed_rsi(net.dir.path());
+    let spec = DeploymentSpec::new("stale", rsi_config("1"));
+    let (_recorder, executor) =
+        net.recorder_and_executor(&spec, &component, RunPolicy::AllowAll, AccountMode::Eoa);
+    let (mut venue, mut oracle) = EvmVenue::new(
+        net.tokio.handle().clone(),
+        executor,
+        CandleFeed::Tape {
+            market: "WETH/DAI".into(),
+            candles: down_then_up(3),
+        },
+    );
+
+    // Fresh, and still fresh half-way through its max age.
+    venue.begin_tick(0).unwrap();
+    assert_eq!(oracle.price("ETH", "USD").unwrap(), 2100.0);
+    assert!((oracle.price("USD", "ETH").unwrap() - 1.0 / 2100.0).abs() < 1e-12);
+    advance_time(&net, max_age / 2);
+    venue.begin_tick(1).unwrap();
+    assert_eq!(oracle.price("ETH", "USD").unwrap(), 2100.0);
+
+    // Past its max age: unavailable both ways, not priced from elsewhere.
+    advance_time(&net, max_age / 2 + 60);
+    venue.begin_tick(2).unwrap();
+    let reason = unavailable_reason(oracle.price("ETH", "USD"));
+    assert!(
+        reason.contains("ETH/USD") && reason.contains("max_age_secs 3600"),
+        "{reason}"
+    );
+    unavailable_reason(oracle.price("USD", "ETH"));
+    // The rest of the view is served as usual.
+    assert!(oracle.price("WETH", "DAI").is_ok());
+    assert!(oracle.balance("DAI").is_ok());
+
+    // A new answer is fresh again.
+    net.tokio
+        .block_on(net.devnet.set_feed(2_200 * 100_000_000))
+        .unwrap();
+    venue.begin_tick(3).unwrap();
+    assert_eq!(oracle.price("ETH", "USD").unwrap(), 2200.0);
+
+    // A fresh answer that is not positive is not a price.
+    net.tokio.block_on(net.devnet.set_feed(0)).unwrap();
+    venue.begin_tick(4).unwrap();
+    let reason = unavailable_reason(oracle.price("ETH", "USD"));
+    assert!(reason.contains("not positive"), "{reason}");
+}

@@ -117,7 +117,12 @@ fn rpc_timeout_defaults_to_30s_and_zero_is_refused() {
     let config = ChainConfig::parse(&text, "chain.toml").unwrap();
     assert_eq!(config.rpc_timeout_secs, 30);
     assert_eq!(config.rpc_timeout(), Duration::from_secs(30));
-    let zero = format!("rpc_timeout_secs = 0\n{text}");
+    let without: String = text
+        .lines()
+        .filter(|line| !line.starts_with("rpc_timeout_secs"))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    let zero = format!("rpc_timeout_secs = 0\n{without}");
     match ChainConfig::parse(&zero, "chain.toml").unwrap_err() {
         ConfigError::Invalid { field, .. } => assert_eq!(field, "rpc_timeout_secs"),
         other => panic!("{other}"),
@@ -181,4 +186,87 @@ fn a_node_that_never_answers_times_out_with_a_typed_error() {
     );
     assert_no_secret(&format!("{error} {error:?}"));
     drop(listener);
+}
+
+/// A node that fails the first `failures` requests with HTTP 503, then
+/// answers `eth_chainId` correctly; counts the requests it saw.
+fn flaky_node(failures: usize) -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = std::sync::Arc::new(AtomicUsize::new(0));
+    let counter = std::sync::Arc::clone(&seen);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = value.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            let request: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+            let n = counter.fetch_add(1, Ordering::SeqCst);
+            let response = if n < failures {
+                "HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                    .to_owned()
+            } else {
+                let answer = serde_json::json!({
+                    "jsonrpc": "2.0", "id": request["id"], "result": "0x7a69"
+                })
+                .to_string();
+                format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}",
+                    answer.len()
+                )
+            };
+            let _ = stream.write_all(response.as_bytes());
+        }
+    });
+    (port, seen)
+}
+
+#[test]
+fn a_transient_node_failure_is_retried_with_a_backoff() {
+    use std::sync::atomic::Ordering;
+    let tokio = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    // Two 503s, then an answer: the request succeeds on its third attempt.
+    let (port, seen) = flaky_node(2);
+    let started = Instant::now();
+    let chain = tokio.block_on(Chain::connect(
+        chain_config(&format!("http://127.0.0.1:{port}"), 5),
+        signer(),
+    ));
+    assert!(chain.is_ok(), "{:?}", chain.err());
+    assert_eq!(seen.load(Ordering::SeqCst), 3);
+    assert!(
+        started.elapsed() >= Duration::from_millis(2 * stratbox_evm::RETRY_BACKOFF_MS),
+        "backed off between attempts"
+    );
+    // A node that keeps failing is given up on after the retries, with the
+    // node's own error.
+    let (port, seen) = flaky_node(usize::MAX);
+    let error = tokio
+        .block_on(Chain::connect(
+            chain_config(&format!("http://127.0.0.1:{port}"), 5),
+            signer(),
+        ))
+        .unwrap_err();
+    assert!(matches!(error, ChainError::Rpc { .. }), "{error}");
+    assert!(error.to_string().contains("503"), "{error}");
+    assert_eq!(
+        seen.load(Ordering::SeqCst),
+        1 + stratbox_evm::RETRIES as usize
+    );
 }

@@ -33,7 +33,10 @@ fn swap_executes_from_the_safe() {
         max_slippage_bps: 150,
         venue: None,
     });
-    let outcome = net.tokio.block_on(executor.execute(1, &swap));
+    let outcome = net
+        .tokio
+        .block_on(executor.execute(1, &swap))
+        .expect("a known outcome");
     let ActionOutcome::Filled(fill) = outcome else {
         panic!("swap through the Safe failed: {outcome:?}");
     };

@@ -33,7 +33,10 @@ fn unmeetable_slippage_fails_in_simulation_and_sends_nothing() {
     let dai_before = net.balance(net.devnet.dai, account);
 
     // 50,000 DAI into a pool holding 200,000: far more than 1% impact.
-    let outcome = net.tokio.block_on(executor.execute(7, &swap(50_000, 100)));
+    let outcome = net
+        .tokio
+        .block_on(executor.execute(7, &swap(50_000, 100)))
+        .expect("a known outcome");
     let ActionOutcome::Failed(failure) = outcome else {
         panic!("expected a failure, got {outcome:?}");
     };
@@ -57,7 +60,10 @@ fn unmeetable_slippage_fails_in_simulation_and_sends_nothing() {
     let outcome = net
         .tokio
         .block_on(executor.execute(8, &swap(50_000, 3_000)));
-    assert!(matches!(outcome, ActionOutcome::Filled(_)), "{outcome:?}");
+    assert!(
+        matches!(outcome, Some(ActionOutcome::Filled(_))),
+        "{outcome:?}"
+    );
 }
 
 #[test]
@@ -76,7 +82,11 @@ fn unknown_asset_and_unsupported_actions_fail_without_sending() {
         max_slippage_bps: 100,
         venue: None,
     });
-    let ActionOutcome::Failed(failure) = net.tokio.block_on(executor.execute(1, &doge)) else {
+    let ActionOutcome::Failed(failure) = net
+        .tokio
+        .block_on(executor.execute(1, &doge))
+        .expect("a known outcome")
+    else {
         panic!("unknown asset must fail");
     };
     assert_eq!(failure.code, "UNKNOWN_ASSET");
@@ -85,7 +95,11 @@ fn unknown_asset_and_unsupported_actions_fail_without_sending() {
         asset: "WETH".into(),
         amount: Amount::from_u128(ONE),
     });
-    let ActionOutcome::Failed(failure) = net.tokio.block_on(executor.execute(2, &supply)) else {
+    let ActionOutcome::Failed(failure) = net
+        .tokio
+        .block_on(executor.execute(2, &supply))
+        .expect("a known outcome")
+    else {
         panic!("no lending market on the devnet");
     };
     assert_eq!(failure.code, "UNSUPPORTED_ACTION");
@@ -127,7 +141,11 @@ fn exact_out_swap_and_no_approval_when_the_allowance_suffices() {
         max_slippage_bps: 100,
         venue: Some("WETH/DAI".into()),
     });
-    let ActionOutcome::Filled(fill) = net.tokio.block_on(executor.execute(1, &buy)) else {
+    let ActionOutcome::Filled(fill) = net
+        .tokio
+        .block_on(executor.execute(1, &buy))
+        .expect("a known outcome")
+    else {
         panic!("exact-out swap failed");
     };
     assert_eq!(fill.received[0].asset, "WETH");

@@ -7,7 +7,8 @@ use std::process::Command;
 
 use stratbox_backtest::PaperRunError;
 use stratbox_journal::{
-    Call, Durability, Journal, JournalError, RunId, SnapshotSink, SnapshotSinkError,
+    Call, CommittedSnapshot, Durability, Journal, JournalError, RunId, SnapshotSink,
+    SnapshotSinkError,
 };
 use stratbox_test_artifacts::Guest;
 
@@ -24,7 +25,7 @@ impl SnapshotSink for Breaks {
         &mut self,
         _: RunId,
         call: Call,
-        _: &[u8],
+        _: &CommittedSnapshot<'_>,
     ) -> Result<Option<String>, SnapshotSinkError> {
         if call == self.at {
             if self.abort {

@@ -1,5 +1,5 @@
 //! Integration tests of the journal: schema and migrations, recording real
-//! runs, crash consistency, and replay.
+//! runs, crash consistency, resuming a run, and replay.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 mod crash;
@@ -7,5 +7,6 @@ mod files;
 mod lease;
 mod recording;
 mod replay;
+mod resume;
 mod schema;
 mod support;

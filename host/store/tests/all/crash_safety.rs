@@ -77,5 +77,41 @@ fn checkpoints_replace_each_other_whole() {
         store.save_checkpoint("dep", &checkpoint).unwrap();
         assert_eq!(store.load_checkpoint("dep").unwrap().unwrap(), checkpoint);
     }
-    assert_eq!(files_under(&dir.path().join("snapshots")).len(), 1);
+    // The current checkpoint and the one it replaced, nothing else.
+    assert_eq!(files_under(&dir.path().join("snapshots")).len(), 2);
+}
+
+/// The journal commits a tick after the store wrote its snapshot: a
+/// process that dies in between restarts with the journal one snapshot
+/// behind the store, and finds the journal's snapshot still there.
+#[test]
+fn the_snapshot_the_journal_recorded_survives_a_crash_before_its_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = host_key();
+    let at = |sequence: u64| Checkpoint {
+        sequence,
+        next_action_id: sequence,
+        snapshot: format!("state after tick {sequence}").into_bytes(),
+    };
+    let store = store(dir.path(), &key);
+    store.save_checkpoint("dep", &at(4)).unwrap();
+    // Tick 4 commits snapshot 5 in the store; the process dies before the
+    // journal's commit, which still says 4.
+    store.save_checkpoint("dep", &at(5)).unwrap();
+    drop(store);
+    let store = crate::support::store(dir.path(), &key);
+    assert_eq!(store.load_checkpoint_at("dep", 4).unwrap(), at(4));
+    // Or it died after the commit: the journal says 5.
+    let store = crate::support::store(dir.path(), &key);
+    assert_eq!(store.load_checkpoint_at("dep", 5).unwrap(), at(5));
+    // Older than the previous one is still a rollback, not a fallback.
+    let store = crate::support::store(dir.path(), &key);
+    assert!(matches!(
+        store.load_checkpoint_at("dep", 3),
+        Err(StoreError::SnapshotAhead {
+            expected: 3,
+            found: 5,
+            ..
+        })
+    ));
 }

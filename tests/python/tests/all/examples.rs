@@ -44,7 +44,7 @@ fn bollinger_mean_reversion_trades_real_eth_btc_candles() {
         .filter(|(_, o)| matches!(o, ActionOutcome::Filled(_)))
         .count();
     assert_eq!(fills, buys + sells, "the paper venue fills every swap");
-    let equity = run.equity_in_quote();
+    let equity = run.venue().equity_in_quote();
     assert!(
         equity > 0.5 && equity < 2.0,
         "equity {equity} BTC from 1 BTC"

@@ -1,82 +1,21 @@
+//! The deployment loop: where a tick goes. [`Runner::step`] settles what
+//! became known, moves the venue to the tick, runs the deployment (the
+//! runtime's `Deployment::tick`), journals the tick before any action
+//! leaves (write-ahead), executes the accepted actions at the venue,
+//! journals their results and hands them to the strategy at the next
+//! step. Backtests, paper runs, live deployments and the service all run
+//! this loop; only the venue, the oracle and the journal sink change.
+
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use stratbox_runtime::types::{Action, ActionId, ActionOutcome, BlockInfo, MarketCandle};
+use stratbox_runtime::types::{ActionId, ActionOutcome};
 use stratbox_runtime::{
     CallTrace, DeployError, Deployment, DeploymentHost, DeploymentSpec, JournalSink,
-    JournalSinkError, Oracle, Policy, Runtime, StrategyComponent, TickError, TickFailure,
+    JournalSinkError, Oracle, Policy, ResumeAt, Runtime, StrategyComponent, TickError, TickFailure,
     TickInput, TickReport,
 };
 
-use crate::market::{MarketOracle, PaperMarket};
-use crate::sim::{SimError, SimMarket};
-
-/// A market a run executes against, one candle per tick (or, live, one
-/// scheduled tick at a time). The same loop
-/// drives every venue, and it is the loop a live deployment runs: only the
-/// venue and the oracle behind it change.
-pub trait Venue: Send + 'static {
-    /// Why the venue could not move to a candle.
-    type Error: std::error::Error + Send + Sync + 'static;
-
-    /// Candles in the run; one tick each.
-    fn ticks(&self) -> usize;
-
-    /// Move to candle `index`; the block and candles the tick shows.
-    fn begin_tick(&mut self, index: usize) -> Result<TickStart, Self::Error>;
-
-    /// Execute the accepted action `id`; `None` for actions that move
-    /// nothing.
-    fn execute(&mut self, id: ActionId, action: &Action) -> Option<ActionOutcome>;
-}
-
-/// What a tick shows the strategy besides the outcomes of earlier actions.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TickStart {
-    /// The block (simulated step).
-    pub block: BlockInfo,
-    /// The candles that closed at this tick.
-    pub candles: Vec<MarketCandle>,
-}
-
-impl Venue for PaperMarket {
-    type Error = std::convert::Infallible;
-
-    fn ticks(&self) -> usize {
-        self.tape().len()
-    }
-
-    fn begin_tick(&mut self, index: usize) -> Result<TickStart, Self::Error> {
-        self.seek(index);
-        Ok(TickStart {
-            block: self.block(),
-            candles: self.market_candle().into_iter().collect(),
-        })
-    }
-
-    fn execute(&mut self, _: ActionId, action: &Action) -> Option<ActionOutcome> {
-        PaperMarket::execute(self, action)
-    }
-}
-
-impl Venue for SimMarket {
-    type Error = SimError;
-
-    fn ticks(&self) -> usize {
-        self.len()
-    }
-
-    fn begin_tick(&mut self, index: usize) -> Result<TickStart, SimError> {
-        self.advance(index)?;
-        Ok(TickStart {
-            block: self.block(),
-            candles: self.closed_candles(),
-        })
-    }
-
-    fn execute(&mut self, _: ActionId, action: &Action) -> Option<ActionOutcome> {
-        SimMarket::execute(self, action)
-    }
-}
+use crate::venue::Venue;
 
 /// What one tick of a run produced.
 #[derive(Debug, Clone, PartialEq)]
@@ -98,9 +37,6 @@ pub struct Run<V> {
     pub market: Arc<Mutex<V>>,
 }
 
-/// A finished run against a [`PaperMarket`].
-pub type PaperRun = Run<PaperMarket>;
-
 impl<V> Run<V> {
     /// Successful ticks.
     pub fn reports(&self) -> impl Iterator<Item = &TickReport> {
@@ -115,13 +51,6 @@ impl<V> Run<V> {
     /// The venue, locked.
     pub fn venue(&self) -> MutexGuard<'_, V> {
         lock(&self.market)
-    }
-}
-
-impl PaperRun {
-    /// Final equity in the quote asset.
-    pub fn equity_in_quote(&self) -> f64 {
-        self.venue().equity_in_quote()
     }
 }
 
@@ -151,9 +80,6 @@ pub enum RunError {
         source: Box<dyn std::error::Error + Send + Sync>,
     },
 }
-
-/// The error of a paper run (the paper venue itself never fails).
-pub type PaperRunError = RunError;
 
 /// Journals nothing.
 #[derive(Debug, Clone, Copy, Default)]
@@ -220,6 +146,33 @@ impl<V: Venue, J: JournalSink> Runner<V, J> {
         })
     }
 
+    /// Go on with a deployment another process left (see
+    /// [`ResumeAt`]): nothing is journaled for the rebuild; `undelivered`
+    /// (outcomes its journal recorded and no tick delivered) reach the
+    /// strategy and the policy at the next step.
+    #[allow(clippy::too_many_arguments)] // a start's parts plus where to resume
+    pub fn resume(
+        runtime: &Runtime,
+        component: &StrategyComponent,
+        spec: DeploymentSpec,
+        venue: Arc<Mutex<V>>,
+        oracle: impl Oracle + 'static,
+        policy: impl Policy + 'static,
+        journal: J,
+        at: ResumeAt,
+        undelivered: Vec<(ActionId, ActionOutcome)>,
+    ) -> Result<Runner<V, J>, RunError> {
+        let host = DeploymentHost::new(oracle, policy);
+        let (deployment, init) = Deployment::resume_at(runtime, component, spec, host, at)?;
+        Ok(Runner {
+            deployment,
+            venue,
+            journal,
+            pending: undelivered,
+            init,
+        })
+    }
+
     /// What `init` did.
     pub fn init_trace(&self) -> &CallTrace {
         &self.init
@@ -247,6 +200,16 @@ impl<V: Venue, J: JournalSink> Runner<V, J> {
         index: usize,
         on_tick: impl FnOnce(&TickRecord, &V),
     ) -> Result<TickRecord, RunError> {
+        let settled = lock(&self.venue).settle();
+        if !settled.is_empty() {
+            // Journaled before any tick sees them: a crash from here on
+            // finds them recorded and undelivered.
+            let last = self.deployment.sequence().saturating_sub(1);
+            self.journal
+                .outcomes(last, &settled)
+                .map_err(journal_error(format!("settled results after tick {last}")))?;
+            self.pending.extend(settled);
+        }
         let start = lock(&self.venue)
             .begin_tick(index)
             .map_err(|source| RunError::Venue {
@@ -316,7 +279,7 @@ fn journal_error(what: String) -> impl FnOnce(JournalSinkError) -> RunError {
 /// before its actions reach the venue, the venue's results after; the run
 /// stops at the first journal failure. A failed tick does not stop it: its
 /// record holds the failure ([`Run::failures`]); a backtest that should
-/// stop there is a [`crate::Backtest`]. `on_tick` sees each record with the
+/// stop there is a `stratbox_backtest::Backtest`. `on_tick` sees each record with the
 /// venue as the tick left it (progress output, equity curves). Every
 /// record is kept: for long runs that need only aggregates, drive a
 /// [`Runner`] instead.
@@ -331,7 +294,7 @@ pub fn run<V: Venue>(
     journal: &mut dyn JournalSink,
     mut on_tick: impl FnMut(usize, &TickRecord, &V),
 ) -> Result<Run<V>, RunError> {
-    let candles = lock(&venue).ticks();
+    let candles = lock(&venue).candle_count().unwrap_or(0);
     let mut runner = Runner::start(runtime, component, spec, venue, oracle, policy, journal)?;
     let mut ticks = Vec::with_capacity(candles);
     for index in 0..candles {
@@ -345,56 +308,7 @@ pub fn run<V: Venue>(
     })
 }
 
-pub(crate) fn lock<V>(venue: &Mutex<V>) -> MutexGuard<'_, V> {
+/// Lock a venue, whatever a panicking holder left in it.
+pub fn lock<V>(venue: &Mutex<V>) -> MutexGuard<'_, V> {
     venue.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// [`run`] against a paper venue, journaling nothing.
-pub fn run_paper(
-    runtime: &Runtime,
-    component: &StrategyComponent,
-    spec: DeploymentSpec,
-    market: PaperMarket,
-    policy: impl Policy + 'static,
-    on_tick: impl FnMut(usize, &TickRecord),
-) -> Result<PaperRun, DeployError> {
-    match run_paper_journaled(
-        runtime,
-        component,
-        spec,
-        market,
-        policy,
-        &mut NoJournal,
-        on_tick,
-    ) {
-        Ok(run) => Ok(run),
-        Err(RunError::Deploy(error)) => Err(error),
-        Err(RunError::Journal { .. } | RunError::Venue { .. }) => {
-            unreachable!("NoJournal and the paper venue never fail")
-        }
-    }
-}
-
-/// [`run`] against a paper venue, its oracle reading the same market.
-pub fn run_paper_journaled(
-    runtime: &Runtime,
-    component: &StrategyComponent,
-    spec: DeploymentSpec,
-    market: PaperMarket,
-    policy: impl Policy + 'static,
-    journal: &mut dyn JournalSink,
-    mut on_tick: impl FnMut(usize, &TickRecord),
-) -> Result<PaperRun, RunError> {
-    let market = Arc::new(Mutex::new(market));
-    let oracle = MarketOracle::new(Arc::clone(&market));
-    run(
-        runtime,
-        component,
-        spec,
-        market,
-        oracle,
-        policy,
-        journal,
-        |index, record, _| on_tick(index, record),
-    )
 }
