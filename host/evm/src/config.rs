@@ -67,8 +67,10 @@ pub struct ChainConfig {
 
 /// Caps on the EIP-1559 fees of every transaction: the node's suggestion
 /// is used up to these, never above (a lying or spiking node cannot make a
-/// deployment pay an unbounded fee; a transaction priced below the market
-/// stays pending and is reconciled).
+/// deployment pay an unbounded fee). A transaction still pending after
+/// `bump_after_secs` is replaced (same nonce, same call) with fees raised by
+/// [`FeeCaps::BUMP_PERCENT`], again after each further `bump_after_secs`,
+/// up to the caps; at the caps it waits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct FeeCaps {
@@ -76,6 +78,9 @@ pub struct FeeCaps {
     pub max_fee_per_gas_gwei: u64,
     /// Highest `maxPriorityFeePerGas`, in gwei; default 5.
     pub max_priority_fee_per_gas_gwei: u64,
+    /// Seconds a transaction may stay pending before it is replaced with a
+    /// higher fee; default 60. At least 1.
+    pub bump_after_secs: u64,
 }
 
 impl Default for FeeCaps {
@@ -83,11 +88,36 @@ impl Default for FeeCaps {
         FeeCaps {
             max_fee_per_gas_gwei: 500,
             max_priority_fee_per_gas_gwei: 5,
+            bump_after_secs: 60,
         }
     }
 }
 
 impl FeeCaps {
+    /// How much a replacement raises both fees, in percent: above the 10%
+    /// nodes require to accept a replacement.
+    pub const BUMP_PERCENT: u128 = 13;
+
+    /// The fees of a replacement for a transaction that bid `max_fee` and
+    /// `priority_fee`: each raised by [`FeeCaps::BUMP_PERCENT`] (or to the
+    /// node's current suggestion, if higher), then capped. `None` when the
+    /// caps leave no room for a bump a node would accept.
+    pub fn bumped(
+        &self,
+        (max_fee, priority_fee): (u128, u128),
+        (suggested_max, suggested_priority): (u128, u128),
+    ) -> Option<(u128, u128)> {
+        let raise = |fee: u128| fee.saturating_mul(100 + Self::BUMP_PERCENT).div_ceil(100);
+        let (new_max, new_priority) = self.cap(
+            raise(max_fee).max(suggested_max),
+            raise(priority_fee).max(suggested_priority),
+        );
+        // Nodes replace only when both fees rise by at least 10%.
+        let enough = |new: u128, old: u128| new.saturating_mul(10) >= old.saturating_mul(11);
+        (enough(new_max, max_fee) && enough(new_priority, priority_fee))
+            .then_some((new_max, new_priority))
+    }
+
     /// `(max_fee, priority_fee)` in wei, each at most its cap, the priority
     /// fee at most the max fee.
     pub fn cap(&self, max_fee: u128, priority_fee: u128) -> (u128, u128) {
@@ -225,6 +255,12 @@ impl ChainConfig {
         if self.rpc_timeout_secs == 0 {
             return Err(invalid(
                 "rpc_timeout_secs".into(),
+                "must be at least 1".into(),
+            ));
+        }
+        if self.fees.bump_after_secs == 0 {
+            return Err(invalid(
+                "fees.bump_after_secs".into(),
                 "must be at least 1".into(),
             ));
         }

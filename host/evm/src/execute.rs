@@ -8,6 +8,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use alloy::consensus::TxEnvelope;
+use alloy::eips::Decodable2718;
 use alloy::eips::Encodable2718;
 use alloy::network::{EthereumWallet, NetworkTransactionBuilder, TransactionBuilder};
 use alloy::primitives::{Address, B256, Bytes, TxKind, U256};
@@ -15,7 +16,7 @@ use alloy::providers::Provider;
 use alloy::rpc::types::simulate::{SimBlock, SimulatePayload};
 use alloy::rpc::types::{TransactionReceipt, TransactionRequest};
 use alloy::sol_types::{SolCall, SolEvent};
-use stratbox_journal::{Journal, RunId, TxIntent, TxStatus};
+use stratbox_journal::{Journal, RunId, StoredTxIntent, TxIntent, TxStatus};
 use stratbox_runtime::types::{Action, ActionId, ActionOutcome, AssetAmount, Failure, Fill};
 
 use crate::chain::Chain;
@@ -35,6 +36,13 @@ pub struct Executor {
     // can move between tokio's threads (a SQLite connection is not `Sync`).
     intents: Mutex<Journal>,
     run: RunId,
+}
+
+/// Milliseconds since the Unix epoch.
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 /// Where a failed action stopped, as the strategy sees it.
@@ -122,64 +130,89 @@ impl Executor {
     /// Find out what became of action `id` (`action`), released earlier,
     /// whose outcome is not known: `None` while a transaction of it is
     /// still pending. Its journaled transactions are reconciled by hash and
-    /// nonce ([`crate::reconcile::check_intent`]); one that reverted or was
-    /// dropped fails the action; when all were mined and the last was an
-    /// approval (the process stopped before the action's own call), or
-    /// none was ever signed, the action is executed now, its transactions
-    /// numbered after the earlier ones. Nothing is ever sent twice.
+    /// nonce ([`crate::reconcile::check_intent`]), step by step; a step is
+    /// done when one of its attempts (a stuck transaction and its
+    /// replacements share a nonce) was mined. One that reverted, or whose
+    /// every attempt was dropped, fails the action; one still pending after
+    /// `fees.bump_after_secs` is replaced with a higher fee, up to the caps.
+    /// When all were mined and the last was an approval (the process
+    /// stopped before the action's own call), or none was ever signed, the
+    /// action is executed now, its transactions numbered after the earlier
+    /// ones. Nothing is ever sent twice.
     pub async fn settle(
         &mut self,
         id: ActionId,
         action: &Action,
     ) -> Result<Option<ActionOutcome>, ChainError> {
         let intents = self.journal().action_intents(self.run, id)?;
-        let mut receipts = Vec::new();
-        for stored in &intents {
-            let status = if stored.status == TxStatus::Pending {
-                let checked = check_intent(&self.chain, stored).await?;
-                record(&mut self.journal(), &checked)?;
-                checked.reconciled.status
-            } else {
-                stored.status
-            };
-            let hash: B256 = stored.intent.tx_hash.parse().ok().unwrap_or_default();
-            match status {
-                TxStatus::Pending => return Ok(None),
-                TxStatus::Reverted => {
-                    return Ok(Some(failed(
-                        "TX_REVERTED",
-                        format!("{} reverted on chain", stored.intent.purpose),
-                        Some(hash),
-                    )));
-                }
-                TxStatus::Dropped => {
-                    return Ok(Some(failed(
-                        "TX_DROPPED",
-                        format!(
-                            "{}: its nonce {} went to another transaction; it never executed",
-                            stored.intent.purpose, stored.intent.nonce
-                        ),
-                        Some(hash),
-                    )));
-                }
-                TxStatus::Mined => {
-                    let receipt = self
-                        .chain
-                        .provider()
-                        .get_transaction_receipt(hash)
-                        .await
-                        .map_err(|e| ChainError::rpc("eth_getTransactionReceipt", e))?
-                        .ok_or_else(|| ChainError::Unexpected {
-                            what: "receipt of a mined transaction".into(),
-                            reason: stored.intent.tx_hash.clone(),
-                        })?;
-                    receipts.push(receipt);
-                }
-            }
+        let mut steps: std::collections::BTreeMap<u32, Vec<StoredTxIntent>> =
+            std::collections::BTreeMap::new();
+        for stored in intents {
+            steps.entry(stored.intent.step).or_default().push(stored);
         }
-        let finished = intents
-            .last()
-            .is_some_and(|last| !last.intent.purpose.starts_with(APPROVAL_PURPOSE));
+        let mut receipts = Vec::new();
+        let mut last_purpose = None;
+        for attempts in steps.values() {
+            let latest = attempts.len() - 1;
+            let mut statuses = Vec::with_capacity(attempts.len());
+            for (index, stored) in attempts.iter().enumerate() {
+                let status = if stored.status == TxStatus::Pending {
+                    let checked = check_intent(&self.chain, stored, index == latest).await?;
+                    record(&mut self.journal(), &checked)?;
+                    checked.reconciled.status
+                } else {
+                    stored.status
+                };
+                statuses.push(status);
+            }
+            let first = &attempts[0].intent;
+            last_purpose = Some(first.purpose.clone());
+            let hash_of = |stored: &StoredTxIntent| stored.intent.tx_hash.parse::<B256>().ok();
+            if let Some(mined) = attempts
+                .iter()
+                .zip(&statuses)
+                .find(|(_, status)| **status == TxStatus::Mined)
+            {
+                let receipt = self
+                    .chain
+                    .provider()
+                    .get_transaction_receipt(hash_of(mined.0).unwrap_or_default())
+                    .await
+                    .map_err(|e| ChainError::rpc("eth_getTransactionReceipt", e))?
+                    .ok_or_else(|| ChainError::Unexpected {
+                        what: "receipt of a mined transaction".into(),
+                        reason: mined.0.intent.tx_hash.clone(),
+                    })?;
+                receipts.push(receipt);
+                continue;
+            }
+            if let Some(reverted) = attempts
+                .iter()
+                .zip(&statuses)
+                .find(|(_, status)| **status == TxStatus::Reverted)
+            {
+                return Ok(Some(failed(
+                    "TX_REVERTED",
+                    format!("{} reverted on chain", first.purpose),
+                    hash_of(reverted.0),
+                )));
+            }
+            if statuses.contains(&TxStatus::Pending) {
+                if statuses[latest] == TxStatus::Pending {
+                    self.bump_if_stuck(&attempts[latest]).await;
+                }
+                return Ok(None);
+            }
+            return Ok(Some(failed(
+                "TX_DROPPED",
+                format!(
+                    "{}: its nonce {} went to another transaction; it never executed",
+                    first.purpose, first.nonce
+                ),
+                hash_of(&attempts[latest]),
+            )));
+        }
+        let finished = last_purpose.is_some_and(|purpose| !purpose.starts_with(APPROVAL_PURPOSE));
         if finished {
             // Fees and the position come from the action compiled again;
             // the amounts from the receipts.
@@ -188,15 +221,112 @@ impl Executor {
                 .unwrap_or_else(|_| CompiledAction::empty());
             return Ok(Some(ActionOutcome::Filled(self.fill(&compiled, &receipts))));
         }
-        let next_step = intents
-            .last()
-            .map_or(0, |last| last.intent.step.saturating_add(1));
+        let next_step = steps
+            .keys()
+            .next_back()
+            .map_or(0, |last| last.saturating_add(1));
         tracing::info!(
             action_id = id,
-            sent = intents.len(),
+            sent = steps.len(),
             "executing a released action whose own transaction was never signed"
         );
         Ok(self.execute_from(id, action, next_step, receipts).await)
+    }
+
+    /// Replace `stuck` (pending since longer than `fees.bump_after_secs`)
+    /// with the same call at the same nonce and higher fees, journaled as
+    /// the step's next attempt before it is broadcast. A failure is logged:
+    /// the transaction stays pending and is tried again at the next settle.
+    async fn bump_if_stuck(&mut self, stuck: &StoredTxIntent) {
+        let caps = self.chain.config().fees;
+        let age_ms = now_ms().saturating_sub(stuck.created_ms);
+        if age_ms < caps.bump_after_secs.saturating_mul(1000) {
+            return;
+        }
+        let hash = stuck.intent.tx_hash.clone();
+        match self.replace(stuck).await {
+            Ok(Some(replacement)) => tracing::warn!(
+                action_id = stuck.intent.action_id,
+                nonce = stuck.intent.nonce,
+                stuck = %hash,
+                %replacement,
+                attempt = stuck.intent.attempt + 1,
+                "stuck transaction replaced with a higher fee"
+            ),
+            Ok(None) => tracing::warn!(
+                action_id = stuck.intent.action_id,
+                nonce = stuck.intent.nonce,
+                stuck = %hash,
+                "stuck transaction already bids the fee caps; it waits"
+            ),
+            Err(error) => tracing::warn!(
+                action_id = stuck.intent.action_id,
+                stuck = %hash,
+                %error,
+                "could not replace the stuck transaction; tried again later"
+            ),
+        }
+    }
+
+    /// Sign, journal and broadcast the replacement of `stuck`; its hash, or
+    /// `None` at the fee caps.
+    async fn replace(&mut self, stuck: &StoredTxIntent) -> Result<Option<B256>, ChainError> {
+        let unexpected = |reason: String| ChainError::Unexpected {
+            what: "journaled transaction".into(),
+            reason,
+        };
+        let envelope = TxEnvelope::decode_2718(&mut stuck.intent.raw_tx.as_slice())
+            .map_err(|e| unexpected(e.to_string()))?;
+        let TxEnvelope::Eip1559(signed) = envelope else {
+            return Err(unexpected("not an EIP-1559 transaction".into()));
+        };
+        let old = signed.tx();
+        let suggested = self
+            .chain
+            .provider()
+            .estimate_eip1559_fees()
+            .await
+            .map_err(|e| ChainError::rpc("eth_feeHistory", e))?;
+        let Some((max_fee, priority_fee)) = self.chain.config().fees.bumped(
+            (old.max_fee_per_gas, old.max_priority_fee_per_gas),
+            (
+                suggested.max_fee_per_gas,
+                suggested.max_priority_fee_per_gas,
+            ),
+        ) else {
+            return Ok(None);
+        };
+        let mut request = TransactionRequest::default()
+            .with_from(self.chain.signer().address())
+            .with_input(old.input.clone())
+            .with_value(old.value)
+            .with_nonce(old.nonce)
+            .with_gas_limit(old.gas_limit)
+            .with_chain_id(old.chain_id)
+            .with_max_fee_per_gas(max_fee)
+            .with_max_priority_fee_per_gas(priority_fee);
+        if let TxKind::Call(to) = old.to {
+            request = request.with_to(to);
+        }
+        let wallet = EthereumWallet::from(self.chain.signer().inner().clone());
+        let replacement: TxEnvelope = request
+            .build(&wallet)
+            .await
+            .map_err(|e| unexpected(format!("signing the replacement: {e}")))?;
+        let tx_hash = *replacement.tx_hash();
+        let raw = replacement.encoded_2718();
+        let intent = TxIntent {
+            attempt: stuck.intent.attempt + 1,
+            tx_hash: tx_hash.to_string(),
+            raw_tx: raw.clone(),
+            ..stuck.intent.clone()
+        };
+        self.journal().record_tx_intent(self.run, &intent)?;
+        if let Err(error) = self.chain.provider().send_raw_transaction(&raw).await {
+            // Journaled: checked (and broadcast again) at the next settle.
+            tracing::warn!(%tx_hash, error = %ChainError::rpc("eth_sendRawTransaction", error), "the replacement was refused");
+        }
+        Ok(Some(tx_hash))
     }
 
     /// Run every call from the account, in order, on top of the latest
@@ -300,6 +430,7 @@ impl Executor {
         let intent = TxIntent {
             action_id,
             step,
+            attempt: 0,
             purpose: call.purpose.clone(),
             chain_id: self.chain.config().chain_id,
             sender: signer.to_string(),

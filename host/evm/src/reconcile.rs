@@ -10,6 +10,9 @@ use stratbox_journal::{Journal, StoredTxIntent, TxStatus};
 use crate::chain::Chain;
 use crate::error::ChainError;
 
+/// Receipt polls (100 ms apart) right after a rebroadcast.
+const REBROADCAST_POLLS: u32 = 10;
+
 /// What became of one pending intent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reconciled {
@@ -31,7 +34,7 @@ pub async fn reconcile(
 ) -> Result<Vec<Reconciled>, ChainError> {
     let mut settled = Vec::new();
     for stored in journal.pending_tx_intents(deployment)? {
-        let checked = check_intent(chain, &stored).await?;
+        let checked = check_intent(chain, &stored, true).await?;
         record(journal, &checked)?;
         settled.push(checked.reconciled);
     }
@@ -61,12 +64,14 @@ pub(crate) fn record(journal: &mut Journal, checked: &Checked) -> Result<(), Cha
 /// journal with [`record`]): mined or reverted (its receipt), dropped (the node
 /// does not know it and its nonce was used by another transaction), or
 /// pending (the node holds it, or lost it and it was broadcast again with
-/// the same signed bytes). A rebroadcast the node refuses (a fee now too
+/// the same signed bytes, unless `may_rebroadcast` is false: an attempt a
+/// replacement superseded). A rebroadcast the node refuses (a fee now too
 /// low, a node that is down) leaves the intent pending: it is tried again
 /// at the next check, and never blocks the deployment.
 pub(crate) async fn check_intent(
     chain: &Chain,
     stored: &StoredTxIntent,
+    may_rebroadcast: bool,
 ) -> Result<Checked, ChainError> {
     let provider = chain.provider();
     let hash: B256 = stored
@@ -112,15 +117,25 @@ pub(crate) async fn check_intent(
                 block_number: None,
             });
         }
-        if !known {
+        // A replaced transaction is not sent again: its replacement holds
+        // the nonce now.
+        if !known && may_rebroadcast {
             match provider.send_raw_transaction(&stored.intent.raw_tx).await {
                 Ok(_pending) => {
                     rebroadcast = true;
                     tracing::info!(tx_hash = %hash, "rebroadcast the journaled transaction");
-                    receipt = provider
-                        .get_transaction_receipt(hash)
-                        .await
-                        .map_err(|e| ChainError::rpc("eth_getTransactionReceipt", e))?;
+                    // A short look for its receipt (a chain that mines at
+                    // once); otherwise the next check finds it.
+                    for _ in 0..REBROADCAST_POLLS {
+                        receipt = provider
+                            .get_transaction_receipt(hash)
+                            .await
+                            .map_err(|e| ChainError::rpc("eth_getTransactionReceipt", e))?;
+                        if receipt.is_some() {
+                            break;
+                        }
+                        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    }
                 }
                 Err(error) => {
                     let error = ChainError::rpc("eth_sendRawTransaction (rebroadcast)", error);

@@ -16,6 +16,9 @@ pub struct TxIntent {
     pub action_id: u64,
     /// Its place among the action's transactions (approvals first).
     pub step: u32,
+    /// 0 for the first transaction of the step; each replacement of a
+    /// stuck one (same nonce, higher fee) is the next attempt.
+    pub attempt: u32,
     /// What it does, e.g. `approve USDC` or `swap`.
     pub purpose: String,
     /// EIP-155 chain id.
@@ -79,15 +82,17 @@ pub struct StoredTxIntent {
     pub status: TxStatus,
     /// Block it was included in, once known.
     pub block_number: Option<u64>,
+    /// When it was journaled, ms since the Unix epoch.
+    pub created_ms: u64,
 }
 
 impl Journal {
     /// Journal `intent` of `run` as pending, durably, before it is sent.
     pub fn record_tx_intent(&mut self, run: RunId, intent: &TxIntent) -> Result<(), JournalError> {
         self.conn.execute(
-            "INSERT INTO tx_intents (deployment, action_id, step, purpose, chain_id, sender,
-                 nonce, tx_hash, raw_tx, status, created_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'pending', ?10)",
+            "INSERT INTO tx_intents (deployment, action_id, step, attempt, purpose, chain_id,
+                 sender, nonce, tx_hash, raw_tx, status, created_ms)
+             VALUES (?1, ?2, ?3, ?11, ?4, ?5, ?6, ?7, ?8, ?9, 'pending', ?10)",
             params![
                 run.0,
                 sql_int("action id", intent.action_id)?,
@@ -99,6 +104,7 @@ impl Journal {
                 intent.tx_hash,
                 intent.raw_tx,
                 sql_int("time", now_ms())?,
+                intent.attempt,
             ],
         )?;
         Ok(())
@@ -148,7 +154,7 @@ impl Journal {
         self.select_intents("WHERE d.deployment = ?1", deployment)
     }
 
-    /// The intents of action `action_id` of `run`, by step.
+    /// The intents of action `action_id` of `run`, by step and attempt.
     pub fn action_intents(
         &self,
         run: RunId,
@@ -158,7 +164,7 @@ impl Journal {
             &format!("WHERE i.deployment = {} AND i.action_id = ?1", run.0),
             &action_id.to_string(),
         )?;
-        intents.sort_by_key(|stored| stored.intent.step);
+        intents.sort_by_key(|stored| (stored.intent.step, stored.intent.attempt));
         Ok(intents)
     }
 
@@ -186,7 +192,7 @@ impl Journal {
     fn select_intents(&self, filter: &str, key: &str) -> Result<Vec<StoredTxIntent>, JournalError> {
         let sql = format!(
             "SELECT i.deployment, i.action_id, i.step, i.purpose, i.chain_id, i.sender, i.nonce,
-                    i.tx_hash, i.raw_tx, i.status, i.block_number
+                    i.tx_hash, i.raw_tx, i.status, i.block_number, i.attempt, i.created_ms
              FROM tx_intents i JOIN deployments d ON d.id = i.deployment
              {filter} ORDER BY i.id"
         );
@@ -204,15 +210,32 @@ impl Journal {
                 row.get::<_, Vec<u8>>(8)?,
                 row.get::<_, String>(9)?,
                 row.get::<_, Option<i64>>(10)?,
+                row.get::<_, u32>(11)?,
+                row.get::<_, i64>(12)?,
             ))
         })?;
         rows.map(|row| {
-            let (run, action, step, purpose, chain, sender, nonce, hash, raw, status, block) = row?;
+            let (
+                run,
+                action,
+                step,
+                purpose,
+                chain,
+                sender,
+                nonce,
+                hash,
+                raw,
+                status,
+                block,
+                attempt,
+                created,
+            ) = row?;
             Ok(StoredTxIntent {
                 run: RunId(run),
                 intent: TxIntent {
                     action_id: from_sql_int("action id", action)?,
                     step,
+                    attempt,
                     purpose,
                     chain_id: from_sql_int("chain id", chain)?,
                     sender,
@@ -222,6 +245,7 @@ impl Journal {
                 },
                 status: TxStatus::parse(&status)?,
                 block_number: block.map(|b| from_sql_int("block number", b)).transpose()?,
+                created_ms: from_sql_int("time", created)?,
             })
         })
         .collect()

@@ -7,7 +7,7 @@ use crate::error::JournalError;
 
 /// Schema migrations, oldest first. Never edit one that has shipped; add a
 /// new one.
-const MIGRATIONS: &[&str] = &[V1, V2, V3];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -146,6 +146,40 @@ CREATE TABLE leases (
     acquired_ms INTEGER NOT NULL,
     expires_ms  INTEGER NOT NULL
 ) WITHOUT ROWID;
+"#;
+
+/// Version 4: a stuck transaction is replaced by another with the same
+/// nonce and a higher fee, journaled as the next `attempt` of its action's
+/// step (at most one of them is ever mined: they share the nonce).
+const V4: &str = r#"
+CREATE TABLE tx_intents_v4 (
+    id            INTEGER PRIMARY KEY,
+    deployment    INTEGER NOT NULL REFERENCES deployments(id),
+    action_id     INTEGER NOT NULL,
+    step          INTEGER NOT NULL,
+    attempt       INTEGER NOT NULL DEFAULT 0,
+    purpose       TEXT NOT NULL,
+    chain_id      INTEGER NOT NULL,
+    sender        TEXT NOT NULL,
+    nonce         INTEGER NOT NULL,
+    tx_hash       TEXT NOT NULL UNIQUE,
+    raw_tx        BLOB NOT NULL,
+    status        TEXT NOT NULL CHECK (status IN ('pending', 'mined', 'reverted', 'dropped')),
+    block_number  INTEGER,
+    created_ms    INTEGER NOT NULL,
+    settled_ms    INTEGER,
+    UNIQUE (deployment, action_id, step, attempt)
+);
+
+INSERT INTO tx_intents_v4 (id, deployment, action_id, step, attempt, purpose, chain_id, sender,
+        nonce, tx_hash, raw_tx, status, block_number, created_ms, settled_ms)
+    SELECT id, deployment, action_id, step, 0, purpose, chain_id, sender,
+        nonce, tx_hash, raw_tx, status, block_number, created_ms, settled_ms
+    FROM tx_intents;
+
+DROP TABLE tx_intents;
+ALTER TABLE tx_intents_v4 RENAME TO tx_intents;
+CREATE INDEX tx_intents_pending ON tx_intents (status) WHERE status = 'pending';
 "#;
 
 /// Bring `conn` to [`SCHEMA_VERSION`]; refuse a newer database.

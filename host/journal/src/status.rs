@@ -65,7 +65,8 @@ impl Journal {
                 )
                 .optional()?;
             let pending: i64 = self.conn.query_row(
-                "SELECT COUNT(*) FROM tx_intents WHERE deployment = ?1 AND status = 'pending'",
+                "SELECT COUNT(DISTINCT nonce) FROM tx_intents
+                 WHERE deployment = ?1 AND status = 'pending'",
                 params![run],
                 |row| row.get(0),
             )?;

@@ -13,4 +13,5 @@ mod rpc;
 mod safe;
 mod sandwich;
 mod simulation;
+mod stuck;
 mod support;
