@@ -59,7 +59,8 @@ pub use host::{
 };
 pub use inspect::{ComponentInfo, WORLD_PACKAGE, WORLD_VERSION, world_version};
 pub use limits::{
-    DEFAULT_EPOCH_PERIOD, Limits, LoadLimits, PoolingConfig, RuntimeConfig, WASM_STACK_BYTES,
+    DEFAULT_EPOCH_PERIOD, LimitClass, Limits, LoadLimits, PoolingConfig, RuntimeConfig,
+    WASM_STACK_BYTES,
 };
 pub use replay::{ReadMismatch, ReplayFeed, ReplayOracle};
 pub use report::{

@@ -71,6 +71,32 @@ pub struct Limits {
     pub interned_name_bytes: u32,
 }
 
+/// Which defaults a strategy runs under: chosen by the host for the
+/// language it accepts the strategy as.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum LimitClass {
+    /// [`Limits::rust`] (the default).
+    #[default]
+    Rust,
+    /// [`Limits::python`].
+    Python,
+    /// [`Limits::javascript`].
+    JavaScript,
+}
+
+impl std::fmt::Display for LimitClass {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            LimitClass::Rust => "rust",
+            LimitClass::Python => "python",
+            LimitClass::JavaScript => "javascript",
+        })
+    }
+}
+
 impl Limits {
     /// Defaults for Rust strategies (64 MiB of memory).
     pub fn rust() -> Self {
@@ -107,15 +133,22 @@ impl Limits {
         }
     }
 
-    /// The defaults that fit a component: Python's when it links more core
-    /// instances than Rust's defaults allow (componentize-py output does),
-    /// Rust's otherwise.
-    pub fn fitting(info: &crate::ComponentInfo) -> Self {
-        let rust = Limits::rust();
-        if info.core_instances > u64::from(rust.instances) {
-            Limits::python()
-        } else {
-            rust
+    /// Defaults for JavaScript strategies (componentize-js links an engine
+    /// of the same size class): Python's.
+    pub fn javascript() -> Self {
+        Limits::python()
+    }
+
+    /// The defaults of a limit class. The class is the host's choice (a
+    /// flag, the language it built the strategy from, a deployment's
+    /// config), never read from the component's shape: a component that
+    /// links many instances does not earn a bigger budget by doing so; it
+    /// fails to deploy under a smaller class (`ComponentTooLarge`).
+    pub fn of_class(class: LimitClass) -> Self {
+        match class {
+            LimitClass::Rust => Limits::rust(),
+            LimitClass::Python => Limits::python(),
+            LimitClass::JavaScript => Limits::javascript(),
         }
     }
 

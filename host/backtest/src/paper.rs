@@ -78,7 +78,7 @@ pub fn run_paper(
     ) {
         Ok(run) => Ok(run),
         Err(RunError::Deploy(error)) => Err(error),
-        Err(RunError::Journal { .. } | RunError::Venue { .. }) => {
+        Err(RunError::Journal { .. } | RunError::Halted { .. } | RunError::Venue { .. }) => {
             unreachable!("NoJournal and the paper venue never fail")
         }
     }

@@ -9,11 +9,11 @@ use indicatif::{ProgressBar, ProgressStyle};
 use stratbox_backtest::report::BacktestReport;
 use stratbox_backtest::{Backtest, BacktestError, FailedTick, NoJournal};
 use stratbox_journal::Recorder;
-use stratbox_runtime::{DeploymentSpec, Limits, Runtime, RuntimeConfig, StrategyComponent};
+use stratbox_runtime::{DeploymentSpec, Runtime, RuntimeConfig, StrategyComponent};
 
 use crate::market::{MarketArgs, MarketSetup};
 use crate::output::write_atomically;
-use crate::session::{JournalStart, StrategySource, policy, sink, start_journal};
+use crate::session::{JournalStart, LimitArgs, StrategySource, policy, sink, start_journal};
 
 /// Options of `stratbox backtest`.
 #[derive(Debug, Args)]
@@ -50,6 +50,8 @@ pub struct BacktestArgs {
     pub quiet: bool,
     #[command(flatten)]
     pub failures: FailureArgs,
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 /// What `backtest` and `sweep` do about failed ticks and snapshots.
@@ -159,7 +161,7 @@ pub fn backtest(args: &BacktestArgs) -> anyhow::Result<Result<BacktestReport, Bo
         .with_context(|| format!("loading {}", strategy.path.display()))?;
     let spec = args.failures.spec(
         DeploymentSpec::new(strategy.name.clone(), args.config.clone())
-            .with_limits(Limits::fitting(component.info())),
+            .with_limits(args.limits.limits(Some(&strategy))),
     );
     let mut recorder: Option<Recorder> = match &args.journal {
         Some(path) => Some(start_journal(
@@ -190,7 +192,11 @@ pub fn backtest(args: &BacktestArgs) -> anyhow::Result<Result<BacktestReport, Bo
     let result = match result {
         Ok(report) => Ok(report),
         Err(BacktestError::TickFailed(stopped)) => Err(stopped),
-        Err(error) => return Err(error.into()),
+        Err(error) => {
+            return Err(args
+                .limits
+                .explain(error.into(), args.limits.class(Some(&strategy))));
+        }
     };
     if let (Some(recorder), Some(path)) = (&recorder, &args.journal) {
         eprintln!(

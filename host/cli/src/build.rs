@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use stratbox_builder::{JsStrategy, JsToolchain, PythonStrategy, PythonToolchain, RustPackage};
-use stratbox_runtime::{Runtime, RuntimeConfig};
+use stratbox_runtime::{LimitClass, Runtime, RuntimeConfig};
 
 use crate::output::write_atomically;
 
@@ -15,6 +15,8 @@ pub struct Built {
     pub name: String,
     /// Component bytes.
     pub component: Vec<u8>,
+    /// The limit class of the language it was built from.
+    pub class: LimitClass,
 }
 
 /// Build the strategy in `dir`, check that it loads, write the component.
@@ -40,6 +42,7 @@ pub fn build(dir: &Path) -> anyhow::Result<Built> {
         Built {
             component: strategy.build_component(&toolchain)?,
             name: strategy.name().to_owned(),
+            class: LimitClass::JavaScript,
         }
     } else if PythonStrategy::is_python_strategy(dir) {
         let strategy = PythonStrategy::locate(dir)?;
@@ -52,6 +55,7 @@ pub fn build(dir: &Path) -> anyhow::Result<Built> {
         Built {
             component: strategy.build_component(&toolchain)?,
             name: strategy.name().to_owned(),
+            class: LimitClass::Python,
         }
     } else {
         let package = RustPackage::locate(dir)?;
@@ -59,6 +63,7 @@ pub fn build(dir: &Path) -> anyhow::Result<Built> {
         Built {
             component: package.build_component()?,
             name: package.name,
+            class: LimitClass::Rust,
         }
     };
     // Refuse to hand out a component the runtime would refuse.

@@ -11,10 +11,10 @@ use stratbox_backtest::{
 };
 use stratbox_runtime::policy::AssetCatalog;
 use stratbox_runtime::types::{Action, ActionOutcome, Amount, Rejection, SwapAmount};
-use stratbox_runtime::{DeploymentSpec, Limits, Runtime, RuntimeConfig};
+use stratbox_runtime::{DeploymentSpec, Runtime, RuntimeConfig};
 
 use crate::backtest::progress_bar;
-use crate::session::{JournalStart, StrategySource, policy, sink, start_journal};
+use crate::session::{JournalStart, LimitArgs, StrategySource, policy, sink, start_journal};
 
 /// Options of `stratbox demo`.
 #[derive(Debug, Args)]
@@ -54,6 +54,8 @@ pub struct DemoArgs {
     /// `stratbox journal` and `stratbox replay`.
     #[arg(long)]
     journal: Option<PathBuf>,
+    #[command(flatten)]
+    limits: LimitArgs,
 }
 
 /// Decimals of the paper market's assets.
@@ -88,7 +90,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
     market_config.quote_decimals = QUOTE_DECIMALS;
     let market = PaperMarket::new(tape.clone(), market_config);
     let spec = DeploymentSpec::new("demo", args.config.clone())
-        .with_limits(Limits::fitting(component.info()));
+        .with_limits(args.limits.limits(Some(&source)));
     let mut recorder = match &args.journal {
         Some(path) => Some(start_journal(
             path,

@@ -11,10 +11,11 @@ use stratbox_runtime::{
 };
 
 use crate::keys::KeyArgs;
+use crate::session::LimitArgs;
 
 /// Print what a component is and whether it loads under the defaults, or
 /// what a sealed bundle's manifest says.
-pub fn run(path: &Path, key: &KeyArgs, json: bool) -> anyhow::Result<()> {
+pub fn run(path: &Path, key: &KeyArgs, limit_args: &LimitArgs, json: bool) -> anyhow::Result<()> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     if ObjectKind::Bundle.matches(&bytes) {
         return crate::inspect_bundle::run(path, &bytes, key, json);
@@ -22,13 +23,14 @@ pub fn run(path: &Path, key: &KeyArgs, json: bool) -> anyhow::Result<()> {
     let runtime = Runtime::new(RuntimeConfig::default())?;
     let info = runtime.inspect(&bytes)?;
     let component = runtime.load(&bytes)?;
-    let limits = Limits::fitting(&info);
+    let class = limit_args.class(None);
+    let limits = Limits::of_class(class);
     // Loading compiled it; a trial deployment proves it instantiates and
     // initializes within the limits a host would give it.
     let trial = trial_init(&runtime, &component, limits.clone());
     if json {
         let mut value = serde_json::to_value(&info)?;
-        value["limits"] = serde_json::Value::from(limits_name(&limits));
+        value["limits"] = serde_json::Value::from(class.to_string());
         value["instantiates"] = serde_json::Value::from(trial.is_ok());
         if let Err(reason) = &trial {
             value["instantiate_error"] = serde_json::Value::from(reason.clone());
@@ -60,24 +62,10 @@ pub fn run(path: &Path, key: &KeyArgs, json: bool) -> anyhow::Result<()> {
     }
     println!("compiles    yes");
     match trial {
-        Ok(()) => println!(
-            "instantiates yes, under the default {} limits",
-            limits_name(&limits)
-        ),
-        Err(reason) => println!(
-            "instantiates no, under the default {} limits: {reason}",
-            limits_name(&limits)
-        ),
+        Ok(()) => println!("instantiates yes, under the {class} limits"),
+        Err(reason) => println!("instantiates no, under the {class} limits: {reason}"),
     }
     Ok(())
-}
-
-fn limits_name(limits: &Limits) -> &'static str {
-    if *limits == Limits::python() {
-        "Python"
-    } else {
-        "Rust"
-    }
 }
 
 /// Instantiate the component and run `init` with an empty config against

@@ -70,6 +70,9 @@ enum Command {
         /// For a bundle: authenticate its manifest with this key.
         #[command(flatten)]
         key: keys::KeyArgs,
+        /// The limits to try instantiating it under.
+        #[command(flatten)]
+        limits: session::LimitArgs,
     },
     /// Create a host key: a key-encryption key, or an X25519 key pair.
     Keygen(keygen::KeygenArgs),
@@ -194,7 +197,8 @@ fn main() -> ExitCode {
             component,
             json,
             key,
-        } => inspect::run(&component, &key, json),
+            limits,
+        } => inspect::run(&component, &key, &limits, json),
         Command::New(args) => new::run(&args),
         Command::Generate(args) => generate::run(&args),
         Command::Keygen(args) => keygen::run(&args),

@@ -5,9 +5,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
+use clap::Args;
+use stratbox_backtest::{BacktestError, RunError};
 use stratbox_journal::{Durability, Journal, NewRun, Recorder, RunPolicy};
 use stratbox_runtime::policy::{AssetCatalog, CompiledPolicy, PolicyEngine};
-use stratbox_runtime::{AllowAll, DeploymentSpec, Policy, StrategyComponent};
+use stratbox_runtime::{
+    AllowAll, DeployError, DeploymentSpec, LimitClass, Limits, Policy, StrategyComponent,
+};
 
 use crate::output::write_atomically;
 
@@ -20,6 +24,9 @@ pub struct StrategySource {
     pub bytes: Vec<u8>,
     /// The component file (written for a built strategy), for replay.
     pub path: PathBuf,
+    /// The limit class of the language it was built from; `None` for a
+    /// component file (whose language the host does not know).
+    pub class: Option<LimitClass>,
 }
 
 impl StrategySource {
@@ -34,6 +41,7 @@ impl StrategySource {
                 name: built.name,
                 bytes: built.component,
                 path: out,
+                class: Some(built.class),
             });
         }
         let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
@@ -46,7 +54,75 @@ impl StrategySource {
             name,
             bytes,
             path: path.to_owned(),
+            class: None,
         })
+    }
+}
+
+/// `--limits`: the limit class a strategy runs under.
+#[derive(Debug, Clone, Args)]
+pub struct LimitArgs {
+    /// Resource limits to run the strategy under: `rust` (64 MiB, 16 core
+    /// instances), `python` or `javascript` (256 MiB, 128 instances). Default:
+    /// the class of the language a strategy directory is built from, `rust`
+    /// for a component file. A component is never given a larger class for
+    /// its shape: a Python or JavaScript component file needs this flag.
+    #[arg(long, value_name = "CLASS", value_parser = parse_class)]
+    pub limits: Option<LimitClass>,
+}
+
+fn parse_class(text: &str) -> Result<LimitClass, String> {
+    match text {
+        "rust" => Ok(LimitClass::Rust),
+        "python" => Ok(LimitClass::Python),
+        "javascript" | "js" => Ok(LimitClass::JavaScript),
+        other => Err(format!(
+            "`{other}` is not a limit class: rust, python or javascript"
+        )),
+    }
+}
+
+impl LimitArgs {
+    /// The class for `source`: the flag, else its language's, else Rust.
+    pub fn class(&self, source: Option<&StrategySource>) -> LimitClass {
+        self.limits
+            .or_else(|| source.and_then(|s| s.class))
+            .unwrap_or_default()
+    }
+
+    /// The limits for `source`.
+    pub fn limits(&self, source: Option<&StrategySource>) -> Limits {
+        Limits::of_class(self.class(source))
+    }
+
+    /// `error` with the limit class named when it is a deployment refused
+    /// for its size, and the flag that gives a larger class when none was
+    /// given.
+    pub fn explain(&self, error: anyhow::Error, class: LimitClass) -> anyhow::Error {
+        // Transparent wrappers hide their inner error from `chain`: each
+        // layer that can carry a refused deployment is looked at.
+        let too_large = error.chain().any(|cause| {
+            let deploy = cause.downcast_ref::<DeployError>().or_else(|| {
+                match cause.downcast_ref::<BacktestError>() {
+                    Some(BacktestError::Run(RunError::Deploy(deploy))) => Some(deploy),
+                    _ => None,
+                }
+            });
+            matches!(deploy, Some(DeployError::ComponentTooLarge { .. }))
+        });
+        if !too_large {
+            return error;
+        }
+        let hint = match (self.limits, class) {
+            (None, LimitClass::Rust) => {
+                ": a Python or JavaScript component file needs --limits python or --limits \
+                 javascript"
+            }
+            _ => "",
+        };
+        error.context(format!(
+            "the component does not fit the {class} limits{hint}"
+        ))
     }
 }
 

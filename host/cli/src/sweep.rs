@@ -16,7 +16,7 @@ use stratbox_runtime::{DeploymentSpec, Limits, Runtime, RuntimeConfig};
 
 use crate::backtest::{FailureArgs, progress_bar};
 use crate::market::{MarketArgs, MarketSetup};
-use crate::session::{StrategySource, policy};
+use crate::session::{LimitArgs, StrategySource, policy};
 
 /// Options of `stratbox sweep`.
 #[derive(Debug, Args)]
@@ -47,6 +47,8 @@ pub struct SweepArgs {
     pub json: bool,
     #[command(flatten)]
     pub failures: FailureArgs,
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 /// What "best" means.
@@ -173,7 +175,8 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<()> {
     let strategy = StrategySource::load(&args.strategy)?;
     let runtime = Runtime::new(RuntimeConfig::default())?;
     let component = runtime.load(&strategy.bytes)?;
-    let limits = Limits::fitting(component.info());
+    let class = args.limits.class(Some(&strategy));
+    let limits = Limits::of_class(class);
     let jobs = args
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
@@ -211,7 +214,9 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<()> {
                             Err(BacktestError::TickFailed(stopped)) => {
                                 Ok(Outcome::of(stopped.report))
                             }
-                            Err(error) => Err(anyhow::Error::from(error)),
+                            Err(error) => {
+                                Err(args.limits.explain(anyhow::Error::from(error), class))
+                            }
                         }
                     })();
                     bar.inc(1);

@@ -70,6 +70,15 @@ pub enum RunError {
         #[source]
         source: JournalSinkError,
     },
+    /// An earlier journal write failed after the deployment had moved on:
+    /// this runner stops for good, and the run goes on only in a runner
+    /// resumed from the journal (`Runner::resume`), which holds everything
+    /// up to the last tick it recorded.
+    #[error("halted after the journal failed at tick {sequence}: resume the run from the journal")]
+    Halted {
+        /// The tick whose journal write failed.
+        sequence: u64,
+    },
     /// The venue could not move to a candle.
     #[error("the venue failed at candle {index}: {source}")]
     Venue {
@@ -119,6 +128,9 @@ pub struct Runner<V, J> {
     journal: J,
     pending: Vec<(ActionId, ActionOutcome)>,
     init: CallTrace,
+    /// Set when a journal write failed after the deployment moved on: the
+    /// runner refuses to step again (see [`RunError::Halted`]).
+    halted: Option<u64>,
 }
 
 impl<V: Venue, J: JournalSink> Runner<V, J> {
@@ -143,6 +155,7 @@ impl<V: Venue, J: JournalSink> Runner<V, J> {
             journal,
             pending: Vec::new(),
             init,
+            halted: None,
         })
     }
 
@@ -170,6 +183,7 @@ impl<V: Venue, J: JournalSink> Runner<V, J> {
             journal,
             pending: undelivered,
             init,
+            halted: None,
         })
     }
 
@@ -200,14 +214,22 @@ impl<V: Venue, J: JournalSink> Runner<V, J> {
         index: usize,
         on_tick: impl FnOnce(&TickRecord, &V),
     ) -> Result<TickRecord, RunError> {
+        if let Some(sequence) = self.halted {
+            return Err(RunError::Halted { sequence });
+        }
         let settled = lock(&self.venue).settle();
         if !settled.is_empty() {
             // Journaled before any tick sees them: a crash from here on
             // finds them recorded and undelivered.
             let last = self.deployment.sequence().saturating_sub(1);
-            self.journal
-                .outcomes(last, &settled)
-                .map_err(journal_error(format!("settled results after tick {last}")))?;
+            if let Err(source) = self.journal.outcomes(last, &settled) {
+                // The venue let go of them; the journal still lists their
+                // actions as unsettled for a resumed runner.
+                self.halted = Some(last);
+                return Err(journal_error(format!("settled results after tick {last}"))(
+                    source,
+                ));
+            }
             self.pending.extend(settled);
         }
         let start = lock(&self.venue)
@@ -245,9 +267,11 @@ impl<V: Venue, J: JournalSink> Runner<V, J> {
             return Ok(record);
         }
         if let Err(source) = self.journal.tick(&self.deployment, &input, &result) {
-            // Nothing was released: the results go back so a retry still
-            // delivers them.
-            self.pending = input.results;
+            // Nothing was released, but the deployment committed the tick
+            // (its state, its sequence, the policy's reservations) and the
+            // journal does not hold it: the runner halts, and a runner
+            // resumed from the journal goes on from the last tick it holds.
+            self.halted = Some(sequence);
             return Err(journal_error(format!("tick {sequence}"))(source));
         }
         let mut market = lock(&self.venue);
@@ -260,9 +284,12 @@ impl<V: Venue, J: JournalSink> Runner<V, J> {
             }
         }
         self.pending.extend(outcomes.iter().cloned());
-        self.journal
-            .outcomes(sequence, &outcomes)
-            .map_err(journal_error(format!("results of tick {sequence}")))?;
+        if let Err(source) = self.journal.outcomes(sequence, &outcomes) {
+            // The actions left; the journal knows them as released without
+            // an outcome, which a resumed runner's venue settles.
+            self.halted = Some(sequence);
+            return Err(journal_error(format!("results of tick {sequence}"))(source));
+        }
         let record = TickRecord { result, outcomes };
         on_tick(&record, &market);
         Ok(record)

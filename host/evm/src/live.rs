@@ -649,6 +649,14 @@ impl LiveTicker {
                 self.live.insert(live)
             }
         };
-        live.tick().map(drop)
+        let result = live.tick().map(drop);
+        if let Err(LiveError::Run(RunError::Journal { .. } | RunError::Halted { .. })) = &result {
+            // The journal failed after the deployment moved on: this
+            // instance is done; the next tick resumes the run from what
+            // the journal holds.
+            tracing::error!(deployment = %self.setup.id(), "journal write failed; the deployment resumes from its journal at the next tick");
+            self.live = None;
+        }
+        result
     }
 }

@@ -17,7 +17,7 @@ fn close_ms(index: usize) -> u64 {
 #[test]
 fn a_memory_bomb_stops_the_backtest_naming_tick_time_cause_and_limit() {
     let hostile = load(Guest::Hostile);
-    let limit = Limits::fitting(hostile.info()).memory_bytes;
+    let limit = Limits::rust().memory_bytes;
     let error = backtest(&hostile, hostile_spec("memory-bomb", 5, false), 20, false)
         .expect_err("a failed tick stops the backtest");
     let BacktestError::TickFailed(stopped) = error else {
@@ -59,7 +59,7 @@ fn a_memory_bomb_stops_the_backtest_naming_tick_time_cause_and_limit() {
 #[test]
 fn running_out_of_fuel_names_the_fuel_budget() {
     let hostile = load(Guest::Hostile);
-    let budget = Limits::fitting(hostile.info()).fuel_per_tick;
+    let budget = Limits::rust().fuel_per_tick;
     let Err(BacktestError::TickFailed(stopped)) =
         backtest(&hostile, hostile_spec("infinite-loop", 2, false), 10, false)
     else {

@@ -75,7 +75,7 @@ pub fn backtest(
     candles: usize,
     continue_on_failure: bool,
 ) -> Result<BacktestReport, BacktestError> {
-    let spec = spec.with_limits(Limits::fitting(component.info()));
+    let spec = spec.with_limits(Limits::rust());
     let mut backtest = Backtest::new(runtime(), component, "test", spec);
     backtest.continue_on_failure = continue_on_failure;
     backtest.run(market(eth_tape(candles)), AllowAll, &mut NoJournal, |_| {})

@@ -49,15 +49,47 @@ fn inspect_names_the_language_and_the_limits_a_component_runs_under() {
     assert!(output.status.success(), "{stderr}");
     assert!(stdout.contains("language    Rust"), "{stdout}");
     assert!(
-        stdout.contains("instantiates yes, under the default Rust limits"),
+        stdout.contains("instantiates yes, under the rust limits"),
         "{stdout}"
     );
 
-    let output = stratbox(&["inspect", "--json", path(Guest::PyBollinger)]);
+    let output = stratbox(&[
+        "inspect",
+        "--json",
+        "--limits",
+        "python",
+        path(Guest::PyBollinger),
+    ]);
     let (stdout, stderr) = text(&output);
     assert!(output.status.success(), "{stderr}");
     let info: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(info["language_hint"], "Python");
-    assert_eq!(info["limits"], "Python");
+    assert_eq!(info["limits"], "python");
     assert_eq!(info["instantiates"], true);
+}
+
+/// A component does not earn a bigger limit class by its shape: a Python
+/// component file (110 core instances) gets the Rust limits unless the
+/// host says otherwise, and is refused under them with the flag to pass.
+#[test]
+fn a_component_file_does_not_choose_its_limit_class_by_its_shape() {
+    let output = stratbox(&["inspect", "--json", path(Guest::PyBollinger)]);
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stderr}");
+    let info: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(info["limits"], "rust");
+    assert_eq!(info["instantiates"], false);
+
+    let output = stratbox(&[
+        "backtest",
+        path(Guest::PyBollinger),
+        "--quiet",
+        "--config",
+        "{}",
+    ]);
+    let (_, stderr) = text(&output);
+    assert!(!output.status.success());
+    assert!(stderr.contains("core instances"), "{stderr}");
+    assert!(stderr.contains("--limits python"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
 }

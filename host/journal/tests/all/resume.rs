@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use stratbox_backtest::{MarketOracle, PaperMarket, PaperMarketConfig, Runner};
+use stratbox_backtest::{MarketOracle, PaperMarket, PaperMarketConfig, RunError, Runner};
 use stratbox_journal::{
     Call, CommittedSnapshot, Durability, Journal, NewRun, Recorder, RunId, RunPolicy, SnapshotSink,
     SnapshotSinkError,
@@ -19,9 +19,13 @@ use stratbox_test_artifacts::{Guest, data_dir};
 use crate::support::{POLICY, assets, eager, load, runtime};
 
 /// Snapshots kept in memory by the sequence they resume at, shared with
-/// the test (a stand-in for the sealed store).
+/// the test (a stand-in for the sealed store); it fails once, for the
+/// snapshot that resumes at `fail_at`, if set.
 #[derive(Clone, Default)]
-struct Kept(Arc<Mutex<HashMap<u64, Checkpoint>>>);
+struct Kept(
+    Arc<Mutex<HashMap<u64, Checkpoint>>>,
+    Arc<Mutex<Option<u64>>>,
+);
 
 impl SnapshotSink for Kept {
     fn store(
@@ -30,6 +34,11 @@ impl SnapshotSink for Kept {
         _: Call,
         snapshot: &CommittedSnapshot<'_>,
     ) -> Result<Option<String>, SnapshotSinkError> {
+        let mut fail_at = self.1.lock().unwrap();
+        if *fail_at == Some(snapshot.next_sequence) {
+            *fail_at = None;
+            return Err("the sealed store is full".into());
+        }
         self.0.lock().unwrap().insert(
             snapshot.next_sequence,
             Checkpoint {
@@ -80,11 +89,23 @@ fn policy(case: &Case, state: Option<&[u8]>) -> (Box<dyn Policy>, RunPolicy) {
 /// the journal's last write) after each tick in `stops` and resuming
 /// from the journal.
 fn record_with_stops(case: &Case, dir: &Path, stops: &[usize]) -> (Journal, RunId) {
+    record_with_stops_and_failure(case, dir, stops, None)
+}
+
+/// [`record_with_stops`], the journal failing once while it records the
+/// tick with sequence `fail_at` (its snapshot cannot be stored).
+fn record_with_stops_and_failure(
+    case: &Case,
+    dir: &Path,
+    stops: &[usize],
+    fail_at: Option<u64>,
+) -> (Journal, RunId) {
     let path = dir.join("journal.db");
     let component = load(case.guest);
     let spec = DeploymentSpec::new("resumed", case.config);
     let market = market(case.candles);
     let kept = Kept::default();
+    *kept.1.lock().unwrap() = fail_at.map(|sequence| sequence + 1);
     let (judge, run_policy) = policy(case, None);
     let new_run = NewRun {
         spec: spec.clone(),
@@ -110,15 +131,30 @@ fn record_with_stops(case: &Case, dir: &Path, stops: &[usize]) -> (Journal, RunI
     )
     .unwrap();
     let mut index = 0;
-    for &stop in stops.iter().chain([&case.candles]) {
-        while index < stop {
-            runner.step(index, |_, _| {}).unwrap();
-            index += 1;
+    let mut stops = stops.iter().copied().peekable();
+    while index < case.candles {
+        let halted = match runner.step(index, |_, _| {}) {
+            Ok(_) => {
+                index += 1;
+                false
+            }
+            Err(RunError::Journal { .. }) => {
+                // The deployment committed a tick the journal does not
+                // hold: the runner halts for good...
+                assert!(matches!(
+                    runner.step(index, |_, _| {}),
+                    Err(RunError::Halted { sequence }) if sequence == index as u64
+                ));
+                true
+            }
+            Err(other) => panic!("{other}"),
+        };
+        let stop_here = stops.next_if(|&stop| stop <= index).is_some();
+        if index >= case.candles || !(halted || stop_here) {
+            continue;
         }
-        if index == case.candles {
-            break;
-        }
-        // The process dies; another resumes from the journal alone.
+        // ...and the run goes on from the journal alone, as after a crash
+        // (or a stop).
         drop(runner);
         let journal = Journal::open_with(&path, Durability::Normal).unwrap();
         let resume = journal.run_resume(run).unwrap().unwrap();
@@ -213,4 +249,32 @@ fn a_run_with_failed_ticks_resumes_with_their_sequences_and_rollbacks() {
     };
     // Stops right after failed ticks (3, 6, 9...) and between them.
     assert_resumes_identically(&case, &[4, 5, 7, 10, 13, 20]);
+}
+
+#[test]
+fn a_journal_write_failing_after_the_commit_halts_and_the_run_resumes_consistently() {
+    let case = Case {
+        guest: Guest::RsiMomentum,
+        config: Box::leak(eager().into_boxed_str()),
+        policy: Some(POLICY),
+        candles: 80,
+    };
+    let straight = tempfile::tempdir().unwrap();
+    let (journal, run) = record_with_stops(&case, straight.path(), &[]);
+    let expected = ticks(&journal, run);
+    // A tick that released actions (the policy reserved their spend) and
+    // whose journal write fails.
+    let trading = (0..case.candles as u64)
+        .find(|&sequence| {
+            journal
+                .call(run, Call::Tick(sequence))
+                .unwrap()
+                .emissions
+                .iter()
+                .any(|e| e.action_id.is_some())
+        })
+        .unwrap();
+    let failing = tempfile::tempdir().unwrap();
+    let (journal, run) = record_with_stops_and_failure(&case, failing.path(), &[], Some(trading));
+    assert_eq!(ticks(&journal, run), expected, "failed at tick {trading}");
 }
