@@ -501,6 +501,18 @@ impl Deployment {
         self.state().policy.persistent_state()
     }
 
+    /// Rebuild the instance from the last committed snapshot now, outside
+    /// any tick, as a process resuming the deployment does (`init`, then
+    /// `restore`): what a replay does where the recorded run was resumed,
+    /// so that its ticks run on an instance in the same state. Returns the
+    /// fuel it used; on failure the instance waits for the next tick's
+    /// rebuild.
+    pub fn reboot(&mut self) -> Result<u64, TickError> {
+        self.park();
+        let budget = self.full_budget();
+        self.rebuild(budget).map_err(|(error, _)| error)
+    }
+
     /// Accept ticks again after a pause.
     pub fn resume(&mut self) {
         self.paused = false;

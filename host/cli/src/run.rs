@@ -11,8 +11,8 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args;
 use stratbox_evm::daemon::{DeploymentExit, DeploymentsFile, ScheduledDeployment, run_scheduled};
-use stratbox_evm::live::{LiveSetup, LiveTicker, StartMode};
-use stratbox_journal::{Durability, HeldLease, Journal, LeaseHolder};
+use stratbox_evm::live::{Durable, LiveSetup, LiveTicker, StartMode};
+use stratbox_journal::{ChainKey, Durability, HeldLease, Journal, LeaseHolder};
 use stratbox_runtime::{Runtime, RuntimeConfig};
 use stratbox_store::{Store, StoreKey};
 
@@ -64,11 +64,14 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     let state_dir = file.state_dir.clone().context("state directory")?;
     let store = Store::open(&state_dir, Arc::clone(&key))
         .with_context(|| format!("opening the state store {}", state_dir.display()))?;
-    anyhow::ensure!(
-        key.host_keys().is_some(),
+    let host_keys = key.host_keys().context(
         "--key is a key-encryption key: live state is sealed with the host's secret key \
-         (`stratbox keygen --kind x25519`)"
-    );
+         (`stratbox keygen --kind x25519`)",
+    )?;
+    let durable = Durable {
+        store,
+        chain_key: ChainKey::from_bytes(host_keys.journal_chain()),
+    };
     let runtime = Arc::new(Runtime::new(RuntimeConfig::pooled())?);
     let mode = if args.new_run {
         StartMode::NewRun
@@ -91,7 +94,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         let mut ticker = LiveTicker::new(
             setup,
             Arc::clone(&runtime),
-            store.clone(),
+            durable.clone(),
             tokio.handle().clone(),
             mode,
         );

@@ -18,8 +18,8 @@ use std::sync::{Arc, Mutex};
 use stratbox_backtest::wit_candle;
 use stratbox_engine::{RunError, Runner, TickRecord};
 use stratbox_journal::{
-    CommittedSnapshot, Durability, Journal, JournalError, NewRun, Recorder, RunId, RunPolicy,
-    RunResume, SnapshotSink, SnapshotSinkError,
+    ChainKey, CommittedSnapshot, Durability, Journal, JournalError, NewRun, Recorder, RunId,
+    RunPolicy, RunResume, SnapshotSink, SnapshotSinkError,
 };
 use stratbox_policy::{PolicyFile, PolicyFileError};
 use stratbox_runtime::bundle::OpenError;
@@ -332,6 +332,23 @@ impl SnapshotSink for SealedSnapshots {
     }
 }
 
+/// Where live deployments keep what must outlive their process: the
+/// host's store (sealed snapshots) and the key of their journals' hash
+/// chains (derived from the same host key).
+#[derive(Clone)]
+pub struct Durable {
+    /// Sealed snapshots.
+    pub store: Store,
+    /// Keys the journal's hash chain.
+    pub chain_key: ChainKey,
+}
+
+impl std::fmt::Debug for Durable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Durable").finish_non_exhaustive()
+    }
+}
+
 /// A connected live deployment: the deployment loop against its chain.
 pub struct LiveDeployment {
     id: String,
@@ -351,17 +368,20 @@ impl LiveDeployment {
     /// Connect to the chain, settle the transactions an earlier process
     /// left pending, then resume the journal's last run of the deployment
     /// (or start one: with [`StartMode::NewRun`], or when there is none).
-    /// Snapshots are sealed into `store`.
+    /// Snapshots are sealed into `durable.store`; the journal's links are
+    /// keyed with `durable.chain_key`.
     pub fn connect(
         setup: &LiveSetup,
         runtime: &Runtime,
-        store: &Store,
+        durable: &Durable,
         handle: &Handle,
         mode: StartMode,
     ) -> Result<LiveDeployment, LiveError> {
+        let store = &durable.store;
         let id = setup.id().to_owned();
         let chain = handle.block_on(Chain::connect(setup.chain.clone(), setup.signer.clone()))?;
-        let mut journal = Journal::open_with(&setup.journal, Durability::Full)?;
+        let mut journal = Journal::open_with(&setup.journal, Durability::Full)?
+            .with_chain_key(durable.chain_key.clone());
         for settled in handle.block_on(reconcile(&chain, &mut journal, &id))? {
             tracing::info!(
                 deployment = %id,
@@ -475,6 +495,10 @@ fn resume_run(
         unsettled = resume.unsettled.len(),
         "resuming the run where its last process stopped"
     );
+    // A replay rebuilds its instance here too: the ticks from here on run
+    // on a restored instance, whose heap (and so fuel) may differ.
+    let mut journal = journal;
+    journal.record_resume(run, resume.next_sequence)?;
     let recorder = Recorder::resume_with(
         journal,
         run,
@@ -607,7 +631,7 @@ fn log_tick(id: &str, record: &TickRecord) {
 pub struct LiveTicker {
     setup: LiveSetup,
     runtime: Arc<Runtime>,
-    store: Store,
+    durable: Durable,
     handle: Handle,
     mode: StartMode,
     live: Option<LiveDeployment>,
@@ -618,14 +642,14 @@ impl LiveTicker {
     pub fn new(
         setup: LiveSetup,
         runtime: Arc<Runtime>,
-        store: Store,
+        durable: Durable,
         handle: Handle,
         mode: StartMode,
     ) -> LiveTicker {
         LiveTicker {
             setup,
             runtime,
-            store,
+            durable,
             handle,
             mode,
             live: None,
@@ -640,7 +664,7 @@ impl LiveTicker {
                 let live = LiveDeployment::connect(
                     &self.setup,
                     &self.runtime,
-                    &self.store,
+                    &self.durable,
                     &self.handle,
                     self.mode,
                 )?;

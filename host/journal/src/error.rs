@@ -8,6 +8,30 @@ use crate::model::Call;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum JournalError {
+    /// A recorded call no longer links to the one before it: it, or a call
+    /// before it, was changed, removed or inserted after it was written.
+    #[error(
+        "run {run}: the journal's hash chain breaks at {call}: recorded content was changed, removed or inserted"
+    )]
+    ChainBroken {
+        /// The run.
+        run: i64,
+        /// The first call that does not link.
+        call: Call,
+    },
+    /// The run's chain is keyed with a host key this journal was not
+    /// opened with.
+    #[error("run {run}'s hash chain is keyed: open the journal with the host key (--key)")]
+    ChainKeyMissing {
+        /// The run.
+        run: i64,
+    },
+    /// The run was recorded before journals had hash chains.
+    #[error("run {run} was recorded before journals had hash chains: it cannot be verified")]
+    NotChained {
+        /// The run.
+        run: i64,
+    },
     /// SQLite failed.
     #[error("journal database: {0}")]
     Sqlite(#[from] rusqlite::Error),

@@ -10,6 +10,7 @@ use stratbox_runtime::types::ActionId;
 use stratbox_runtime::types::ActionOutcome;
 use stratbox_runtime::{CallTrace, LogRecord, TickFailure, TickInput, TickReport};
 
+use crate::chain::{ChainKey, link_call};
 use crate::error::{JournalError, from_sql_int, json, sql_int};
 use crate::model::{
     Call, CallOutcome, CallRecord, EmissionRow, NewRun, ReadRow, ResultRow, RunId, RunPolicy,
@@ -35,6 +36,8 @@ pub enum Durability {
 pub struct Journal {
     pub(crate) conn: Connection,
     path: Option<PathBuf>,
+    /// Keys the hash chain of the runs this journal begins.
+    pub(crate) chain_key: Option<ChainKey>,
 }
 
 /// The committed side of a call, as the deployment reports it.
@@ -115,7 +118,11 @@ impl Journal {
         };
         conn.pragma_update(None, "synchronous", synchronous)?;
         migrate(&mut conn)?;
-        Ok(Journal { conn, path })
+        Ok(Journal {
+            conn,
+            path,
+            chain_key: None,
+        })
     }
 
     /// The file, unless in memory.
@@ -162,8 +169,8 @@ impl Journal {
         };
         tx.execute(
             "INSERT INTO deployments (deployment, label, spec, component_sha256, component_path,
-                 policy, policy_version, initial_policy_state, assets, started_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                 policy, policy_version, initial_policy_state, assets, started_ms, chain_keyed)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             params![
                 run.spec.id,
                 run.label,
@@ -175,6 +182,7 @@ impl Journal {
                 run.initial_policy_state,
                 serde_json::to_string(&run.assets).map_err(json("assets"))?,
                 sql_int("time", now)?,
+                self.chain_key.is_some(),
             ],
         )?;
         let id = tx.last_insert_rowid();
@@ -255,6 +263,7 @@ impl Journal {
         committed: Committed<'_>,
         snapshots: &mut dyn SnapshotSink,
     ) -> Result<(), JournalError> {
+        let key = self.key_for(run)?.cloned();
         let tx = self.conn.transaction()?;
         let tick = insert_call(
             &tx,
@@ -291,6 +300,7 @@ impl Journal {
                 location,
             ])?;
         }
+        link_call(&tx, run, tick, key.as_ref())?;
         tx.commit()?;
         Ok(())
     }

@@ -16,6 +16,7 @@
 //! where a [`SnapshotSink`] stored them (sealed).
 
 mod candles;
+mod chain;
 mod error;
 mod intents;
 mod journal;
@@ -28,6 +29,7 @@ mod schema;
 mod snapshot;
 mod status;
 
+pub use chain::{ChainCheck, ChainKey};
 pub use error::JournalError;
 pub use intents::{StoredTxIntent, TxIntent, TxStatus};
 pub use journal::{Committed, Durability, Journal, ResumePoint};
@@ -37,7 +39,7 @@ pub use model::{
     RunRecord, RunSummary, SnapshotRef, VerdictKind,
 };
 pub use recorder::Recorder;
-pub use replay::{Divergence, ReplayError, ReplaySummary, replay, replay_cached};
+pub use replay::{Divergence, ReplayError, ReplaySummary, replay, replay_bytes, replay_cached};
 pub use resume::RunResume;
 pub use schema::SCHEMA_VERSION;
 pub use snapshot::{CommittedSnapshot, DigestOnly, SnapshotSink, SnapshotSinkError};

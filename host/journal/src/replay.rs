@@ -124,7 +124,27 @@ pub fn replay(
     runtime: &Runtime,
     component: Option<&Path>,
 ) -> Result<ReplaySummary, ReplayError> {
-    replay_inner(journal, run, runtime, component, None)
+    replay_inner(journal, run, runtime, Source::File(component), None)
+}
+
+/// [`replay`] with the component's bytes held in memory, e.g. opened from
+/// a sealed bundle: the plaintext component is never written to disk. Its
+/// SHA-256 must be the run's.
+pub fn replay_bytes(
+    journal: &Journal,
+    run: RunId,
+    runtime: &Runtime,
+    component: &[u8],
+) -> Result<ReplaySummary, ReplayError> {
+    replay_inner(journal, run, runtime, Source::Bytes(component), None)
+}
+
+/// Where a replay's component comes from.
+enum Source<'a> {
+    /// A file: the given one, or the run's recorded path.
+    File(Option<&'a Path>),
+    /// Bytes in memory.
+    Bytes(&'a [u8]),
 }
 
 /// [`replay`], loading the component through `cache`: its compiled code is
@@ -139,26 +159,36 @@ pub fn replay_cached(
     component: Option<&Path>,
     cache: &dyn ArtifactCache,
 ) -> Result<ReplaySummary, ReplayError> {
-    replay_inner(journal, run, runtime, component, Some(cache))
+    replay_inner(journal, run, runtime, Source::File(component), Some(cache))
 }
 
 fn replay_inner(
     journal: &Journal,
     run: RunId,
     runtime: &Runtime,
-    component: Option<&Path>,
+    source: Source<'_>,
     cache: Option<&dyn ArtifactCache>,
 ) -> Result<ReplaySummary, ReplayError> {
     let record = journal.run(run)?;
-    let path = component
-        .map(Path::to_owned)
-        .or_else(|| record.run.component_path.clone())
-        .ok_or(ReplayError::NoComponent { run })?;
-    let bytes = std::fs::read(&path).map_err(|source| ReplayError::ComponentRead {
-        path: path.clone(),
-        source,
-    })?;
-    let found = hex::encode(Sha256::digest(&bytes));
+    let (path, read);
+    let bytes: &[u8] = match source {
+        Source::Bytes(bytes) => {
+            path = PathBuf::from("(in memory)");
+            bytes
+        }
+        Source::File(component) => {
+            path = component
+                .map(Path::to_owned)
+                .or_else(|| record.run.component_path.clone())
+                .ok_or(ReplayError::NoComponent { run })?;
+            read = std::fs::read(&path).map_err(|source| ReplayError::ComponentRead {
+                path: path.clone(),
+                source,
+            })?;
+            &read
+        }
+    };
+    let found = hex::encode(Sha256::digest(bytes));
     if found != record.run.component_sha256 {
         return Err(ReplayError::ComponentMismatch {
             path,
@@ -167,8 +197,8 @@ fn replay_inner(
         });
     }
     let component = match cache {
-        Some(cache) => runtime.load_cached(&bytes, cache)?.0,
-        None => runtime.load(&bytes)?,
+        Some(cache) => runtime.load_cached(bytes, cache)?.0,
+        None => runtime.load(bytes)?,
     };
     let policy: Box<dyn Policy> = match &record.run.policy {
         RunPolicy::AllowAll => Box::new(AllowAll),
@@ -223,7 +253,14 @@ fn replay_inner(
         ticks: 0,
         fuel: 0,
     };
+    let resumes = journal.resumes(run)?;
     for sequence in journal.tick_sequences(run)? {
+        if resumes.contains(&sequence) {
+            // The recorded run went on in a new process here, from its
+            // last snapshot: so does the replay (a failed rebuild is
+            // retried by the tick, as it was then).
+            let _ = deployment.reboot();
+        }
         let recorded = journal.call(run, Call::Tick(sequence))?;
         let Some(input) = recorded.input.clone() else {
             return Err(JournalError::Corrupt(format!("tick {sequence} has no input")).into());

@@ -52,6 +52,29 @@ impl Journal {
             .map(RunId))
     }
 
+    /// Record that `run` goes on in a new process, rebuilt from its last
+    /// snapshot, before the tick `next_sequence` ([`Journal::resumes`]).
+    pub fn record_resume(&mut self, run: RunId, next_sequence: u64) -> Result<(), JournalError> {
+        self.conn.execute(
+            "INSERT INTO resumes (deployment, next_sequence, resumed_ms) VALUES (?1, ?2, ?3)",
+            params![
+                run.0,
+                crate::error::sql_int("sequence", next_sequence)?,
+                crate::error::sql_int("time", crate::journal::now_ms())?,
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// The ticks before which `run` was resumed in a new process, in order.
+    pub fn resumes(&self, run: RunId) -> Result<Vec<u64>, JournalError> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT next_sequence FROM resumes WHERE deployment = ?1 ORDER BY rowid",
+        )?;
+        let rows = statement.query_map([run.0], |row| row.get::<_, i64>(0))?;
+        rows.map(|row| from_sql_int("sequence", row?)).collect()
+    }
+
     /// Where `run` stands; `None` before its init is recorded.
     pub fn run_resume(&self, run: RunId) -> Result<Option<RunResume>, JournalError> {
         let Some(point) = self.resume_point(run)? else {

@@ -7,7 +7,7 @@ use crate::error::JournalError;
 
 /// Schema migrations, oldest first. Never edit one that has shipped; add a
 /// new one.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -180,6 +180,23 @@ INSERT INTO tx_intents_v4 (id, deployment, action_id, step, attempt, purpose, ch
 DROP TABLE tx_intents;
 ALTER TABLE tx_intents_v4 RENAME TO tx_intents;
 CREATE INDEX tx_intents_pending ON tx_intents (status) WHERE status = 'pending';
+"#;
+
+/// Version 5: the hash chain. Each call's `chain` links it to the call
+/// before it in its run; `chain_keyed` says whether a run's links are an
+/// HMAC under a host-derived key. Calls recorded before have no link. And
+/// `resumes`: where a run went on in a new process (rebuilt from its last
+/// snapshot before the tick `next_sequence`), so a replay rebuilds there
+/// too.
+const V5: &str = r#"
+ALTER TABLE ticks ADD COLUMN chain BLOB;
+ALTER TABLE deployments ADD COLUMN chain_keyed INTEGER NOT NULL DEFAULT 0;
+
+CREATE TABLE resumes (
+    deployment    INTEGER NOT NULL REFERENCES deployments(id),
+    next_sequence INTEGER NOT NULL,
+    resumed_ms    INTEGER NOT NULL
+);
 "#;
 
 /// Bring `conn` to [`SCHEMA_VERSION`]; refuse a newer database.

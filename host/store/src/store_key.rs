@@ -35,6 +35,8 @@ const ARTIFACTS: &[u8] = b"stratbox store v2: compiled artifacts";
 const SNAPSHOTS: &[u8] = b"stratbox store v2: snapshots";
 /// HKDF info of the key sealing bundle receipts.
 const RECEIPTS: &[u8] = b"stratbox store v2: bundle receipts";
+/// HKDF info of the key of journals' hash chains.
+const JOURNAL_CHAIN: &[u8] = b"stratbox store v2: journal chain";
 
 /// The symmetric keys a store seals its own objects with, one per kind of
 /// object, so a key that opens one kind opens no other.
@@ -42,6 +44,7 @@ pub struct HostKeys {
     artifacts: Kek,
     snapshots: Kek,
     receipts: Kek,
+    journal_chain: Zeroizing<[u8; 32]>,
 }
 
 impl std::fmt::Debug for HostKeys {
@@ -67,11 +70,21 @@ impl HostKeys {
                 .expect("32 bytes is a valid HKDF-SHA256 output length");
             Kek::from_bytes(okm)
         };
+        let mut journal_chain = Zeroizing::new([0u8; 32]);
+        hkdf.expand(JOURNAL_CHAIN, journal_chain.as_mut_slice())
+            .expect("32 bytes is a valid HKDF-SHA256 output length");
         HostKeys {
             artifacts: key(ARTIFACTS),
             snapshots: key(SNAPSHOTS),
             receipts: key(RECEIPTS),
+            journal_chain,
         }
+    }
+
+    /// Keys journals' hash chains (`stratbox_journal::ChainKey`): only the
+    /// host can write a link that verifies.
+    pub fn journal_chain(&self) -> Zeroizing<[u8; 32]> {
+        self.journal_chain.clone()
     }
 
     /// Seals and opens compiled artifacts.

@@ -479,6 +479,21 @@ fn sigkill_at_random_points_gives_the_action_stream_of_an_uninterrupted_run() {
         sent.len() as u64,
         "every transaction the chain included was journaled"
     );
+    // The run, resumed after every kill, replays bit for bit from its
+    // journal, whose keyed hash chain holds.
+    let output = Command::new(env!("CARGO_BIN_EXE_stratbox"))
+        .args(["replay", "rsi", "--journal"])
+        .arg(&journal)
+        .args(crate::host_key(killed.dir.path()))
+        .env(crate::HOST_PASSPHRASE_VAR, crate::HOST_PASSPHRASE)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = crate::text(&output);
+    assert!(output.status.success(), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("verified (keyed by the host key)"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -536,4 +551,101 @@ fn a_fill_mined_while_the_daemon_was_down_reaches_the_strategy() {
         1,
         "the buy was sent once: {swaps:#?}"
     );
+}
+
+/// Every file under `dir` that starts with the wasm magic (a plaintext
+/// component).
+fn plaintext_components(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if std::fs::read(&path).is_ok_and(|bytes| bytes.starts_with(b"\0asm")) {
+                found.push(path);
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn a_sealed_live_run_replays_in_memory_and_its_keyed_chain_catches_an_edit() {
+    let live = Live::start(&swings(40), PERMISSIVE, (true, 120), 200);
+    let d = live.dir.path();
+    let journal = live.journal();
+    // The strategy is a bundle sealed to the host's public key.
+    let key_args = crate::host_key(d);
+    let sealed = Command::new(env!("CARGO_BIN_EXE_stratbox"))
+        .args(["seal", Guest::RsiMomentum.path().to_str().unwrap()])
+        .args(["--version", "1", "--author", "alice", "--to"])
+        .arg(d.join("host.pub"))
+        .arg("-o")
+        .arg(d.join("rsi.sbx"))
+        .output()
+        .unwrap();
+    assert!(sealed.status.success(), "{sealed:?}");
+    let deployments = std::fs::read_to_string(d.join("deployments.toml")).unwrap();
+    let strategy = Guest::RsiMomentum.path().display().to_string();
+    std::fs::write(
+        d.join("deployments.toml"),
+        deployments.replace(&strategy, "rsi.sbx"),
+    )
+    .unwrap();
+    // Two lives: a restart resumes the run.
+    for (life, until) in [(0, 8), (1, 16)] {
+        let child = live.spawn(life, &[]);
+        wait_until("ticks", &live, Duration::from_secs(90), || {
+            ticks(&journal) >= until
+        });
+        terminate(child);
+    }
+    assert_eq!(runs(&journal), 1);
+
+    let replay = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_stratbox"))
+            .args(["replay", "rsi", "--journal"])
+            .arg(&journal)
+            .args(extra)
+            .env(crate::HOST_PASSPHRASE_VAR, crate::HOST_PASSPHRASE)
+            .output()
+            .unwrap()
+    };
+    let keys: Vec<&str> = key_args.iter().map(String::as_str).collect();
+    let output = replay(&keys);
+    let (stdout, stderr) = crate::text(&output);
+    assert!(output.status.success(), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("verified (keyed by the host key)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("replayed identically"), "{stdout}");
+    assert!(
+        plaintext_components(d).is_empty(),
+        "a plaintext component reached the disk: {:?}",
+        plaintext_components(d)
+    );
+
+    // Without the key the keyed chain is not checked as if it were plain,
+    // and the bundle cannot be opened.
+    let output = replay(&[]);
+    assert!(!output.status.success());
+    assert!(crate::text(&output).1.contains("--key"), "{output:?}");
+
+    // An edit after the fact is named at its tick.
+    let conn = rusqlite::Connection::open(&journal).unwrap();
+    let changed = conn
+        .execute(
+            "UPDATE ticks SET fuel_used = fuel_used - 1 WHERE call = 'tick' AND sequence = 3",
+            [],
+        )
+        .unwrap();
+    assert_eq!(changed, 1);
+    drop(conn);
+    let output = replay(&keys);
+    let (_, stderr) = crate::text(&output);
+    assert!(!output.status.success());
+    assert!(stderr.contains("hash chain breaks at tick 3"), "{stderr}");
 }

@@ -2,6 +2,7 @@
 //! runs, crash consistency, resuming a run, and replay.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
+mod chain;
 mod crash;
 mod files;
 mod lease;
