@@ -101,13 +101,12 @@ fn replay_reports_a_tampered_tick_and_exits_non_zero() {
     drop(conn);
     let output = stratbox(&["replay", "1", "--journal", &journal]);
     let (_, stderr) = text(&output);
+    // The journal's hash chain names the edited tick before anything is
+    // re-executed (a divergence found by re-execution is named the same
+    // way: see the journal crate's replay tests).
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(
-        stderr.contains(&format!("tick {sequence} diverged at logs[0]")),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("expected: {\"level\":\"Info\",\"message\":\"forged\"}"),
+        stderr.contains(&format!("hash chain breaks at tick {sequence}")),
         "{stderr}"
     );
 }

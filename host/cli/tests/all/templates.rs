@@ -31,7 +31,9 @@ fn new_project(dir: &Path, template: &str) -> std::path::PathBuf {
     project
 }
 
-fn build(project: &Path, target: Option<&Path>) {
+/// Build `project` and check the component instantiates under the limit
+/// class of its language (`class`, as `--limits` names it).
+fn build(project: &Path, target: Option<&Path>, class: &str) {
     let component = project.join("strategy.wasm");
     let mut command = Command::new(env!("CARGO_BIN_EXE_stratbox"));
     command
@@ -43,7 +45,12 @@ fn build(project: &Path, target: Option<&Path>) {
     }
     let output = command.output().unwrap();
     assert!(output.status.success(), "{}", text(&output).1);
-    let output = stratbox(&["inspect", component.to_str().unwrap()]);
+    let output = stratbox(&[
+        "inspect",
+        "--limits",
+        class,
+        component.to_str().unwrap(),
+    ]);
     let (stdout, stderr) = text(&output);
     assert!(output.status.success(), "{stderr}");
     assert!(stdout.contains("instantiates yes"), "{stdout}");
@@ -56,7 +63,7 @@ fn every_rust_template_builds_and_passes_its_unit_tests() {
     let target = repo().join("target/stratbox-templates");
     for template in RUST {
         let project = new_project(dir.path(), template);
-        build(&project, Some(&target));
+        build(&project, Some(&target), "rust");
         let output = Command::new(env!("CARGO"))
             .args(["test", "--quiet", "--manifest-path"])
             .arg(project.join("Cargo.toml"))
@@ -73,7 +80,7 @@ fn every_python_template_builds_and_passes_its_unit_tests() {
     let dir = tempfile::tempdir().unwrap();
     for template in PYTHON {
         let project = new_project(dir.path(), template);
-        build(&project, None);
+        build(&project, None, "python");
         let python_path = format!(
             "{}:{}",
             project.display(),

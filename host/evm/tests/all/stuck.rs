@@ -88,6 +88,21 @@ fn a_stuck_transaction_waits_at_the_fee_cap_then_is_replaced_once_the_cap_allows
         assert!(envelope <= 2 * GWEI, "bid {envelope} above the cap");
     }
     assert_eq!(net.nonce(account), nonce_before, "nothing mined");
+    // A daemon starting now reconciles them: the node refuses to take the
+    // underpriced bytes again, and the start goes on with them pending.
+    let mut start = Journal::open(&net.journal_path()).unwrap();
+    let settled = net
+        .tokio
+        .block_on(stratbox_evm::reconcile(
+            &net.chain(AccountMode::Eoa),
+            &mut start,
+            "stuck",
+        ))
+        .expect("a refused rebroadcast does not fail the start");
+    assert!(
+        settled.iter().all(|s| s.status == TxStatus::Pending),
+        "{settled:#?}"
+    );
 
     // The operator raises the cap and restarts: the stuck transaction is
     // replaced, one attempt is mined, the action fills.

@@ -49,6 +49,7 @@ fn every_table_of_the_issue_exists() {
             "logs",
             "oracle_reads",
             "policy_versions",
+            "resumes",
             "snapshots",
             "ticks",
             "tx_intents"
