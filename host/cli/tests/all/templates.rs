@@ -45,12 +45,7 @@ fn build(project: &Path, target: Option<&Path>, class: &str) {
     }
     let output = command.output().unwrap();
     assert!(output.status.success(), "{}", text(&output).1);
-    let output = stratbox(&[
-        "inspect",
-        "--limits",
-        class,
-        component.to_str().unwrap(),
-    ]);
+    let output = stratbox(&["inspect", "--limits", class, component.to_str().unwrap()]);
     let (stdout, stderr) = text(&output);
     assert!(output.status.success(), "{stderr}");
     assert!(stdout.contains("instantiates yes"), "{stdout}");
