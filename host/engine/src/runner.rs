@@ -149,14 +149,24 @@ impl<V: Venue, J: JournalSink> Runner<V, J> {
         journal
             .init(&deployment, &init)
             .map_err(journal_error("init".into()))?;
-        Ok(Runner {
+        Ok(Runner::around(deployment, venue, journal, Vec::new(), init))
+    }
+
+    fn around(
+        deployment: Deployment,
+        venue: Arc<Mutex<V>>,
+        journal: J,
+        pending: Vec<(ActionId, ActionOutcome)>,
+        init: CallTrace,
+    ) -> Runner<V, J> {
+        Runner {
             deployment,
             venue,
             journal,
-            pending: Vec::new(),
+            pending,
             init,
             halted: None,
-        })
+        }
     }
 
     /// Go on with a deployment another process left (see
@@ -177,14 +187,13 @@ impl<V: Venue, J: JournalSink> Runner<V, J> {
     ) -> Result<Runner<V, J>, RunError> {
         let host = DeploymentHost::new(oracle, policy);
         let (deployment, init) = Deployment::resume_at(runtime, component, spec, host, at)?;
-        Ok(Runner {
+        Ok(Runner::around(
             deployment,
             venue,
             journal,
-            pending: undelivered,
+            undelivered,
             init,
-            halted: None,
-        })
+        ))
     }
 
     /// What `init` did.

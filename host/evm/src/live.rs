@@ -499,13 +499,7 @@ fn resume_run(
     // on a restored instance, whose heap (and so fuel) may differ.
     let mut journal = journal;
     journal.record_resume(run, resume.next_sequence)?;
-    let recorder = Recorder::resume_with(
-        journal,
-        run,
-        Box::new(SealedSnapshots::new(store.clone(), id, run)),
-    );
-    let executor = Executor::new(chain, intents, run);
-    let (venue, oracle) = EvmVenue::new(handle.clone(), executor, setup.feed.clone());
+    let (recorder, venue, oracle) = recording(setup, store, handle, (chain, journal, intents), run);
     let venue = venue.with_unsettled(resume.unsettled);
     let at = ResumeAt {
         checkpoint,
@@ -557,13 +551,7 @@ fn new_run(
     };
     let run = journal.begin_run(&new)?;
     tracing::info!(deployment = %entry.id, run = run.0, "starting a new run");
-    let recorder = Recorder::resume_with(
-        journal,
-        run,
-        Box::new(SealedSnapshots::new(store.clone(), &entry.id, run)),
-    );
-    let executor = Executor::new(chain, intents, run);
-    let (venue, oracle) = EvmVenue::new(handle.clone(), executor, setup.feed.clone());
+    let (recorder, venue, oracle) = recording(setup, store, handle, (chain, journal, intents), run);
     let policy = PolicyEngine::new(Arc::clone(&setup.policy.compiled));
     Ok(Runner::start(
         runtime,
@@ -574,6 +562,26 @@ fn new_run(
         policy,
         recorder,
     )?)
+}
+
+/// What records `run` (the journal, snapshots sealed into `store`) and the
+/// venue that executes its actions on `chain` (intents journaled through
+/// `intents`), with the oracle that reads what the venue fetched.
+fn recording(
+    setup: &LiveSetup,
+    store: &Store,
+    handle: &Handle,
+    (chain, journal, intents): (Chain, Journal, Journal),
+    run: RunId,
+) -> (Recorder, EvmVenue, crate::oracle::ChainOracle) {
+    let recorder = Recorder::resume_with(
+        journal,
+        run,
+        Box::new(SealedSnapshots::new(store.clone(), setup.id(), run)),
+    );
+    let executor = Executor::new(chain, intents, run);
+    let (venue, oracle) = EvmVenue::new(handle.clone(), executor, setup.feed.clone());
+    (recorder, venue, oracle)
 }
 
 /// Guest-chosen text (denial details name its values, failure reasons its

@@ -9,21 +9,8 @@ use alloy::providers::Provider;
 use stratbox_evm::{AccountMode, reconcile};
 use stratbox_journal::{Journal, RunPolicy, StoredTxIntent, TxStatus};
 use stratbox_runtime::DeploymentSpec;
-use stratbox_runtime::types::{Action, Amount, Swap, SwapAmount};
 
-use crate::support::{Net, deployment_address, rsi_config, sealed_rsi};
-
-const ONE: u128 = 1_000_000_000_000_000_000;
-
-fn buy() -> Action {
-    Action::Swap(Swap {
-        sell: "DAI".into(),
-        buy: "WETH".into(),
-        amount: SwapAmount::ExactIn(Amount::from_u128(100 * ONE)),
-        max_slippage_bps: 150,
-        venue: None,
-    })
-}
+use crate::support::{Net, buy_weth, deployment_address, rpc, rsi_config, sealed_rsi};
 
 fn wait_for_pending(net: &Net, deployment: &str, count: usize) -> Vec<StoredTxIntent> {
     let started = Instant::now();
@@ -59,14 +46,6 @@ fn wait_until_the_node_has(net: &Net, tx_hash: &str) {
     }
 }
 
-fn rpc(net: &Net, method: &'static str, params: serde_json::Value) {
-    let chain = net.chain(AccountMode::Eoa);
-    let _: serde_json::Value = net
-        .tokio
-        .block_on(chain.provider().raw_request(method.into(), params))
-        .unwrap();
-}
-
 #[test]
 fn killed_between_sign_and_receipt_never_sends_twice() {
     let net = Net::start();
@@ -84,7 +63,7 @@ fn killed_between_sign_and_receipt_never_sends_twice() {
     let mut executor = executor;
     let task = net
         .tokio
-        .spawn(async move { executor.execute(1, &buy()).await });
+        .spawn(async move { executor.execute(1, &buy_weth()).await });
     let pending = wait_for_pending(&net, "crash", 1);
     // Journaled before broadcast: the runner dies once the node has it.
     wait_until_the_node_has(&net, &pending[0].intent.tx_hash);
@@ -119,7 +98,7 @@ fn killed_between_sign_and_receipt_never_sends_twice() {
     );
     let task = net
         .tokio
-        .spawn(async move { executor.execute(2, &buy()).await });
+        .spawn(async move { executor.execute(2, &buy_weth()).await });
     let pending = wait_for_pending(&net, "crash", 1);
     task.abort();
     let lost = pending[0].intent.clone();

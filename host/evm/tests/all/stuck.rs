@@ -5,27 +5,15 @@
 
 use std::time::{Duration, Instant};
 
-use alloy::providers::Provider;
 use stratbox_evm::devnet::DEPLOYMENT_KEY;
 use stratbox_evm::{AccountMode, Chain, DeploymentSigner, Executor};
 use stratbox_journal::{Journal, RunPolicy, TxStatus};
 use stratbox_runtime::DeploymentSpec;
-use stratbox_runtime::types::{Action, ActionOutcome, Amount, Swap, SwapAmount};
+use stratbox_runtime::types::ActionOutcome;
 
-use crate::support::{Net, deployment_address, rsi_config, sealed_rsi};
+use crate::support::{Net, buy_weth, deployment_address, rpc, rsi_config, sealed_rsi};
 
-const ONE: u128 = 1_000_000_000_000_000_000;
 const GWEI: u128 = 1_000_000_000;
-
-fn buy() -> Action {
-    Action::Swap(Swap {
-        sell: "DAI".into(),
-        buy: "WETH".into(),
-        amount: SwapAmount::ExactIn(Amount::from_u128(100 * ONE)),
-        max_slippage_bps: 150,
-        venue: None,
-    })
-}
 
 /// An executor for `run` whose transactions bid at most `cap_gwei`, are
 /// given up on after 1 s without a receipt and replaced after 1 s pending.
@@ -37,14 +25,6 @@ fn executor(net: &Net, run: stratbox_journal::RunId, cap_gwei: u64) -> Executor 
     let signer = DeploymentSigner::from_hex(DEPLOYMENT_KEY, "devnet").unwrap();
     let chain = net.tokio.block_on(Chain::connect(config, signer)).unwrap();
     Executor::new(chain, Journal::open(&net.journal_path()).unwrap(), run)
-}
-
-fn rpc(net: &Net, method: &'static str, params: serde_json::Value) {
-    let chain = net.chain(AccountMode::Eoa);
-    let _: serde_json::Value = net
-        .tokio
-        .block_on(chain.provider().raw_request(method.into(), params))
-        .unwrap();
 }
 
 #[test]
@@ -66,11 +46,11 @@ fn a_stuck_transaction_waits_at_the_fee_cap_then_is_replaced_once_the_cap_allows
         serde_json::json!([format!("{:#x}", 3 * GWEI)]),
     );
     let mut capped = executor(&net, run, 2);
-    let outcome = net.tokio.block_on(capped.execute(1, &buy()));
+    let outcome = net.tokio.block_on(capped.execute(1, &buy_weth()));
     assert_eq!(outcome, None, "unknown, not failed");
     let started = Instant::now();
     while started.elapsed() < Duration::from_secs(4) {
-        let settled = net.tokio.block_on(capped.settle(1, &buy())).unwrap();
+        let settled = net.tokio.block_on(capped.settle(1, &buy_weth())).unwrap();
         assert_eq!(settled, None, "still pending at the cap");
         std::thread::sleep(Duration::from_millis(250));
     }
@@ -109,7 +89,7 @@ fn a_stuck_transaction_waits_at_the_fee_cap_then_is_replaced_once_the_cap_allows
     let mut raised = executor(&net, run, 50);
     let started = Instant::now();
     let outcome = loop {
-        if let Some(outcome) = net.tokio.block_on(raised.settle(1, &buy())).unwrap() {
+        if let Some(outcome) = net.tokio.block_on(raised.settle(1, &buy_weth())).unwrap() {
             break outcome;
         }
         assert!(

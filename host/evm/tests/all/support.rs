@@ -206,3 +206,24 @@ pub fn policy(dir: &Path, text: &str) -> stratbox_policy::PolicyFile {
     std::fs::write(&path, text).unwrap();
     stratbox_policy::load(&path, &assets()).unwrap()
 }
+
+/// A buy of WETH for 100 DAI, exact in, 1.5% slippage.
+pub fn buy_weth() -> stratbox_runtime::types::Action {
+    use stratbox_runtime::types::{Action, Amount, Swap, SwapAmount};
+    Action::Swap(Swap {
+        sell: "DAI".into(),
+        buy: "WETH".into(),
+        amount: SwapAmount::ExactIn(Amount::from_u128(100 * 1_000_000_000_000_000_000)),
+        max_slippage_bps: 150,
+        venue: None,
+    })
+}
+
+/// Call the devnet's node directly (`evm_mine`, `evm_setAutomine`...).
+pub fn rpc(net: &Net, method: &'static str, params: serde_json::Value) {
+    let chain = net.chain(AccountMode::Eoa);
+    let _: serde_json::Value = net
+        .tokio
+        .block_on(chain.provider().raw_request(method.into(), params))
+        .unwrap();
+}

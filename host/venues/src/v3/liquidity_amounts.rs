@@ -2,7 +2,7 @@
 
 use alloy_primitives::U256;
 
-use super::q96;
+use super::{amount0_delta, amount1_delta, q96, sqrt_ratio_at_tick};
 use crate::VenueError;
 use crate::math::{mul_div, to_u128};
 
@@ -48,6 +48,36 @@ pub fn liquidity_for_amounts(
         liquidity_for_amount1(sqrt_a, sqrt_b, amount1)?
     };
     to_u128(liquidity, "liquidity")
+}
+
+/// The token amounts `liquidity` over `[lower, upper)` is worth in a pool at
+/// `sqrt_price` (whose tick is `tick`), as `UniswapV3Pool._modifyPosition`
+/// computes them: rounded up for a deposit (`round_up`), down for a
+/// withdrawal.
+pub fn amounts_for_liquidity(
+    (sqrt_price, tick): (U256, i32),
+    lower: i32,
+    upper: i32,
+    liquidity: u128,
+    round_up: bool,
+) -> Result<(U256, U256), VenueError> {
+    let (sqrt_lower, sqrt_upper) = (sqrt_ratio_at_tick(lower)?, sqrt_ratio_at_tick(upper)?);
+    Ok(if tick < lower {
+        (
+            amount0_delta(sqrt_lower, sqrt_upper, liquidity, round_up)?,
+            U256::ZERO,
+        )
+    } else if tick < upper {
+        (
+            amount0_delta(sqrt_price, sqrt_upper, liquidity, round_up)?,
+            amount1_delta(sqrt_lower, sqrt_price, liquidity, round_up)?,
+        )
+    } else {
+        (
+            U256::ZERO,
+            amount1_delta(sqrt_lower, sqrt_upper, liquidity, round_up)?,
+        )
+    })
 }
 
 /// The tick at or just below a price of token1 per token0 (in base units),

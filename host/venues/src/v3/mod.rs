@@ -8,7 +8,7 @@ mod sqrt_price_math;
 mod swap_math;
 mod tick_math;
 
-pub use liquidity_amounts::{liquidity_for_amounts, tick_for_price};
+pub use liquidity_amounts::{amounts_for_liquidity, liquidity_for_amounts, tick_for_price};
 pub use pool::{Pool, Position, PositionId, SwapOutcome, TickInfo};
 pub use sqrt_price_math::{amount0_delta, amount1_delta};
 pub use swap_math::{SwapStep, compute_swap_step};

@@ -7,7 +7,6 @@ use alloy_primitives::U256;
 use serde::{Deserialize, Serialize};
 
 use super::q128;
-use super::sqrt_price_math::{amount0_delta, amount1_delta};
 use super::swap_math::compute_swap_step;
 use super::tick_math::{
     MAX_TICK, MIN_TICK, max_sqrt_ratio, min_sqrt_ratio, sqrt_ratio_at_tick, tick_at_sqrt_ratio,
@@ -247,23 +246,13 @@ impl Pool {
         liquidity: u128,
         round_up: bool,
     ) -> Result<(u128, u128), VenueError> {
-        let (sqrt_lower, sqrt_upper) = (sqrt_ratio_at_tick(lower)?, sqrt_ratio_at_tick(upper)?);
-        let (amount0, amount1) = if self.tick < lower {
-            (
-                amount0_delta(sqrt_lower, sqrt_upper, liquidity, round_up)?,
-                U256::ZERO,
-            )
-        } else if self.tick < upper {
-            (
-                amount0_delta(self.sqrt_price_x96, sqrt_upper, liquidity, round_up)?,
-                amount1_delta(sqrt_lower, self.sqrt_price_x96, liquidity, round_up)?,
-            )
-        } else {
-            (
-                U256::ZERO,
-                amount1_delta(sqrt_lower, sqrt_upper, liquidity, round_up)?,
-            )
-        };
+        let (amount0, amount1) = super::amounts_for_liquidity(
+            (self.sqrt_price_x96, self.tick),
+            lower,
+            upper,
+            liquidity,
+            round_up,
+        )?;
         Ok((to_u128(amount0, "amount0")?, to_u128(amount1, "amount1")?))
     }
 
