@@ -4,6 +4,7 @@
 
 mod chain_file;
 mod crash;
+mod differential;
 mod files;
 mod lease;
 mod live_rsi;

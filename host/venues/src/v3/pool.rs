@@ -364,6 +364,37 @@ impl Pool {
         Ok(owed)
     }
 
+    /// The tick the next step of a swap goes to, found as the pool
+    /// contract's `TickBitmap.nextInitializedTickWithinOneWord` finds it:
+    /// the next initialized tick within the current word of 256 compressed
+    /// ticks (`tick / spacing`), or else that word's edge, a step that
+    /// crosses nothing. A swap over several words takes one step per word,
+    /// and each step rounds its amounts, so stepping from initialized tick
+    /// to initialized tick directly would end a wei or two away from the
+    /// chain.
+    fn next_tick_within_one_word(&self, lte: bool) -> (i32, bool) {
+        let spacing = self.tick_spacing;
+        let compressed = self.tick.div_euclid(spacing);
+        if lte {
+            let word_start = compressed - compressed.rem_euclid(256);
+            match self
+                .ticks
+                .range(word_start * spacing..=compressed * spacing)
+                .next_back()
+            {
+                Some((tick, _)) => (*tick, true),
+                None => (word_start * spacing, false),
+            }
+        } else {
+            let next = compressed + 1;
+            let word_end = next - next.rem_euclid(256) + 255;
+            match self.ticks.range(next * spacing..=word_end * spacing).next() {
+                Some((tick, _)) => (*tick, true),
+                None => (word_end * spacing, false),
+            }
+        }
+    }
+
     /// Swap `amount` (input if `exact_in`, output otherwise), token0 for
     /// token1 if `zero_for_one`, stopping at `sqrt_price_limit` if given.
     pub fn swap(
@@ -396,15 +427,8 @@ impl Pool {
         let mut fees = U256::ZERO;
         let mut crossed = 0u32;
         while !remaining.is_zero() && self.sqrt_price_x96 != limit {
-            let next_tick = if zero_for_one {
-                self.ticks.range(..=self.tick).next_back().map(|(t, _)| *t)
-            } else {
-                self.ticks.range(self.tick + 1..).next().map(|(t, _)| *t)
-            };
-            let initialized = next_tick.is_some();
-            let next_tick = next_tick
-                .unwrap_or(if zero_for_one { MIN_TICK } else { MAX_TICK })
-                .clamp(MIN_TICK, MAX_TICK);
+            let (next_tick, initialized) = self.next_tick_within_one_word(zero_for_one);
+            let next_tick = next_tick.clamp(MIN_TICK, MAX_TICK);
             let sqrt_next_tick = sqrt_ratio_at_tick(next_tick)?;
             let target = if zero_for_one {
                 sqrt_next_tick.max(limit)
@@ -452,10 +476,6 @@ impl Pool {
                 };
             } else if step.sqrt_price_next != start {
                 self.tick = tick_at_sqrt_ratio(step.sqrt_price_next)?;
-            }
-            if self.liquidity == 0 && !initialized {
-                // Nothing left to trade against in this direction.
-                break;
             }
         }
         let filled = U256::from(amount) - remaining;

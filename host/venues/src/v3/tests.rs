@@ -70,7 +70,7 @@ fn fees_accrue_only_while_in_range() {
     );
     // All fees paid went to the only in-range position (up to rounding).
     let paid = 5 * (E18 / 10 * 3 / 1_000);
-    assert!(paid - wide0 <= 5, "{paid} vs {wide0}");
+    assert!(paid.abs_diff(wide0) <= 5, "{paid} vs {wide0}");
 }
 
 #[test]
