@@ -114,42 +114,63 @@ impl Anvil {
         if !binary.is_file() {
             return Err(DevnetError::Missing(binary));
         }
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map_err(|e| DevnetError::Anvil(format!("no free port: {e}")))?
-            .port();
-        let mut command = Command::new(&binary);
-        command
-            .args(["--host", "127.0.0.1", "--port", &port.to_string()])
-            .args([
-                "--chain-id",
-                &CHAIN_ID.to_string(),
-                "--disable-code-size-limit",
-            ])
-            .arg("--silent")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit());
-        if !automine {
-            command.arg("--no-mining");
-        }
-        let child = command
-            .spawn()
-            .map_err(|e| DevnetError::Anvil(format!("{}: {e}", binary.display())))?;
-        let anvil = Anvil {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-        };
-        let started = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if started.elapsed() > Duration::from_secs(20) {
-                return Err(DevnetError::Anvil(format!(
-                    "nothing listens on port {port} after 20 s"
-                )));
+        // The free port is found before anvil binds it: another process
+        // (another test's anvil) may take it in between. Then this anvil
+        // exits, and whoever holds the port must not be taken for it.
+        let mut last_error = String::new();
+        for _attempt in 0..5 {
+            let port = TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .map_err(|e| DevnetError::Anvil(format!("no free port: {e}")))?
+                .port();
+            let mut command = Command::new(&binary);
+            command
+                .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+                .args([
+                    "--chain-id",
+                    &CHAIN_ID.to_string(),
+                    "--disable-code-size-limit",
+                ])
+                .arg("--silent")
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::inherit());
+            if !automine {
+                command.arg("--no-mining");
             }
-            std::thread::sleep(Duration::from_millis(50));
+            let child = command
+                .spawn()
+                .map_err(|e| DevnetError::Anvil(format!("{}: {e}", binary.display())))?;
+            let mut anvil = Anvil {
+                child,
+                url: format!("http://127.0.0.1:{port}"),
+            };
+            let started = Instant::now();
+            let listening = loop {
+                if let Ok(Some(status)) = anvil.child.try_wait() {
+                    break Err(format!("anvil on port {port} exited: {status}"));
+                }
+                if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    // Still ours a moment later: it did not fail to bind.
+                    std::thread::sleep(Duration::from_millis(100));
+                    match anvil.child.try_wait() {
+                        Ok(None) => break Ok(()),
+                        _ => break Err(format!("port {port} is another process's")),
+                    }
+                }
+                if started.elapsed() > Duration::from_secs(20) {
+                    return Err(DevnetError::Anvil(format!(
+                        "nothing listens on port {port} after 20 s"
+                    )));
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            };
+            match listening {
+                Ok(()) => return Ok(anvil),
+                Err(error) => last_error = error,
+            }
         }
-        Ok(anvil)
+        Err(DevnetError::Anvil(last_error))
     }
 
     /// The JSON-RPC URL.
@@ -213,7 +234,9 @@ impl Artifacts {
         &self.node_modules
     }
 
-    fn bytecode(&self, relative: &str) -> Result<Vec<u8>, DevnetError> {
+    /// The creation bytecode of the artifact at `relative` (a path below
+    /// `node_modules`, e.g. `@uniswap/v2-core/build/UniswapV2Factory.json`).
+    pub fn bytecode(&self, relative: &str) -> Result<Vec<u8>, DevnetError> {
         let path = self.node_modules.join(relative);
         let bad = |reason: String| DevnetError::Artifact {
             path: path.clone(),
@@ -252,7 +275,9 @@ pub fn address_of(key: &str) -> Address {
         .unwrap_or_default()
 }
 
-async fn deploy(
+/// Deploy the artifact at `artifact` (below `node_modules`) with
+/// `constructor_args` (ABI-encoded) from the provider's key.
+pub async fn deploy(
     provider: &DynProvider,
     artifacts: &Artifacts,
     what: &str,

@@ -177,3 +177,159 @@ fn simulated_v3_swaps_match_the_pool_contract_to_the_wei() {
         "the swaps crossed the position's ticks ({crossed})"
     );
 }
+
+mod v2_abi {
+    alloy::sol! {
+        function createPair(address tokenA, address tokenB) external returns (address pair);
+        function getPair(address tokenA, address tokenB) external view returns (address pair);
+        function mint(address to) external returns (uint liquidity);
+        function swap(uint amount0Out, uint amount1Out, address to, bytes calldata data) external;
+        function getReserves() external view returns (uint112 reserve0, uint112 reserve1, uint32 blockTimestampLast);
+        function transfer(address to, uint256 amount) external returns (bool);
+    }
+}
+
+/// The simulator's constant-product pool (`stratbox_venues::v2`) quotes
+/// exactly what a real Uniswap v2 pair accepts: the largest output for an
+/// input (one wei more breaks the pair's invariant check) and the smallest
+/// input for an output (one wei less breaks it), both directions.
+#[test]
+fn simulated_v2_quotes_are_the_pair_contracts_bounds_to_the_wei() {
+    use stratbox_evm::devnet::{Artifacts, DEPLOYMENT_KEY, deploy, signer_provider, transact};
+    use stratbox_venues::v2::ConstantProductPool;
+
+    let net = Net::start();
+    let account = deployment_address();
+    net.fund(account, 40, 90_000);
+    let provider = signer_provider(&net.devnet.url, DEPLOYMENT_KEY).unwrap();
+    let artifacts = Artifacts::locate(std::path::Path::new(env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let (weth, dai) = (net.devnet.weth, net.devnet.dai);
+    let pair = net.tokio.block_on(async {
+        let factory = deploy(
+            &provider,
+            &artifacts,
+            "UniswapV2Factory",
+            "@uniswap/v2-core/build/UniswapV2Factory.json",
+            alloy::sol_types::SolValue::abi_encode(&account),
+        )
+        .await
+        .unwrap();
+        let create = v2_abi::createPairCall {
+            tokenA: weth,
+            tokenB: dai,
+        };
+        transact(&provider, "createPair", factory, create, U256::ZERO)
+            .await
+            .unwrap();
+        let get = v2_abi::getPairCall {
+            tokenA: weth,
+            tokenB: dai,
+        };
+        let out = provider
+            .call(
+                TransactionRequest::default()
+                    .to(factory)
+                    .input(get.abi_encode().into()),
+            )
+            .await
+            .unwrap();
+        v2_abi::getPairCall::abi_decode_returns(&out).unwrap()
+    });
+    let (token0, token1) = if weth < dai { (weth, dai) } else { (dai, weth) };
+    let send = |token: Address, amount: u128| {
+        let call = v2_abi::transferCall {
+            to: pair,
+            amount: U256::from(amount),
+        };
+        net.tokio
+            .block_on(transact(&provider, "transfer", token, call, U256::ZERO))
+            .unwrap();
+    };
+    send(token0, 10 * ONE);
+    send(token1, 20_000 * ONE);
+    net.tokio
+        .block_on(transact(
+            &provider,
+            "mint",
+            pair,
+            v2_abi::mintCall { to: account },
+            U256::ZERO,
+        ))
+        .unwrap();
+    // Whether `swap(out0, out1)` would go through now (nothing sent).
+    let swap_ok = |out0: u128, out1: u128| {
+        let call = v2_abi::swapCall {
+            amount0Out: U256::from(out0),
+            amount1Out: U256::from(out1),
+            to: account,
+            data: Default::default(),
+        };
+        let request = TransactionRequest::default()
+            .from(account)
+            .to(pair)
+            .input(call.abi_encode().into());
+        net.tokio
+            .block_on(async { provider.call(request).await })
+            .is_ok()
+    };
+    let swap = |out0: u128, out1: u128| {
+        let call = v2_abi::swapCall {
+            amount0Out: U256::from(out0),
+            amount1Out: U256::from(out1),
+            to: account,
+            data: Default::default(),
+        };
+        net.tokio
+            .block_on(transact(&provider, "swap", pair, call, U256::ZERO))
+            .unwrap();
+    };
+    let reserves = || {
+        let request = TransactionRequest::default()
+            .to(pair)
+            .input(v2_abi::getReservesCall {}.abi_encode().into());
+        let out = net
+            .tokio
+            .block_on(async { provider.call(request).await })
+            .unwrap();
+        let r = v2_abi::getReservesCall::abi_decode_returns(&out).unwrap();
+        (r.reserve0.to::<u128>(), r.reserve1.to::<u128>())
+    };
+    let cases: [(bool, bool, u128); 6] = [
+        (true, true, ONE),
+        (false, true, 1_234 * ONE + 7),
+        (true, false, 333 * ONE),
+        (false, false, ONE / 3),
+        (true, true, 5 * ONE + 1),
+        (false, false, 2 * ONE),
+    ];
+    for (id, (zero_for_one, exact_in, amount)) in cases.into_iter().enumerate() {
+        let (reserve0, reserve1) = reserves();
+        let pool = ConstantProductPool::new(reserve0, reserve1, 3_000);
+        let input = if zero_for_one { token0 } else { token1 };
+        let outs = |out: u128| if zero_for_one { (0, out) } else { (out, 0) };
+        let (paid, received) = if exact_in {
+            (amount, pool.quote_exact_in(amount, zero_for_one).unwrap())
+        } else {
+            (pool.quote_exact_out(amount, zero_for_one).unwrap(), amount)
+        };
+        if exact_in {
+            send(input, paid);
+            let (o0, o1) = outs(received + 1);
+            assert!(
+                !swap_ok(o0, o1),
+                "case {id}: one wei more than quoted went through"
+            );
+        } else {
+            send(input, paid - 1);
+            let (o0, o1) = outs(received);
+            assert!(
+                !swap_ok(o0, o1),
+                "case {id}: one wei less than quoted was enough"
+            );
+            send(input, 1);
+        }
+        let (o0, o1) = outs(received);
+        assert!(swap_ok(o0, o1), "case {id}: the quote was refused");
+        swap(o0, o1);
+    }
+}
