@@ -61,7 +61,7 @@ pub fn run(args: &JournalArgs) -> anyhow::Result<()> {
 fn runs(journal: &Journal) -> anyhow::Result<()> {
     let runs = journal.runs()?;
     // Which process drives each deployment (`stratbox run` holds a lease).
-    let now = now_ms();
+    let now = stratbox_journal::now_ms();
     for lease in journal.leases()? {
         let state = if lease.expires_ms > now {
             format!(
@@ -107,15 +107,8 @@ fn runs(journal: &Journal) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Wall-clock now, in milliseconds since the Unix epoch (lease expiries).
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-}
-
 fn status(journal: &Journal) -> anyhow::Result<()> {
-    let now = now_ms();
+    let now = stratbox_journal::now_ms();
     let states = journal.statuses()?;
     if states.is_empty() {
         println!("no deployments recorded");

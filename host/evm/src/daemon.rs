@@ -332,18 +332,18 @@ async fn wake_on_schedule(
         }
         Err(TrySendError::Disconnected(())) => false,
     };
-    match schedule {
-        Schedule::EverySecs(_) | Schedule::EveryMs(_) => {
-            let period = schedule.period().unwrap_or(Duration::from_secs(1));
-            let mut interval = tokio::time::interval(period);
-            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-            loop {
-                interval.tick().await;
-                if !notify(&wake) {
-                    return;
-                }
+    if let Some(period) = schedule.period() {
+        let mut interval = tokio::time::interval(period);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            interval.tick().await;
+            if !notify(&wake) {
+                return;
             }
         }
+    }
+    match schedule {
+        Schedule::EverySecs(_) | Schedule::EveryMs(_) => {}
         Schedule::EveryBlock { poll_ms } => {
             let provider = match http_provider(&rpc_url, rpc_timeout) {
                 Ok(provider) => provider,

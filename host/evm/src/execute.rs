@@ -16,7 +16,7 @@ use alloy::providers::Provider;
 use alloy::rpc::types::simulate::{SimBlock, SimulatePayload};
 use alloy::rpc::types::{TransactionReceipt, TransactionRequest};
 use alloy::sol_types::{SolCall, SolEvent};
-use stratbox_journal::{Journal, RunId, StoredTxIntent, TxIntent, TxStatus};
+use stratbox_journal::{Journal, RunId, StoredTxIntent, TxIntent, TxStatus, now_ms};
 use stratbox_runtime::types::{Action, ActionId, ActionOutcome, AssetAmount, Failure, Fill};
 
 use crate::chain::Chain;
@@ -36,13 +36,6 @@ pub struct Executor {
     // can move between tokio's threads (a SQLite connection is not `Sync`).
     intents: Mutex<Journal>,
     run: RunId,
-}
-
-/// Milliseconds since the Unix epoch.
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 /// Where a failed action stopped, as the strategy sees it.

@@ -787,7 +787,9 @@ fn private_file(_path: &Path, _create: bool) -> Result<(), JournalError> {
     Ok(())
 }
 
-pub(crate) fn now_ms() -> u64 {
+/// The journal's clock: milliseconds since the Unix epoch, as every
+/// `*_ms` column records it (e.g. an intent's `created_ms`).
+pub fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))

@@ -32,7 +32,7 @@ mod status;
 pub use chain::{ChainCheck, ChainKey};
 pub use error::JournalError;
 pub use intents::{StoredTxIntent, TxIntent, TxStatus};
-pub use journal::{Committed, Durability, Journal, ResumePoint};
+pub use journal::{Committed, Durability, Journal, ResumePoint, now_ms};
 pub use lease::{HeldLease, Lease, LeaseHolder};
 pub use model::{
     Call, CallOutcome, CallRecord, EmissionRow, NewRun, ReadRow, ResultRow, RunId, RunPolicy,
