@@ -3,8 +3,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use stratbox_runtime::Oracle;
 use stratbox_runtime::types::{
-    Action, ActionOutcome, Amount, AssetAmount, BlockInfo, Candle, Failure, Fill, MarketCandle,
-    OracleError, SwapAmount,
+    Action, ActionId, ActionOutcome, Amount, AssetAmount, BlockInfo, Candle, Failure, Fill,
+    MarketCandle, OracleError, SwapAmount,
 };
 use stratbox_tape::Tape;
 
@@ -48,6 +48,10 @@ pub struct PaperMarket {
     config: PaperMarketConfig,
     cursor: usize,
     balances: BTreeMap<String, u128>,
+    /// Actions a journal lists as released with no outcome: executed by a
+    /// process that stopped before recording their fills, so this account
+    /// never held them. Reported failed at the next settlement.
+    lost: Vec<ActionId>,
 }
 
 impl PaperMarket {
@@ -59,6 +63,7 @@ impl PaperMarket {
             config,
             cursor: 0,
             balances,
+            lost: Vec::new(),
         }
     }
 
@@ -165,6 +170,41 @@ impl PaperMarket {
             tx_hash: None,
             position: None,
         })
+    }
+
+    /// Apply a fill this market made earlier (read back from a journal):
+    /// a paper account resumed after a restart holds what its fills left.
+    pub fn apply_fill(&mut self, fill: &Fill) {
+        for spent in &fill.spent {
+            let balance = self.balances.entry(spent.asset.clone()).or_default();
+            *balance = balance.saturating_sub(spent.amount.to_u128());
+        }
+        for received in &fill.received {
+            let balance = self.balances.entry(received.asset.clone()).or_default();
+            *balance = balance.saturating_add(received.amount.to_u128());
+        }
+    }
+
+    /// Report `actions` (released by an earlier process, their fills never
+    /// recorded) as failed at the next settlement: a resumed paper account
+    /// holds only what its journal recorded.
+    pub fn set_lost(&mut self, actions: impl IntoIterator<Item = ActionId>) {
+        self.lost.extend(actions);
+    }
+
+    /// The lost actions' outcomes, once.
+    pub fn settle_lost(&mut self) -> Vec<(ActionId, ActionOutcome)> {
+        self.lost
+            .drain(..)
+            .map(|id| {
+                let outcome = failed(
+                    "NOT_EXECUTED",
+                    "the process that released this action stopped before recording its fill; \
+                     the paper account does not hold it",
+                );
+                (id, outcome)
+            })
+            .collect()
     }
 
     /// Value of all balances in the quote asset at the current close.

@@ -30,6 +30,10 @@ impl Venue for PaperMarket {
     fn execute(&mut self, _: ActionId, action: &Action) -> Option<ActionOutcome> {
         PaperMarket::execute(self, action)
     }
+
+    fn settle(&mut self) -> Vec<(ActionId, ActionOutcome)> {
+        self.settle_lost()
+    }
 }
 
 impl Venue for SimMarket {

@@ -23,6 +23,7 @@ mod config;
 mod contracts;
 pub mod daemon;
 pub mod devnet;
+pub mod durable;
 mod error;
 mod execute;
 pub mod live;

@@ -18,22 +18,20 @@ use std::sync::{Arc, Mutex};
 use stratbox_backtest::wit_candle;
 use stratbox_engine::{RunError, Runner, TickRecord};
 use stratbox_journal::{
-    ChainKey, CommittedSnapshot, Durability, Journal, JournalError, NewRun, Recorder, RunId,
-    RunPolicy, RunResume, SnapshotSink, SnapshotSinkError,
+    Durability, Journal, JournalError, NewRun, Recorder, RunId, RunPolicy, RunResume,
 };
 use stratbox_policy::{PolicyFile, PolicyFileError};
 use stratbox_runtime::bundle::OpenError;
 use stratbox_runtime::policy::{AssetCatalog, PolicyEngine, PolicyStateError};
 use stratbox_runtime::types::{ActionOutcome, Rejection};
-use stratbox_runtime::{
-    Checkpoint, DeploymentSpec, LoadError, ResumeAt, Runtime, StrategyComponent, TickError,
-};
-use stratbox_store::{Store, StoreError, StoreKey};
+use stratbox_runtime::{DeploymentSpec, LoadError, Runtime, StrategyComponent, TickError};
+use stratbox_store::{StoreError, StoreKey};
 use tokio::runtime::Handle;
 
 use crate::chain::Chain;
 use crate::config::ChainConfig;
 use crate::daemon::DeploymentEntry;
+pub use crate::durable::Durable;
 use crate::error::{ChainError, ConfigError, SignerError};
 use crate::execute::Executor;
 use crate::reconcile::reconcile;
@@ -293,62 +291,6 @@ fn load_strategy(
     load(&bytes)
 }
 
-/// Committed snapshots sealed into the host's store, filed under the
-/// deployment and its run (so one run's snapshot is never taken for
-/// another's).
-struct SealedSnapshots {
-    store: Store,
-    name: String,
-}
-
-impl SealedSnapshots {
-    fn new(store: Store, deployment: &str, run: RunId) -> SealedSnapshots {
-        SealedSnapshots {
-            store,
-            name: snapshot_name(deployment, run),
-        }
-    }
-}
-
-/// The store's name for the snapshots of `run` of `deployment`.
-fn snapshot_name(deployment: &str, run: RunId) -> String {
-    format!("{deployment}@{}", run.0)
-}
-
-impl SnapshotSink for SealedSnapshots {
-    fn store(
-        &mut self,
-        _run: RunId,
-        _call: stratbox_journal::Call,
-        snapshot: &CommittedSnapshot<'_>,
-    ) -> Result<Option<String>, SnapshotSinkError> {
-        let checkpoint = Checkpoint {
-            sequence: snapshot.next_sequence,
-            next_action_id: snapshot.next_action_id,
-            snapshot: snapshot.bytes.to_vec(),
-        };
-        self.store.save_checkpoint(&self.name, &checkpoint)?;
-        Ok(Some(format!("store:{}", self.name)))
-    }
-}
-
-/// Where live deployments keep what must outlive their process: the
-/// host's store (sealed snapshots) and the key of their journals' hash
-/// chains (derived from the same host key).
-#[derive(Clone)]
-pub struct Durable {
-    /// Sealed snapshots.
-    pub store: Store,
-    /// Keys the journal's hash chain.
-    pub chain_key: ChainKey,
-}
-
-impl std::fmt::Debug for Durable {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Durable").finish_non_exhaustive()
-    }
-}
-
 /// A connected live deployment: the deployment loop against its chain.
 pub struct LiveDeployment {
     id: String,
@@ -377,7 +319,6 @@ impl LiveDeployment {
         handle: &Handle,
         mode: StartMode,
     ) -> Result<LiveDeployment, LiveError> {
-        let store = &durable.store;
         let id = setup.id().to_owned();
         let chain = handle.block_on(Chain::connect(setup.chain.clone(), setup.signer.clone()))?;
         let mut journal = Journal::open_with(&setup.journal, Durability::Full)?
@@ -404,10 +345,16 @@ impl LiveDeployment {
             Some(resume) => {
                 check_unchanged(setup, &journal, &resume)?;
                 resume_run(
-                    setup, runtime, store, handle, chain, journal, intents, resume,
+                    setup,
+                    runtime,
+                    durable,
+                    handle,
+                    chain,
+                    (journal, intents),
+                    resume,
                 )?
             }
-            None => new_run(setup, runtime, store, handle, chain, journal, intents)?,
+            None => new_run(setup, runtime, durable, handle, chain, journal, intents)?,
         };
         Ok(LiveDeployment { id, runner })
     }
@@ -465,49 +412,25 @@ fn check_unchanged(
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)] // the parts a connected deployment is made of
 fn resume_run(
     setup: &LiveSetup,
     runtime: &Runtime,
-    store: &Store,
+    durable: &Durable,
     handle: &Handle,
     chain: Chain,
-    journal: Journal,
-    intents: Journal,
+    (mut journal, intents): (Journal, Journal),
     resume: RunResume,
 ) -> Result<Runner<EvmVenue, Recorder>, LiveError> {
-    let id = setup.id();
-    let run = resume.run;
-    let name = snapshot_name(id, run);
-    let checkpoint = store.load_checkpoint_at(&name, resume.point.snapshot.next_sequence)?;
-    let compiled = Arc::clone(&setup.policy.compiled);
-    let policy = match &resume.point.policy_state {
-        Some(state) => PolicyEngine::with_state(compiled, state)
-            .map_err(|source| LiveError::PolicyState { run: run.0, source })?,
-        None => PolicyEngine::new(compiled),
-    };
-    tracing::info!(
-        deployment = %id,
-        run = run.0,
-        next_tick = resume.next_sequence,
-        undelivered = resume.undelivered.len(),
-        redelivered = resume.redeliver.len(),
-        unsettled = resume.unsettled.len(),
-        "resuming the run where its last process stopped"
+    let resumed = crate::durable::resume(durable, setup.id(), &mut journal, resume)?;
+    let policy = resumed.policy(Arc::clone(&setup.policy.compiled))?;
+    let (recorder, venue, oracle) = recording(
+        setup,
+        durable,
+        handle,
+        (chain, journal, intents),
+        resumed.run,
     );
-    // A replay rebuilds its instance here too: the ticks from here on run
-    // on a restored instance, whose heap (and so fuel) may differ.
-    let mut journal = journal;
-    journal.record_resume(run, resume.next_sequence)?;
-    let (recorder, venue, oracle) = recording(setup, store, handle, (chain, journal, intents), run);
-    let venue = venue.with_unsettled(resume.unsettled);
-    let at = ResumeAt {
-        checkpoint,
-        sequence: resume.next_sequence,
-        next_action_id: resume.next_action_id,
-        redeliver: resume.redeliver,
-        failures: resume.failures,
-    };
+    let venue = venue.with_unsettled(resumed.unsettled);
     Ok(Runner::resume(
         runtime,
         &setup.component,
@@ -516,15 +439,15 @@ fn resume_run(
         oracle,
         policy,
         recorder,
-        at,
-        resume.undelivered,
+        resumed.at,
+        resumed.undelivered,
     )?)
 }
 
 fn new_run(
     setup: &LiveSetup,
     runtime: &Runtime,
-    store: &Store,
+    durable: &Durable,
     handle: &Handle,
     chain: Chain,
     mut journal: Journal,
@@ -551,7 +474,8 @@ fn new_run(
     };
     let run = journal.begin_run(&new)?;
     tracing::info!(deployment = %entry.id, run = run.0, "starting a new run");
-    let (recorder, venue, oracle) = recording(setup, store, handle, (chain, journal, intents), run);
+    let (recorder, venue, oracle) =
+        recording(setup, durable, handle, (chain, journal, intents), run);
     let policy = PolicyEngine::new(Arc::clone(&setup.policy.compiled));
     Ok(Runner::start(
         runtime,
@@ -569,16 +493,12 @@ fn new_run(
 /// `intents`), with the oracle that reads what the venue fetched.
 fn recording(
     setup: &LiveSetup,
-    store: &Store,
+    durable: &Durable,
     handle: &Handle,
     (chain, journal, intents): (Chain, Journal, Journal),
     run: RunId,
 ) -> (Recorder, EvmVenue, crate::oracle::ChainOracle) {
-    let recorder = Recorder::resume_with(
-        journal,
-        run,
-        Box::new(SealedSnapshots::new(store.clone(), setup.id(), run)),
-    );
+    let recorder = durable.recorder(setup.id(), journal, run);
     let executor = Executor::new(chain, intents, run);
     let (venue, oracle) = EvmVenue::new(handle.clone(), executor, setup.feed.clone());
     (recorder, venue, oracle)

@@ -691,6 +691,32 @@ impl Journal {
         .collect()
     }
 
+    /// Every venue result recorded for `run`, in action id order: what a
+    /// simulated account resumed after a restart replays to hold what its
+    /// fills left.
+    pub fn run_results(&self, run: RunId) -> Result<Vec<ResultRow>, JournalError> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT action_id, sequence, detail FROM action_results
+             WHERE deployment = ?1 ORDER BY action_id",
+        )?;
+        let rows = statement.query_map(params![run.0], |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, i64>(1)?,
+                row.get::<_, String>(2)?,
+            ))
+        })?;
+        rows.map(|row| {
+            let (id, sequence, detail) = row?;
+            Ok(ResultRow {
+                action_id: from_sql_int("action id", id)?,
+                sequence: from_sql_int("sequence", sequence)?,
+                outcome: serde_json::from_str(&detail).map_err(json("action outcome"))?,
+            })
+        })
+        .collect()
+    }
+
     /// Where `run` stands: its last committed snapshot and the policy
     /// state after its last recorded call. `None` before init is recorded.
     pub fn resume_point(&self, run: RunId) -> Result<Option<ResumePoint>, JournalError> {

@@ -16,11 +16,14 @@ use crate::{Candle, TapeError};
 /// A tape built by [`Tape::new`], [`read_csv`](crate::read_csv) or
 /// [`load_csv`](crate::load_csv) has at least one candle; [`Tape::slice`]
 /// and [`Tape::take`] may return an empty one.
+///
+/// Cloning is cheap: clones share their candles (a service runs thousands
+/// of deployments over a few tapes).
 #[derive(Clone, PartialEq)]
 pub struct Tape {
     market: String,
     interval_ms: Option<u64>,
-    candles: Vec<Candle>,
+    candles: std::sync::Arc<[Candle]>,
 }
 
 impl Tape {
@@ -47,7 +50,7 @@ impl Tape {
         Self {
             market,
             interval_ms,
-            candles,
+            candles: candles.into(),
         }
     }
 
@@ -63,7 +66,7 @@ impl Tape {
 
     /// Gives the candles back, oldest first.
     pub fn into_candles(self) -> Vec<Candle> {
-        self.candles
+        self.candles.to_vec()
     }
 
     /// Number of candles.

@@ -1,0 +1,7 @@
+//! Integration tests of the service: a real server on a loopback port,
+//! real HTTP requests, real strategies.
+
+mod api_errors;
+mod lifecycle;
+mod support;
+mod tenants;
