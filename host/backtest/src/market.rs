@@ -100,6 +100,11 @@ impl PaperMarket {
         })
     }
 
+    /// Every balance, in base units, by asset.
+    pub fn balances(&self) -> &BTreeMap<String, u128> {
+        &self.balances
+    }
+
     /// Balance of `asset`, in base units.
     pub fn balance(&self, asset: &str) -> u128 {
         self.balances.get(asset).copied().unwrap_or(0)

@@ -46,6 +46,22 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code (the OpenAPI description lists the same).
+    pub const ALL: [ErrorCode; 12] = [
+        ErrorCode::Unauthorized,
+        ErrorCode::NotFound,
+        ErrorCode::MalformedRequest,
+        ErrorCode::BodyTooLarge,
+        ErrorCode::BundleRejected,
+        ErrorCode::PolicyInvalid,
+        ErrorCode::DeploymentInvalid,
+        ErrorCode::DeploymentFailed,
+        ErrorCode::AlreadyExists,
+        ErrorCode::InvalidState,
+        ErrorCode::QuotaExceeded,
+        ErrorCode::Internal,
+    ];
+
     /// The HTTP status of this code.
     pub fn status(self) -> StatusCode {
         match self {

@@ -259,6 +259,11 @@ impl PaperDeployment {
         self.runner.deployment().sequence()
     }
 
+    /// The paper account's balances, in base units, by asset.
+    pub fn balances(&self) -> std::collections::BTreeMap<String, u128> {
+        stratbox_engine::lock(self.runner.venue()).balances().clone()
+    }
+
     /// Run the next tick on the next candle.
     pub fn tick(&mut self) -> Result<Ticked, RunError> {
         let index = usize::try_from(self.next_sequence()).unwrap_or(usize::MAX);

@@ -172,6 +172,9 @@ pub struct DeploymentStatus {
     pub skipped_ticks: u64,
     /// Sequence of the next tick.
     pub next_sequence: u64,
+    /// The paper account's balances (base units, as decimal strings) by
+    /// asset, while a worker holds the deployment.
+    pub balances: std::collections::BTreeMap<String, String>,
     /// When it was created, ms since the Unix epoch.
     pub created_ms: u64,
 }

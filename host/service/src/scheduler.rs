@@ -24,7 +24,7 @@ use crate::request::DeploymentState;
 pub type Key = (String, String);
 
 /// What the API shows of a deployment a worker holds.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LiveCounters {
     /// Ticks run by this process.
     pub ticks: u64,
@@ -34,6 +34,8 @@ pub struct LiveCounters {
     pub skipped: u64,
     /// Sequence of the next tick.
     pub next_sequence: u64,
+    /// The paper account's balances after the last tick, in base units.
+    pub balances: std::collections::BTreeMap<String, u128>,
 }
 
 /// Fuel burnt per tenant in the current hour.
@@ -64,7 +66,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Shared {
     /// The counters of a deployment a worker holds.
     pub fn counters(&self, key: &Key) -> Option<LiveCounters> {
-        lock(&self.counters).get(key).copied()
+        lock(&self.counters).get(key).cloned()
     }
 
     /// Set a tenant's hourly fuel quota.
@@ -396,6 +398,7 @@ impl WorkerLoop {
                 entry.ticks += 1;
                 entry.failed += u64::from(failed);
                 entry.next_sequence = slot.deployment.next_sequence();
+                entry.balances = slot.deployment.balances();
                 if paused {
                     end = Some((
                         DeploymentState::Failed,
@@ -459,6 +462,7 @@ impl WorkerLoop {
                             key.clone(),
                             LiveCounters {
                                 next_sequence: deployment.next_sequence(),
+                                balances: deployment.balances(),
                                 ..LiveCounters::default()
                             },
                         );

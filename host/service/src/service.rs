@@ -430,6 +430,11 @@ impl Service {
             failed_ticks: counters.failed,
             skipped_ticks: counters.skipped,
             next_sequence: counters.next_sequence,
+            balances: counters
+                .balances
+                .iter()
+                .map(|(asset, units)| (asset.clone(), units.to_string()))
+                .collect(),
             created_ms: row.created_ms,
         }
     }

@@ -219,3 +219,44 @@ fn a_failing_deployment_costs_only_its_own_ticks() {
         "{metrics}"
     );
 }
+
+#[test]
+fn a_restarted_paper_account_holds_what_its_fills_left() {
+    let mut harness = Harness::start();
+    let token = harness.tenant("alice");
+    harness.upload(&token, Guest::RsiMomentum, "rsi");
+    // A jumpy RSI that trades every few candles.
+    let config = json!({"period": 2, "oversold": 45.0, "overbought": 55.0, "cooldown_ms": 0});
+    let (status, body) = harness.post(&token, "/v1/deployments", &paper("trader", "rsi", config));
+    assert_eq!(status, 201, "{body}");
+    let start = body["balances"].clone();
+    assert_eq!(start, json!({"BTC": "100000000"}), "{body}");
+    harness.wait_for(&token, "trader", |s| {
+        s["balances"] != start && s["balances"]["ETH"].as_str().is_some_and(|eth| eth != "0")
+    });
+    assert_eq!(
+        harness
+            .post(&token, "/v1/deployments/trader/pause", &json!({}))
+            .0,
+        200
+    );
+    let before = harness.wait_for(&token, "trader", |_| true);
+
+    harness.restart();
+
+    let after = harness.wait_for(&token, "trader", |_| true);
+    assert_eq!(after["state"], "paused");
+    assert_eq!(
+        after["balances"], before["balances"],
+        "the account after the restart"
+    );
+    assert_eq!(after["next_sequence"], before["next_sequence"]);
+    assert_eq!(
+        harness
+            .post(&token, "/v1/deployments/trader/resume", &json!({}))
+            .0,
+        200
+    );
+    let resumed = harness.wait_for(&token, "trader", |s| ticks(s) >= 5);
+    assert_eq!(resumed["failed_ticks"], 0, "{resumed}");
+}

@@ -3,5 +3,6 @@
 
 mod api_errors;
 mod lifecycle;
+mod openapi;
 mod support;
 mod tenants;
