@@ -3,6 +3,7 @@
 mod backtest;
 mod bench;
 mod build;
+mod client;
 mod demo;
 mod generate;
 mod inspect;
@@ -18,6 +19,7 @@ mod replay;
 mod report;
 mod run;
 mod seal;
+mod serve;
 mod session;
 mod sweep;
 
@@ -100,6 +102,27 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Run live deployments on their chains until SIGINT or SIGTERM.
     Run(run::RunArgs),
+    /// Run the platform service: many tenants' strategies on paper venues
+    /// behind an HTTP API, until SIGINT or SIGTERM.
+    Serve(serve::ServeArgs),
+    /// Manage the service's tenants (on its data directory).
+    Tenant(serve::TenantArgs),
+    /// Upload a sealed bundle to the service.
+    Upload(client::UploadArgs),
+    /// Create a deployment on the service from a JSON request.
+    Deploy(client::DeployArgs),
+    /// List the tenant's deployments on the service.
+    Ps(client::PsArgs),
+    /// Pause a deployment on the service (it stays loaded).
+    Pause(client::IdArgs),
+    /// Resume a paused deployment on the service.
+    Resume(client::IdArgs),
+    /// Stop a deployment on the service for good (its journal stays).
+    Stop(client::IdArgs),
+    /// Delete a stopped, finished or failed deployment and its journal.
+    Rm(client::RmArgs),
+    /// Print a deployment's log lines.
+    Logs(client::LogsArgs),
     /// Print this process's core-dump limit and dumpable flag, as set at
     /// start (diagnostics and tests).
     #[command(hide = true)]
@@ -112,6 +135,7 @@ fn default_log(command: &Command) -> &'static str {
         Command::Run(_) => {
             "warn,stratbox=info,stratbox_evm=info,stratbox_journal=info,stratbox_backtest=info,stratbox_runtime=info"
         }
+        Command::Serve(_) => "warn,stratbox=info,stratbox_service=info",
         _ => "warn",
     }
 }
@@ -212,6 +236,16 @@ fn main() -> ExitCode {
         Command::Replay(args) => replay::run(&args),
         Command::Bench(args) => bench::run(&args),
         Command::Run(args) => run::run(&args),
+        Command::Serve(args) => serve::run(&args),
+        Command::Tenant(args) => serve::tenant(&args),
+        Command::Upload(args) => client::upload(&args),
+        Command::Deploy(args) => client::deploy(&args),
+        Command::Ps(args) => client::ps(&args),
+        Command::Pause(args) => client::act(&args, client::Action::Pause),
+        Command::Resume(args) => client::act(&args, client::Action::Resume),
+        Command::Stop(args) => client::act(&args, client::Action::Stop),
+        Command::Rm(args) => client::rm(&args),
+        Command::Logs(args) => client::logs(&args),
         Command::ProcessHardening => report_hardening(),
     };
     match result {

@@ -71,6 +71,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     let durable = Durable {
         store,
         chain_key: ChainKey::from_bytes(host_keys.journal_chain()),
+        snapshots_in_journal: false,
     };
     let runtime = Arc::new(Runtime::new(RuntimeConfig::pooled())?);
     let mode = if args.new_run {
@@ -151,7 +152,7 @@ fn take_lease(setup: &LiveSetup, holder: &LeaseHolder, ttl: Duration) -> anyhow:
 /// called (inside the tokio runtime), not when the future is first polled:
 /// a signal that arrives while the deployments load stops the daemon
 /// before any of them ticks, instead of killing the process.
-fn shutdown_signal() -> anyhow::Result<impl Future<Output = ()>> {
+pub(crate) fn shutdown_signal() -> anyhow::Result<impl Future<Output = ()> + Send + 'static> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};

@@ -7,13 +7,13 @@
 use std::sync::Arc;
 
 use stratbox_journal::{
-    ChainKey, CommittedSnapshot, Journal, Recorder, RunId, RunResume, SnapshotSink,
-    SnapshotSinkError,
+    ChainKey, CommittedSnapshot, INLINE_LOCATION, Journal, Recorder, RunId, RunResume,
+    SnapshotSink, SnapshotSinkError,
 };
 use stratbox_runtime::policy::{CompiledPolicy, PolicyEngine};
 use stratbox_runtime::types::{Action, ActionId, ActionOutcome};
 use stratbox_runtime::{Checkpoint, ResumeAt};
-use stratbox_store::Store;
+use stratbox_store::{Store, StoreError};
 
 use crate::live::LiveError;
 
@@ -22,10 +22,16 @@ use crate::live::LiveError;
 /// (derived from the same host key).
 #[derive(Clone)]
 pub struct Durable {
-    /// Sealed snapshots.
+    /// Seals snapshots, and keeps them unless `snapshots_in_journal`.
     pub store: Store,
     /// Keys the journal's hash chain.
     pub chain_key: ChainKey,
+    /// Keep each sealed snapshot in its journal row, committed with its
+    /// tick, instead of a store file written and synced on its own: no
+    /// extra file syncs per tick, which is what lets one machine run
+    /// thousands of deployments. `false` for live deployments (their
+    /// journals sync every commit anyway).
+    pub snapshots_in_journal: bool,
 }
 
 impl std::fmt::Debug for Durable {
@@ -38,11 +44,9 @@ impl Durable {
     /// The recorder of `run` of `deployment` into `journal`, its committed
     /// snapshots sealed into the store.
     pub fn recorder(&self, deployment: &str, journal: Journal, run: RunId) -> Recorder {
-        Recorder::resume_with(
-            journal,
-            run,
-            Box::new(SealedSnapshots::new(self.store.clone(), deployment, run)),
-        )
+        let mut sink = SealedSnapshots::new(self.store.clone(), deployment, run);
+        sink.inline = self.snapshots_in_journal;
+        Recorder::resume_with(journal, run, Box::new(sink))
     }
 }
 
@@ -52,6 +56,8 @@ impl Durable {
 pub struct SealedSnapshots {
     store: Store,
     name: String,
+    /// Hand the sealed snapshot to the journal instead of filing it.
+    inline: bool,
 }
 
 impl SealedSnapshots {
@@ -60,6 +66,7 @@ impl SealedSnapshots {
         SealedSnapshots {
             store,
             name: snapshot_name(deployment, run),
+            inline: false,
         }
     }
 }
@@ -69,6 +76,14 @@ pub fn snapshot_name(deployment: &str, run: RunId) -> String {
     format!("{deployment}@{}", run.0)
 }
 
+fn checkpoint(snapshot: &CommittedSnapshot<'_>) -> Checkpoint {
+    Checkpoint {
+        sequence: snapshot.next_sequence,
+        next_action_id: snapshot.next_action_id,
+        snapshot: snapshot.bytes.to_vec(),
+    }
+}
+
 impl SnapshotSink for SealedSnapshots {
     fn store(
         &mut self,
@@ -76,13 +91,24 @@ impl SnapshotSink for SealedSnapshots {
         _call: stratbox_journal::Call,
         snapshot: &CommittedSnapshot<'_>,
     ) -> Result<Option<String>, SnapshotSinkError> {
-        let checkpoint = Checkpoint {
-            sequence: snapshot.next_sequence,
-            next_action_id: snapshot.next_action_id,
-            snapshot: snapshot.bytes.to_vec(),
-        };
-        self.store.save_checkpoint(&self.name, &checkpoint)?;
+        self.store
+            .save_checkpoint(&self.name, &checkpoint(snapshot))?;
         Ok(Some(format!("store:{}", self.name)))
+    }
+
+    fn seal_inline(
+        &mut self,
+        _run: RunId,
+        _call: stratbox_journal::Call,
+        snapshot: &CommittedSnapshot<'_>,
+    ) -> Result<Option<Vec<u8>>, SnapshotSinkError> {
+        if !self.inline {
+            return Ok(None);
+        }
+        Ok(Some(
+            self.store
+                .seal_checkpoint(&self.name, &checkpoint(snapshot))?,
+        ))
     }
 }
 
@@ -130,10 +156,20 @@ pub fn resume(
     resume: RunResume,
 ) -> Result<Resumed, LiveError> {
     let run = resume.run;
-    let checkpoint = durable.store.load_checkpoint_at(
-        &snapshot_name(deployment, run),
-        resume.point.snapshot.next_sequence,
-    )?;
+    let name = snapshot_name(deployment, run);
+    let at = resume.point.snapshot.next_sequence;
+    let checkpoint = if resume.point.snapshot.location.as_deref() == Some(INLINE_LOCATION) {
+        let sealed =
+            journal
+                .sealed_snapshot(run, at)?
+                .ok_or_else(|| StoreError::SnapshotMissing {
+                    deployment: name.clone(),
+                    expected: at,
+                })?;
+        durable.store.open_checkpoint(&name, &sealed, at)?
+    } else {
+        durable.store.load_checkpoint_at(&name, at)?
+    };
     tracing::info!(
         deployment,
         run = run.0,

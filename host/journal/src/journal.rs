@@ -17,7 +17,7 @@ use crate::model::{
     RunRecord, RunSummary, SnapshotRef, VerdictKind, level_name, parse_level,
 };
 use crate::schema::migrate;
-use crate::snapshot::{CommittedSnapshot, SnapshotSink};
+use crate::snapshot::{CommittedSnapshot, INLINE_LOCATION, SnapshotSink};
 
 /// How hard a commit tries to reach the disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -276,20 +276,25 @@ impl Journal {
         )?;
         insert_rows(&tx, tick, trace)?;
         if let Some(snapshot) = committed.snapshot {
-            let location = snapshots
-                .store(
-                    run,
-                    call,
-                    &CommittedSnapshot {
-                        bytes: snapshot,
-                        next_sequence: committed.next_sequence,
-                        next_action_id: committed.next_action_id,
-                    },
-                )
-                .map_err(|source| JournalError::Snapshot { call, source })?;
+            let committed_snapshot = CommittedSnapshot {
+                bytes: snapshot,
+                next_sequence: committed.next_sequence,
+                next_action_id: committed.next_action_id,
+            };
+            let sink_error = |source| JournalError::Snapshot { call, source };
+            let sealed = snapshots
+                .seal_inline(run, call, &committed_snapshot)
+                .map_err(sink_error)?;
+            let location = match &sealed {
+                Some(_) => Some(INLINE_LOCATION.to_owned()),
+                None => snapshots
+                    .store(run, call, &committed_snapshot)
+                    .map_err(sink_error)?,
+            };
             tx.prepare_cached(
-                "INSERT INTO snapshots (tick, sha256, bytes, next_sequence, next_action_id, location)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO snapshots
+                 (tick, sha256, bytes, next_sequence, next_action_id, location, sealed)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?
             .execute(params![
                 tick,
@@ -298,6 +303,7 @@ impl Journal {
                 sql_int("sequence", committed.next_sequence)?,
                 sql_int("action id", committed.next_action_id)?,
                 location,
+                sealed,
             ])?;
         }
         link_call(&tx, run, tick, key.as_ref())?;
@@ -689,6 +695,28 @@ impl Journal {
             })
         })
         .collect()
+    }
+
+    /// The sealed snapshot the journal keeps in its own row for `run`'s
+    /// latest commit that resumes at `next_sequence` (see
+    /// [`SnapshotSink::seal_inline`]); `None` if that commit's snapshot was
+    /// stored elsewhere, or there is none.
+    pub fn sealed_snapshot(
+        &self,
+        run: RunId,
+        next_sequence: u64,
+    ) -> Result<Option<Vec<u8>>, JournalError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT s.sealed FROM snapshots s JOIN ticks t ON t.id = s.tick
+                 WHERE t.deployment = ?1 AND s.next_sequence = ?2
+                 ORDER BY s.tick DESC LIMIT 1",
+                params![run.0, sql_int("sequence", next_sequence)?],
+                |row| row.get::<_, Option<Vec<u8>>>(0),
+            )
+            .optional()?
+            .flatten())
     }
 
     /// Every venue result recorded for `run`, in action id order: what a

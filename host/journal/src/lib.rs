@@ -36,11 +36,13 @@ pub use journal::{Committed, Durability, Journal, ResumePoint, now_ms};
 pub use lease::{HeldLease, Lease, LeaseHolder};
 pub use model::{
     Call, CallOutcome, CallRecord, EmissionRow, NewRun, ReadRow, ResultRow, RunId, RunPolicy,
-    RunRecord, RunSummary, SnapshotRef, VerdictKind,
+    RunRecord, RunSummary, SnapshotRef, VerdictKind, level_name,
 };
 pub use recorder::Recorder;
 pub use replay::{Divergence, ReplayError, ReplaySummary, replay, replay_bytes, replay_cached};
 pub use resume::RunResume;
 pub use schema::SCHEMA_VERSION;
-pub use snapshot::{CommittedSnapshot, DigestOnly, SnapshotSink, SnapshotSinkError};
+pub use snapshot::{
+    CommittedSnapshot, DigestOnly, INLINE_LOCATION, SnapshotSink, SnapshotSinkError,
+};
 pub use status::{DeploymentState, RECENT_FAILURES};

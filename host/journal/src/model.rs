@@ -249,8 +249,8 @@ impl EmissionRow {
     }
 }
 
-/// A log line's level as journaled.
-pub(crate) fn level_name(level: Level) -> &'static str {
+/// A log line's level as the journal (and the service's API) names it.
+pub fn level_name(level: Level) -> &'static str {
     match level {
         Level::Trace => "trace",
         Level::Debug => "debug",

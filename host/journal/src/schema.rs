@@ -7,7 +7,7 @@ use crate::error::JournalError;
 
 /// Schema migrations, oldest first. Never edit one that has shipped; add a
 /// new one.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -197,6 +197,12 @@ CREATE TABLE resumes (
     next_sequence INTEGER NOT NULL,
     resumed_ms    INTEGER NOT NULL
 );
+"#;
+
+/// Version 6: snapshots a sink seals into the journal's own row
+/// (`location` = `journal`), committed with their call.
+const V6: &str = r#"
+ALTER TABLE snapshots ADD COLUMN sealed BLOB;
 "#;
 
 /// Bring `conn` to [`SCHEMA_VERSION`]; refuse a newer database.

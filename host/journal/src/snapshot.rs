@@ -43,7 +43,25 @@ pub trait SnapshotSink: Send {
         call: Call,
         snapshot: &CommittedSnapshot<'_>,
     ) -> Result<Option<String>, SnapshotSinkError>;
+
+    /// Seal `snapshot` for the journal to keep in the call's own row:
+    /// committed in the call's transaction, with no file of its own to
+    /// write and sync ([`INLINE_LOCATION`]; read back with
+    /// `Journal::sealed_snapshot`). `None` (the default): the journal calls
+    /// [`SnapshotSink::store`] instead.
+    fn seal_inline(
+        &mut self,
+        _run: RunId,
+        _call: Call,
+        _snapshot: &CommittedSnapshot<'_>,
+    ) -> Result<Option<Vec<u8>>, SnapshotSinkError> {
+        Ok(None)
+    }
 }
+
+/// The location the journal records for a snapshot it keeps sealed in its
+/// own row ([`SnapshotSink::seal_inline`]).
+pub const INLINE_LOCATION: &str = "journal";
 
 /// Stores nothing: the journal records only each snapshot's digest and
 /// size. Enough to verify a replay, not to resume elsewhere; a host that

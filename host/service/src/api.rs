@@ -1,6 +1,6 @@
 //! The HTTP API (`/v1/...`), health and metrics. Every tenant route takes
 //! the tenant from its token ([`Tenant`]); errors are JSON with a stable
-//! code ([`ApiError`]). The routes are described in `openapi.yaml` next to
+//! code ([`ApiError`]). The routes are described in `openapi.json` next to
 //! this crate, which the tests check against this router.
 
 use std::sync::Arc;
@@ -271,7 +271,7 @@ async fn logs(
         for log in tick.logs {
             lines.push(LogLine {
                 sequence,
-                level: format!("{:?}", log.level).to_lowercase(),
+                level: stratbox_journal::level_name(log.level).to_owned(),
                 message: log.message,
             });
         }

@@ -8,7 +8,10 @@ use axum::http::request::Parts;
 use sha2::{Digest, Sha256};
 
 use crate::api::AppState;
+use crate::config::Quotas;
+use crate::control::ControlPlane;
 use crate::error::{ApiError, ErrorCode};
+use crate::request::is_valid_id;
 
 /// Prefix of every token, so leaked tokens are recognisable.
 const TOKEN_PREFIX: &str = "sbx_";
@@ -23,6 +26,28 @@ pub fn new_token() -> Result<String, getrandom::Error> {
 /// What the control plane stores of `token`.
 pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Create tenant `id` with `quotas` in `control` and return its new API
+/// token, which exists nowhere else: the control plane keeps its hash.
+/// A running service picks the tenant up at its first request.
+pub fn issue_tenant(control: &ControlPlane, id: &str, quotas: Quotas) -> Result<String, ApiError> {
+    if !is_valid_id(id) {
+        return Err(ApiError::new(
+            ErrorCode::MalformedRequest,
+            format!(
+                "`{id}` is not a tenant id: 1 to 64 of A-Z a-z 0-9 . _ -, not starting with `.`"
+            ),
+        ));
+    }
+    let token = new_token().map_err(ApiError::internal)?;
+    if !control.create_tenant(id, &token_hash(&token), quotas)? {
+        return Err(ApiError::new(
+            ErrorCode::AlreadyExists,
+            format!("tenant `{id}` exists"),
+        ));
+    }
+    Ok(token)
 }
 
 /// The tenant a request is made for, from its `Authorization: Bearer`

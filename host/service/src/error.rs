@@ -62,6 +62,24 @@ impl ErrorCode {
         ErrorCode::Internal,
     ];
 
+    /// The code as the API writes it (`not_found`, `quota_exceeded`...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::MalformedRequest => "malformed_request",
+            ErrorCode::BodyTooLarge => "body_too_large",
+            ErrorCode::BundleRejected => "bundle_rejected",
+            ErrorCode::PolicyInvalid => "policy_invalid",
+            ErrorCode::DeploymentInvalid => "deployment_invalid",
+            ErrorCode::DeploymentFailed => "deployment_failed",
+            ErrorCode::AlreadyExists => "already_exists",
+            ErrorCode::InvalidState => "invalid_state",
+            ErrorCode::QuotaExceeded => "quota_exceeded",
+            ErrorCode::Internal => "internal",
+        }
+    }
+
     /// The HTTP status of this code.
     pub fn status(self) -> StatusCode {
         match self {
@@ -83,7 +101,7 @@ impl ErrorCode {
 /// An API error: a stable code and a message for people. Its body is
 /// `{"error": {"code": "...", "message": "..."}}`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
-#[error("{code:?}: {message}")]
+#[error("{}: {message}", code.as_str())]
 pub struct ApiError {
     /// The stable code.
     pub code: ErrorCode,

@@ -261,7 +261,9 @@ impl PaperDeployment {
 
     /// The paper account's balances, in base units, by asset.
     pub fn balances(&self) -> std::collections::BTreeMap<String, u128> {
-        stratbox_engine::lock(self.runner.venue()).balances().clone()
+        stratbox_engine::lock(self.runner.venue())
+            .balances()
+            .clone()
     }
 
     /// Run the next tick on the next candle.

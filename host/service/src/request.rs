@@ -35,6 +35,17 @@ pub struct DeploymentRequest {
     /// Resource limits class. Default: the class of the bundle's language.
     #[serde(default)]
     pub limits: Option<LimitClass>,
+    /// Snapshot the strategy's state every this many ticks (at least 1).
+    /// Each snapshot is sealed and synced to disk; a deployment resumed
+    /// after a restart goes on from its last snapshot, so with more than
+    /// 1 the strategy forgets up to `snapshot_every - 1` ticks (its
+    /// account and policy state are kept whole). Default 1.
+    #[serde(default = "every_tick")]
+    pub snapshot_every: u32,
+}
+
+fn every_tick() -> u32 {
+    1
 }
 
 fn empty_object() -> serde_json::Value {

@@ -57,7 +57,14 @@ pub struct Shared {
     fuel: Mutex<FuelMeter>,
     /// Hourly fuel quota per tenant.
     fuel_quota: Mutex<HashMap<String, u64>>,
+    /// The latest ticks' latencies (schedule to commit), µs, at most
+    /// [`LATENCY_SAMPLES`]: exact percentiles for benchmarks, where the
+    /// metrics' histogram has factor-2 buckets.
+    latencies: Mutex<std::collections::VecDeque<u32>>,
 }
+
+/// Latency samples kept (4 MB).
+pub const LATENCY_SAMPLES: usize = 1 << 20;
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
@@ -69,17 +76,42 @@ impl Shared {
         lock(&self.counters).get(key).cloned()
     }
 
+    /// The latencies sampled since the last call, µs, oldest first.
+    pub fn take_latencies(&self) -> Vec<u32> {
+        lock(&self.latencies).drain(..).collect()
+    }
+
+    fn sample_latency(&self, latency: Duration) {
+        let mut samples = lock(&self.latencies);
+        if samples.len() == LATENCY_SAMPLES {
+            samples.pop_front();
+        }
+        samples.push_back(u32::try_from(latency.as_micros()).unwrap_or(u32::MAX));
+    }
+
     /// Set a tenant's hourly fuel quota.
     pub fn set_fuel_quota(&self, tenant: &str, fuel_per_hour: u64) {
         lock(&self.fuel_quota).insert(tenant.to_owned(), fuel_per_hour);
     }
 
-    /// Whether `tenant` may burn more fuel this hour.
+    /// Whether `tenant` may burn more fuel this hour. A tenant created by
+    /// another process (`stratbox tenant create` beside a running server)
+    /// has its quota read from the control plane on first use.
     fn fuel_left(&self, tenant: &str) -> bool {
-        let quota = lock(&self.fuel_quota)
-            .get(tenant)
-            .copied()
-            .unwrap_or(u64::MAX);
+        let known = lock(&self.fuel_quota).get(tenant).copied();
+        let quota = match known {
+            Some(quota) => quota,
+            None => {
+                let quota = match self.control.quotas(tenant) {
+                    Ok(Some(quotas)) => quotas.fuel_per_hour,
+                    // No row, or the database failed: the tenant gets the
+                    // default quota, never an unlimited one.
+                    Ok(None) | Err(_) => crate::config::Quotas::default().fuel_per_hour,
+                };
+                lock(&self.fuel_quota).insert(tenant.to_owned(), quota);
+                quota
+            }
+        };
         let mut meter = lock(&self.fuel);
         meter.roll(current_hour());
         meter.used.get(tenant).copied().unwrap_or(0) < quota
@@ -173,6 +205,7 @@ impl Scheduler {
             counters: Mutex::new(HashMap::new()),
             fuel: Mutex::new(FuelMeter::default()),
             fuel_quota: Mutex::new(HashMap::new()),
+            latencies: Mutex::new(std::collections::VecDeque::new()),
         });
         let mut pool = Vec::new();
         for index in 0..workers.max(1) {
@@ -393,6 +426,7 @@ impl WorkerLoop {
                 shared
                     .metrics
                     .tick(tenant, &record, (now - due).as_secs_f64());
+                shared.sample_latency(now - due);
                 let mut counters = lock(&shared.counters);
                 let entry = counters.entry(key.clone()).or_default();
                 entry.ticks += 1;

@@ -11,7 +11,9 @@ use std::time::Duration;
 use stratbox_backtest::PaperMarketConfig;
 use stratbox_evm::durable::{Durable, snapshot_name};
 use stratbox_journal::{Call, CallRecord, ChainKey, Journal, JournalError};
-use stratbox_runtime::{DeploymentSpec, LimitClass, Limits, Runtime, bundle::Language};
+use stratbox_runtime::{
+    DeploymentSpec, LimitClass, Limits, Runtime, StrategyComponent, bundle::Language,
+};
 use stratbox_store::{Store, StoreKey};
 
 use crate::auth;
@@ -37,6 +39,9 @@ pub struct Service {
     chain_key: ChainKey,
     runtime: Arc<Runtime>,
     stores: Mutex<HashMap<String, Store>>,
+    /// Compiled strategies by tenant and bundle SHA-256: thousands of
+    /// deployments of one bundle share one compiled component.
+    components: Mutex<HashMap<(String, String), StrategyComponent>>,
     feeds: Feeds,
     metrics: Arc<Metrics>,
     scheduler: Scheduler,
@@ -86,6 +91,7 @@ impl Service {
             public_key,
             runtime,
             stores: Mutex::new(HashMap::new()),
+            components: Mutex::new(HashMap::new()),
             feeds: Feeds::default(),
             metrics,
             scheduler,
@@ -133,6 +139,11 @@ impl Service {
         self.public_key.as_deref()
     }
 
+    /// Tick latencies (schedule to commit, µs) sampled since the last call.
+    pub fn take_latencies(&self) -> Vec<u32> {
+        self.scheduler.shared().take_latencies()
+    }
+
     /// Deployments loaded on each worker.
     pub fn worker_loads(&self) -> Vec<usize> {
         self.scheduler.loads()
@@ -141,23 +152,8 @@ impl Service {
     /// Create tenant `id` with `quotas` (default: the configured ones);
     /// returns its API token, which is shown only now.
     pub fn create_tenant(&self, id: &str, quotas: Option<Quotas>) -> Result<String, ApiError> {
-        if !is_valid_id(id) {
-            return Err(ApiError::new(
-                ErrorCode::MalformedRequest,
-                format!("`{id}` is not a tenant id: 1 to 64 of A-Z a-z 0-9 . _ -"),
-            ));
-        }
-        let token = auth::new_token().map_err(ApiError::internal)?;
         let quotas = quotas.unwrap_or(self.config.default_quotas);
-        if !self
-            .control
-            .create_tenant(id, &auth::token_hash(&token), quotas)?
-        {
-            return Err(ApiError::new(
-                ErrorCode::AlreadyExists,
-                format!("tenant `{id}` exists"),
-            ));
-        }
+        let token = auth::issue_tenant(&self.control, id, quotas)?;
         self.scheduler
             .shared()
             .set_fuel_quota(id, quotas.fuel_per_hour);
@@ -262,6 +258,9 @@ impl Service {
                 request.id
             )));
         }
+        if request.snapshot_every == 0 {
+            return Err(invalid("snapshot_every is 0: at least 1".to_owned()));
+        }
         if request.schedule.every_ms < MIN_EVERY_MS {
             return Err(invalid(format!(
                 "schedule.every_ms is {}: at least {MIN_EVERY_MS}",
@@ -335,16 +334,15 @@ impl Service {
             .bundle(&row.tenant, &request.bundle)?
             .ok_or_else(|| ApiError::not_found(format_args!("bundle `{}`", request.bundle)))?;
         let store = self.store(&row.tenant)?;
-        let loaded = store
-            .load_strategy(&self.runtime, &request.bundle)
-            .map_err(|e| ApiError::new(ErrorCode::BundleRejected, e.to_string()))?;
+        let component = self.component(&row.tenant, &store, &bundle)?;
         // A JavaScript bundle says `other`: its deployment names its class.
         let class = request.limits.unwrap_or(match bundle.manifest.language {
             Language::Python => LimitClass::Python,
             Language::Rust | Language::Other => LimitClass::Rust,
         });
-        let spec = DeploymentSpec::new(request.id.clone(), request.config.to_string())
+        let mut spec = DeploymentSpec::new(request.id.clone(), request.config.to_string())
             .with_limits(Limits::of_class(class));
+        spec.commit_every = request.snapshot_every;
         let mut market = PaperMarketConfig::new(&venue.base, &venue.quote, 0);
         market.base_decimals = crate::paper::BASE_DECIMALS;
         market.quote_decimals = crate::paper::QUOTE_DECIMALS;
@@ -361,7 +359,7 @@ impl Service {
             tenant: row.tenant.clone(),
             id: request.id.clone(),
             runtime: Arc::clone(&self.runtime),
-            component: loaded.component,
+            component,
             spec,
             tape,
             market,
@@ -371,8 +369,47 @@ impl Service {
             durable: Durable {
                 store,
                 chain_key: self.chain_key.clone(),
+                snapshots_in_journal: true,
             },
         })
+    }
+
+    /// The compiled component of the tenant's `bundle`, from memory, or
+    /// loaded from the tenant's store (its compiled code from the sealed
+    /// cache).
+    fn component(
+        &self,
+        tenant: &str,
+        store: &Store,
+        bundle: &BundleRow,
+    ) -> Result<StrategyComponent, ApiError> {
+        let key = (tenant.to_owned(), bundle.manifest.component_sha256.clone());
+        let cached = self
+            .components
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&key)
+            .cloned();
+        if let Some(component) = cached {
+            return Ok(component);
+        }
+        let loaded = store
+            .load_strategy(&self.runtime, &bundle.manifest.name)
+            .map_err(|e| ApiError::new(ErrorCode::BundleRejected, e.to_string()))?;
+        if loaded.manifest.component_sha256 != bundle.manifest.component_sha256 {
+            return Err(ApiError::new(
+                ErrorCode::BundleRejected,
+                format!(
+                    "the stored bundle `{}` is not the one the control plane recorded",
+                    bundle.manifest.name
+                ),
+            ));
+        }
+        self.components
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(key, loaded.component.clone());
+        Ok(loaded.component)
     }
 
     /// Put a deployment of the control plane back on a worker.

@@ -285,15 +285,7 @@ impl Store {
         checkpoint: &Checkpoint,
     ) -> Result<(), StoreError> {
         let file = snapshot_file(deployment)?;
-        let keys = self.snapshot_keys()?;
-        let plaintext = checkpoint::encode(checkpoint);
-        let sealed = seal_object(
-            ObjectKind::Snapshot,
-            &checkpoint.sequence.to_be_bytes(),
-            &snapshot_context(deployment),
-            &plaintext,
-            keys.snapshots(),
-        )?;
+        let sealed = self.seal_checkpoint(deployment, checkpoint)?;
         // The current snapshot is kept as the previous one first: a caller
         // that records the new sequence elsewhere (a journal commit after
         // this write) and crashes before that commit still finds the one
@@ -416,7 +408,6 @@ impl Store {
         deployment: &str,
         file: &str,
     ) -> Result<Option<Checkpoint>, StoreError> {
-        let keys = self.snapshot_keys()?;
         let sealed = match self.inner.snapshots.read(file) {
             Ok(sealed) => sealed,
             Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
@@ -424,10 +415,59 @@ impl Store {
                 return Err(self.inner.io("reading", Path::new(SNAPSHOTS).join(file))(e));
             }
         };
+        self.open_sealed_checkpoint(deployment, &sealed).map(Some)
+    }
+
+    /// Seal `checkpoint` of deployment `deployment` under the host's
+    /// snapshot key, bound to the deployment and its sequence, without
+    /// storing it: for a caller that keeps it elsewhere (a journal row
+    /// committed with its tick).
+    pub fn seal_checkpoint(
+        &self,
+        deployment: &str,
+        checkpoint: &Checkpoint,
+    ) -> Result<Vec<u8>, StoreError> {
+        let keys = self.snapshot_keys()?;
+        let plaintext = zeroize::Zeroizing::new(checkpoint::encode(checkpoint));
+        Ok(seal_object(
+            ObjectKind::Snapshot,
+            &checkpoint.sequence.to_be_bytes(),
+            &snapshot_context(deployment),
+            &plaintext,
+            keys.snapshots(),
+        )?)
+    }
+
+    /// Open a checkpoint [`Store::seal_checkpoint`] sealed for
+    /// `deployment`, refusing it unless it is the one that resumes at
+    /// `expected` ([`StoreError::SnapshotRollback`] for another).
+    pub fn open_checkpoint(
+        &self,
+        deployment: &str,
+        sealed: &[u8],
+        expected: u64,
+    ) -> Result<Checkpoint, StoreError> {
+        let checkpoint = self.open_sealed_checkpoint(deployment, sealed)?;
+        if checkpoint.sequence != expected {
+            return Err(StoreError::SnapshotRollback {
+                deployment: deployment.to_owned(),
+                expected,
+                found: checkpoint.sequence,
+            });
+        }
+        Ok(checkpoint)
+    }
+
+    fn open_sealed_checkpoint(
+        &self,
+        deployment: &str,
+        sealed: &[u8],
+    ) -> Result<Checkpoint, StoreError> {
+        let keys = self.snapshot_keys()?;
         let opened = open_object(
             ObjectKind::Snapshot,
             &snapshot_context(deployment),
-            &sealed,
+            sealed,
             keys.snapshots(),
         )?;
         let encoding = || StoreError::CheckpointEncoding {
@@ -440,7 +480,7 @@ impl Store {
         if checkpoint.sequence != sealed_sequence {
             return Err(encoding());
         }
-        Ok(Some(checkpoint))
+        Ok(checkpoint)
     }
 
     fn snapshot_keys(&self) -> Result<&HostKeys, StoreError> {

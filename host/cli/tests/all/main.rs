@@ -16,6 +16,7 @@ mod operator;
 mod python_build;
 mod resume;
 mod sealing;
+mod service;
 mod templates;
 mod tick_failures;
 

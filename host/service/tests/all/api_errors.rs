@@ -40,6 +40,8 @@ fn bad_deployment_requests_get_typed_errors_and_create_nothing() {
     missing.as_object_mut().map(|o| o.remove("schedule"));
     let mut too_fast = paper("d", "rsi", json!({}));
     too_fast["schedule"]["every_ms"] = json!(1);
+    let mut no_snapshots = paper("d", "rsi", json!({}));
+    no_snapshots["snapshot_every"] = json!(0);
     let mut bad_id = paper("../etc", "rsi", json!({}));
     bad_id["id"] = json!("../etc");
     let mut unknown_feed = paper("d", "rsi", json!({}));

@@ -78,4 +78,6 @@ fn the_documented_error_codes_are_the_services() {
         })
         .collect();
     assert_eq!(documented, actual);
+    let named: Vec<&str> = ErrorCode::ALL.iter().map(|code| code.as_str()).collect();
+    assert_eq!(documented, named, "as_str names each code as serde does");
 }
