@@ -9,17 +9,18 @@
 //! its report).
 
 mod backtest;
+mod curve;
 mod market;
 pub mod metrics;
 mod paper;
 pub mod report;
 pub mod sim;
 
-pub use backtest::{Backtest, BacktestError, FailedTick};
+pub use backtest::{Backtest, BacktestError, DEFAULT_COMMIT_EVERY, FailedTick};
 pub use market::{
     MarketOracle, PaperMarket, PaperMarketConfig, market_candles, tape_candle, wit_candle,
 };
-pub use metrics::{ClosedTrade, Metrics, MetricsInput};
+pub use metrics::{ClosedTrade, Metrics, MetricsInput, MetricsStream};
 pub use paper::{PaperRun, PaperRunError, run_paper, run_paper_journaled};
 // The loop is the engine's; re-exported for the callers of backtests.
 pub use stratbox_engine::{NoJournal, Run, RunError, Runner, TickRecord, TickStart, Venue, run};

@@ -6,7 +6,13 @@ use serde::{Deserialize, Serialize};
 pub use stratbox_runtime::TickError;
 use stratbox_runtime::TickFailure;
 
+pub use crate::curve::MAX_EQUITY_POINTS;
 use crate::metrics::Metrics;
+
+/// Most denials a report lists ([`BacktestReport::denials`]): the first
+/// ones. Every denial is counted by rule in
+/// [`Metrics::denials_by_rule`], however many there are.
+pub const MAX_DENIAL_RECORDS: usize = 1_000;
 
 /// Which way a trade went, for chart markers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -154,11 +160,14 @@ pub struct BacktestReport {
     pub quote: String,
     /// Computed metrics.
     pub metrics: Metrics,
-    /// Equity per candle.
+    /// The equity curve: every candle's point for runs of up to
+    /// [`MAX_EQUITY_POINTS`] candles, else that many at most, the extremes
+    /// of each stretch of candles kept (see [`MAX_EQUITY_POINTS`]).
     pub equity: Vec<EquityPoint>,
     /// Released actions.
     pub trades: Vec<TradeRecord>,
-    /// Denials received.
+    /// The first [`MAX_DENIAL_RECORDS`] denials received (all of them are
+    /// counted in `metrics.denials_by_rule`).
     pub denials: Vec<DenialRecord>,
     /// Every failed tick, in order (absent, and so empty, in reports
     /// written before failures were listed).

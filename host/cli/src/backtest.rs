@@ -65,20 +65,23 @@ pub struct FailureArgs {
     /// summary, JSON and HTML either way.
     #[arg(long)]
     pub continue_on_failure: bool,
-    /// Snapshot the strategy every N successful ticks. Fewer snapshots make
-    /// a run faster; a failed tick rolls the strategy back to the last one,
-    /// up to N-1 ticks (which matters only with --continue-on-failure).
-    /// Results and replay do not depend on it.
+    /// Snapshot the strategy every N successful ticks (1: every tick, as a
+    /// live deployment does). Fewer snapshots make a run faster; a failed
+    /// tick rolls the strategy back to the last one, up to N-1 ticks (which
+    /// matters only with --continue-on-failure). A clean run's report (but
+    /// for fuel: a tick that snapshots pays for it) and its replay do not
+    /// depend on it.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_COMMIT_EVERY,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub commit_every: u32,
 }
 
-/// Default of `--commit-every`. Snapshotting every tick made the RSI
-/// example's backtest about a third slower (debug build, bundled candles);
-/// one snapshot per 100 ticks makes it noise, and a failed tick stops a
-/// backtest by default anyway.
-pub const DEFAULT_COMMIT_EVERY: u32 = 100;
+/// Default of `--commit-every`: the library's backtest default.
+pub use stratbox_backtest::DEFAULT_COMMIT_EVERY;
+
+/// Ticks between two updates of the progress bar: updating it at every
+/// tick cost more than a fast strategy's tick.
+const PROGRESS_EVERY: usize = 4096;
 
 impl FailureArgs {
     /// `spec` with the snapshot interval of these flags (before it is
@@ -180,13 +183,16 @@ pub fn backtest(args: &BacktestArgs) -> anyhow::Result<Result<BacktestReport, Bo
     let mut no_journal = NoJournal;
     let sink = sink(&mut recorder, &mut no_journal);
     let market = setup.market()?;
-    let bar = progress_bar(market.len(), args.quiet || args.json);
+    let candles = market.len();
+    let bar = progress_bar(candles, args.quiet || args.json);
     bar.set_message(strategy.name.clone());
     let backtest = args
         .failures
         .backtest(&runtime, &component, &strategy.name, spec);
     let result = backtest.run(market, choice.engine(), sink, |done| {
-        bar.set_position(done as u64);
+        if done % PROGRESS_EVERY == 0 || done == candles {
+            bar.set_position(done as u64);
+        }
     });
     bar.finish_and_clear();
     let result = match result {

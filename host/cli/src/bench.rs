@@ -2,15 +2,22 @@
 //! table of figures against the benchmark issue's targets.
 
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use clap::Args;
+use clap::{Args, Parser};
 use indicatif::{ProgressBar, ProgressStyle};
+use stratbox_backtest::{DEFAULT_COMMIT_EVERY, wit_candle};
 use stratbox_benches::cpython::venv_python;
+use stratbox_benches::drive::{SandboxDriver, replay};
 use stratbox_benches::machine::Machine;
-use stratbox_benches::report::{Bound, Row, Unit};
-use stratbox_benches::suite::{self, Components, SuiteConfig};
+use stratbox_benches::market::MARKET;
+use stratbox_benches::report::{Bound, Row, Target, Unit};
+use stratbox_benches::suite::{self, Components, SuiteConfig, thousands};
+use stratbox_runtime::{Runtime, RuntimeConfig};
+use stratbox_tape::SyntheticConfig;
 
+use crate::backtest::BacktestArgs;
 use crate::session::StrategySource;
 
 /// Options of `stratbox bench`.
@@ -66,6 +73,11 @@ pub struct BenchArgs {
     /// Print JSON (machine, sizes, rows) instead of the table.
     #[arg(long)]
     json: bool,
+    /// Only the backtest rows: `stratbox backtest`'s cost per tick against
+    /// the engine loop alone, RSI over `--candles` synthetic candles
+    /// (skips the rest of the suite).
+    #[arg(long)]
+    backtest_only: bool,
 }
 
 pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
@@ -74,27 +86,38 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     if !machine.optimized {
         eprintln!("warning: a debug build; build with --release for representative figures");
     }
-    let components = Components {
-        empty: load(&args.empty)?,
-        oracle_read: load(&args.oracle_read)?,
-        rsi: load(&args.rsi)?,
-        python: match StrategySource::load(&args.bollinger) {
-            Ok(source) => Some(source.bytes),
-            Err(error) => {
-                eprintln!("skipping the Python rows: {error:#}");
-                None
-            }
-        },
-    };
-    let bar = ProgressBar::new(config.steps());
+    let rsi = load(&args.rsi)?;
+    let bar = ProgressBar::new(if args.backtest_only {
+        1
+    } else {
+        config.steps() + 1
+    });
     bar.set_style(
         ProgressStyle::with_template("{bar:30} {pos}/{len} {elapsed} {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let rows = suite::run(&config, &components, &mut |step| {
-        bar.inc(1);
-        bar.set_message(step.to_owned());
-    })?;
+    let mut rows = Vec::new();
+    if !args.backtest_only {
+        let components = Components {
+            empty: load(&args.empty)?,
+            oracle_read: load(&args.oracle_read)?,
+            rsi: rsi.clone(),
+            python: match StrategySource::load(&args.bollinger) {
+                Ok(source) => Some(source.bytes),
+                Err(error) => {
+                    eprintln!("skipping the Python rows: {error:#}");
+                    None
+                }
+            },
+        };
+        rows = suite::run(&config, &components, &mut |step| {
+            bar.inc(1);
+            bar.set_message(step.to_owned());
+        })?;
+    }
+    bar.inc(1);
+    bar.set_message("RSI backtest per tick: stratbox backtest and the engine loop");
+    rows.extend(backtest_rows(&rsi, config.candles, config.replays)?);
     bar.finish_and_clear();
     if args.json {
         let report = serde_json::json!({
@@ -109,6 +132,101 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         print_table(&machine, &config, &rows);
     }
     Ok(())
+}
+
+/// `stratbox backtest`'s arguments, parsed as its command line is.
+#[derive(Debug, Parser)]
+struct BacktestCommand {
+    #[command(flatten)]
+    args: BacktestArgs,
+}
+
+/// Seed of the synthetic tape of the backtest rows: `stratbox backtest
+/// --synthetic`'s default.
+const BACKTEST_SEED: u64 = 1;
+
+/// The cost per tick of `stratbox backtest` (its own code, from the
+/// command line on: simulated venues, policy, report folded per tick, the
+/// JSON report) against the engine loop alone (`Deployment::tick` over the
+/// same candles with paper fills, as the RSI rows of the suite drive it),
+/// both at the backtest's default snapshot interval and on the same
+/// runtime configuration; the fastest of `replays` runs each, the two
+/// alternating. Loading, compiling and generating the tape are left out
+/// of both.
+fn backtest_rows(rsi: &[u8], candles: usize, replays: usize) -> anyhow::Result<Vec<Row>> {
+    let dir = tempfile::tempdir()?;
+    let component = dir.path().join("rsi-momentum.wasm");
+    std::fs::write(&component, rsi)?;
+    let count = candles.to_string();
+    let seed = BACKTEST_SEED.to_string();
+    let command = BacktestCommand::try_parse_from([
+        "backtest",
+        component
+            .to_str()
+            .context("a temporary path that is not UTF-8")?,
+        "--synthetic",
+        &count,
+        "--seed",
+        &seed,
+        "--market",
+        MARKET,
+        "--quiet",
+    ])?;
+    let runtime = Runtime::new(RuntimeConfig::default())?;
+    let loaded = runtime.load(rsi)?;
+    let tape = stratbox_tape::generate(&SyntheticConfig::new(MARKET, candles, BACKTEST_SEED))?;
+    let inputs: Vec<_> = tape.candles().iter().map(wit_candle).collect();
+
+    // Alternately, so that other work on the machine slows both alike.
+    let (mut cli, mut engine) = (Duration::MAX, Duration::MAX);
+    let mut equity_points = 0;
+    for _ in 0..replays.max(1) {
+        let report = match crate::backtest::backtest(&command.args)? {
+            Ok(report) => report,
+            Err(stopped) => return Err(crate::backtest::stopped_error(&stopped)),
+        };
+        let json = Instant::now();
+        std::hint::black_box(report.to_json(false));
+        let loop_seconds = report.metrics.ticks as f64 / report.metrics.ticks_per_second;
+        cli = cli.min(Duration::from_secs_f64(loop_seconds) + json.elapsed());
+        equity_points = report.equity.len();
+
+        let mut driver = SandboxDriver::new(&runtime, &loaded, "{}", DEFAULT_COMMIT_EVERY)?;
+        engine = engine.min(replay(&mut driver, &inputs)?.elapsed);
+    }
+
+    let per_tick = |elapsed: Duration| elapsed.as_secs_f64() / candles.max(1) as f64;
+    let (cli, engine) = (per_tick(cli), per_tick(engine));
+    let snapshots = format!("snapshot every {DEFAULT_COMMIT_EVERY} ticks");
+    let n = thousands(candles);
+    Ok(vec![
+        Row::new(
+            "backtest.cli",
+            format!(
+                "stratbox backtest per tick, RSI over {n} synthetic candles (simulated venues, report folded per tick, JSON; {snapshots})"
+            ),
+            cli,
+            Unit::Seconds,
+        )
+        .with_note(format!(
+            "the report keeps {equity_points} equity points; loading, compiling and the tape are not timed"
+        )),
+        Row::new(
+            "backtest.engine",
+            format!(
+                "engine loop alone per tick, the same candles (Deployment::tick, paper fills; {snapshots})"
+            ),
+            engine,
+            Unit::Seconds,
+        ),
+        Row::new(
+            "backtest.vs-engine",
+            "stratbox backtest per tick / engine loop per tick",
+            cli / engine,
+            Unit::Ratio,
+        )
+        .with_target(Target::at_most(2.0)),
+    ])
 }
 
 fn suite_config(args: &BenchArgs) -> SuiteConfig {

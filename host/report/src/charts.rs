@@ -34,8 +34,9 @@ fn time_range(report: &BacktestReport) -> (f64, f64) {
 }
 
 /// Most buckets a chart's series is reduced to: a chart 960 pixels wide
-/// shows no more, and a million-candle run would otherwise put a million
-/// points into the page.
+/// shows no more. A backtest's report holds at most
+/// `MAX_EQUITY_POINTS` (2,000) points already; a report written before
+/// that bound may hold one per candle.
 const MAX_BUCKETS: usize = 1_000;
 
 /// `points` reduced to at most two per bucket of [`MAX_BUCKETS`] (the
@@ -63,6 +64,26 @@ fn downsample(points: &[EquityPoint], value: impl Fn(&EquityPoint) -> f64) -> Ve
         }
     }
     out
+}
+
+/// The equity the curve shows at `ms`: a point's own, or on the line
+/// between the points around it (a long run's curve keeps only some
+/// candles' points, so a trade's candle may fall between two of them).
+fn equity_at(points: &[EquityPoint], ms: u64) -> f64 {
+    let index = points.partition_point(|p| p.timestamp_ms < ms);
+    match (
+        index.checked_sub(1).and_then(|i| points.get(i)),
+        points.get(index),
+    ) {
+        (_, Some(after)) if after.timestamp_ms == ms => after.equity,
+        (Some(before), Some(after)) => {
+            let span = (after.timestamp_ms - before.timestamp_ms) as f64;
+            let along = (ms - before.timestamp_ms) as f64 / span;
+            before.equity + (after.equity - before.equity) * along
+        }
+        (Some(only), None) | (None, Some(only)) => only.equity,
+        (None, None) => 0.0,
+    }
 }
 
 /// Equity over time with buy (green) and sell (red) markers.
@@ -112,13 +133,7 @@ pub fn equity_svg(report: &BacktestReport) -> Result<String, ReportError> {
                 BLUE.stroke_width(2),
             ))
             .map_err(|e| error(&e))?;
-        let equity_at = |ms: u64| {
-            let index = report.equity.partition_point(|p| p.timestamp_ms < ms);
-            report
-                .equity
-                .get(index.min(report.equity.len().saturating_sub(1)))
-                .map_or(0.0, |p| p.equity)
-        };
+        let equity_at = |ms: u64| equity_at(&report.equity, ms);
         for (side, color) in [(Side::Buy, GREEN), (Side::Sell, RED)] {
             chart
                 .draw_series(report.trades.iter().filter(|t| t.side == side).map(|t| {
@@ -193,6 +208,17 @@ mod tests {
             drawdown: 0.0,
             price: 1.0,
         }
+    }
+
+    #[test]
+    fn trade_markers_sit_on_the_line_between_kept_points() {
+        let points = [point(100, 1.0), point(200, 3.0), point(400, 1.0)];
+        assert_eq!(equity_at(&points, 200), 3.0);
+        assert_eq!(equity_at(&points, 150), 2.0);
+        assert_eq!(equity_at(&points, 300), 2.0);
+        assert_eq!(equity_at(&points, 50), 1.0);
+        assert_eq!(equity_at(&points, 500), 1.0);
+        assert_eq!(equity_at(&[], 5), 0.0);
     }
 
     #[test]

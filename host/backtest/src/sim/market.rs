@@ -291,12 +291,13 @@ impl SimMarket {
 
     /// Close of the current candle of `market`, aligned by time.
     pub fn market_price(&self, market: &str) -> Option<f64> {
-        self.tapes
-            .iter()
-            .zip(&self.cursors)
-            .find(|(t, _)| t.market() == market)
-            .and_then(|(t, c)| t.candles().get(*c))
-            .map(|c| c.close)
+        self.close_where(|name| name == market)
+    }
+
+    /// Close of the current candle of the first tape whose market name
+    /// `matches`.
+    fn close_where(&self, matches: impl Fn(&str) -> bool) -> Option<f64> {
+        close_where(&self.tapes, &self.cursors, matches)
     }
 
     /// Price of one whole `asset` in the quote asset, from the tapes (direct
@@ -310,10 +311,12 @@ impl SimMarket {
         if base == quote {
             return Some(1.0);
         }
-        if let Some(p) = self.market_price(&format!("{base}/{quote}")) {
+        // `BASE/QUOTE` or `QUOTE/BASE`, compared without building the name
+        // (this runs for every asset at every tick).
+        if let Some(p) = self.close_where(|name| is_pair(name, base, quote)) {
             return Some(p);
         }
-        if let Some(p) = self.market_price(&format!("{quote}/{base}")) {
+        if let Some(p) = self.close_where(|name| is_pair(name, quote, base)) {
             return (p > 0.0).then(|| 1.0 / p);
         }
         self.config.pools.iter().find_map(|(id, pool)| {
@@ -417,12 +420,22 @@ impl SimMarket {
     }
 
     fn arbitrage(&mut self) -> Result<(), SimError> {
-        for (id, config) in self.config.pools.clone() {
-            let Some(target_human) = self.market_price(&config.market) else {
+        // Field by field: the configs are read while the pools move.
+        for (id, config) in &self.config.pools {
+            let Some(target_human) =
+                close_where(&self.tapes, &self.cursors, |name| name == config.market)
+            else {
                 continue;
             };
-            let target = self.raw_price(&config.token0, &config.token1, target_human);
-            match self.pools.get_mut(&id) {
+            let decimals = |asset: &str| {
+                self.config
+                    .assets
+                    .get(asset)
+                    .map_or(18, |asset| asset.decimals)
+            };
+            let target = target_human * 10f64.powi(i32::from(decimals(&config.token1)))
+                / 10f64.powi(i32::from(decimals(&config.token0)));
+            match self.pools.get_mut(id) {
                 Some(AmmPool::Concentrated(pool)) => {
                     let Ok(tick) = v3::tick_for_price(target, 1) else {
                         continue;
@@ -462,6 +475,9 @@ impl SimMarket {
     }
 
     fn liquidate(&mut self) -> Result<(), SimError> {
+        if self.lending.is_empty() {
+            return Ok(());
+        }
         let now = self.now_ms();
         let prices: BTreeMap<String, u128> = self
             .config
@@ -542,6 +558,25 @@ impl SimMarket {
     pub fn liquidations(&self) -> usize {
         self.liquidations
     }
+}
+
+/// Close of the current candle of the first of `tapes` whose market name
+/// `matches`.
+fn close_where(tapes: &[Tape], cursors: &[usize], matches: impl Fn(&str) -> bool) -> Option<f64> {
+    tapes
+        .iter()
+        .zip(cursors)
+        .find(|(t, _)| matches(t.market()))
+        .and_then(|(t, c)| t.candles().get(*c))
+        .map(|c| c.close)
+}
+
+/// Whether `name` is `base/quote`.
+fn is_pair(name: &str, base: &str, quote: &str) -> bool {
+    name.len() == base.len() + 1 + quote.len()
+        && name.starts_with(base)
+        && name.ends_with(quote)
+        && name.as_bytes()[base.len()] == b'/'
 }
 
 pub(crate) fn venue(error: stratbox_venues::VenueError) -> SimError {

@@ -1,6 +1,7 @@
 //! Snapshotting at an interval changes how far a failed tick rolls back,
 //! never what a clean run does.
 
+use stratbox_backtest::DEFAULT_COMMIT_EVERY;
 use stratbox_runtime::DeploymentSpec;
 use stratbox_test_artifacts::Guest;
 
@@ -19,8 +20,8 @@ fn a_snapshot_interval_leaves_a_clean_run_unchanged() {
     };
     let every_tick = run(1);
     assert!(every_tick.metrics.actions > 0, "the strategy trades");
-    for commit_every in [7, 1_000] {
-        let sparse = run(commit_every);
+    for commit_every in [DEFAULT_COMMIT_EVERY, 7, 1_000] {
+        let mut sparse = run(commit_every);
         assert_eq!(
             sparse.trades, every_tick.trades,
             "commit_every {commit_every}"
@@ -31,5 +32,17 @@ fn a_snapshot_interval_leaves_a_clean_run_unchanged() {
         );
         assert_eq!(sparse.denials, every_tick.denials);
         assert!(sparse.failures.is_empty());
+        // The whole report, but for the fuel (a tick that snapshots pays
+        // for its snapshot) and the wall-clock speed.
+        assert!(sparse.metrics.fuel_p99 <= every_tick.metrics.fuel_p99);
+        sparse.metrics.fuel_p50 = every_tick.metrics.fuel_p50;
+        sparse.metrics.fuel_p99 = every_tick.metrics.fuel_p99;
+        sparse.metrics.ticks_per_second = every_tick.metrics.ticks_per_second;
+        assert!(
+            sparse == every_tick,
+            "commit_every {commit_every}: {:?} vs {:?}",
+            sparse.metrics,
+            every_tick.metrics
+        );
     }
 }

@@ -30,6 +30,12 @@ pub fn eth_tape(n: usize) -> Tape {
         .take(n)
 }
 
+/// `n` candles of a synthetic ETH/BTC tape (`stratbox backtest
+/// --synthetic n --market ETH/BTC`).
+pub fn synthetic_tape(n: usize) -> Tape {
+    stratbox_tape::generate(&stratbox_tape::SyntheticConfig::new("ETH/BTC", n, 1)).unwrap()
+}
+
 /// What `stratbox backtest` trades against by default: one constant-product
 /// ETH/BTC pool and 1 BTC.
 pub fn market(tape: Tape) -> SimMarket {

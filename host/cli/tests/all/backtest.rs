@@ -305,3 +305,95 @@ fn a_backtest_can_run_over_the_candles_a_journaled_run_saw() {
     assert_eq!(report["metrics"]["ticks"], 600);
     assert_eq!(report["market"], "ETH/BTC");
 }
+
+#[test]
+fn the_default_snapshot_interval_gives_an_every_tick_run_and_replays_identically() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("run.db");
+    let (_, mut every_tick) = backtest_json(
+        dir.path(),
+        "every",
+        &["--config", EAGER_RSI, "--commit-every", "1"],
+    );
+    let (_, mut default) = backtest_json(
+        dir.path(),
+        "default",
+        &[
+            "--config",
+            EAGER_RSI,
+            "--journal",
+            journal.to_str().unwrap(),
+        ],
+    );
+    assert!(every_tick["metrics"]["actions"].as_u64().unwrap() > 0);
+    // The same report but for fuel: a tick that snapshots pays for it.
+    for report in [&mut every_tick, &mut default] {
+        let metrics = report["metrics"].as_object_mut().unwrap();
+        metrics.remove("fuel_p50");
+        metrics.remove("fuel_p99");
+    }
+    assert!(
+        every_tick == default,
+        "the default interval changed the report"
+    );
+
+    let output = stratbox(&["replay", "1", "--journal", journal.to_str().unwrap()]);
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stdout.contains("1500 ticks replayed identically"),
+        "{stdout}"
+    );
+
+    let help = stratbox(&["backtest", "--help"]);
+    let (stdout, _) = text(&help);
+    assert!(
+        stdout.contains("[default: 100]"),
+        "--help states the default interval: {stdout}"
+    );
+}
+
+#[test]
+fn a_long_backtest_writes_a_report_that_does_not_grow_per_candle() {
+    let dir = tempfile::tempdir().unwrap();
+    let (json, html) = (dir.path().join("long.json"), dir.path().join("long.html"));
+    let output = stratbox(&[
+        "backtest",
+        component(Guest::RsiMomentum),
+        "--synthetic",
+        "20000",
+        "--market",
+        "ETH/BTC",
+        "--quiet",
+        "--json-out",
+        json.to_str().unwrap(),
+        "--html",
+        html.to_str().unwrap(),
+    ]);
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stdout.contains("ticks         20000 (0 failed)"),
+        "{stdout}"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let equity = report["equity"].as_array().unwrap();
+    assert!(
+        equity.len() <= stratbox_backtest::report::MAX_EQUITY_POINTS,
+        "{} equity points",
+        equity.len()
+    );
+    assert_eq!(report["metrics"]["ticks"], 20_000);
+    // Per trade, not per candle: the curve and everything else fit in a
+    // fixed size beside the trades.
+    let trades = serde_json::to_string_pretty(&report["trades"])
+        .unwrap()
+        .len();
+    let size = std::fs::metadata(&json).unwrap().len() as usize;
+    assert!(size < trades + 500_000, "{size} bytes, {trades} of trades");
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        page.contains("<svg"),
+        "the HTML draws the downsampled curve"
+    );
+}

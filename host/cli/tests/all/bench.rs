@@ -43,6 +43,9 @@ const ROWS: &[&str] = &[
     "policy checks per second, 20-rule policy",
     "journal writes per second, one tick per transaction (synchronous=NORMAL)",
     "journal writes per second, one tick per transaction (synchronous=FULL)",
+    "stratbox backtest per tick, RSI over 2,000 synthetic candles",
+    "engine loop alone per tick, the same candles",
+    "stratbox backtest per tick / engine loop per tick",
 ];
 
 #[test]
@@ -95,6 +98,25 @@ fn bench_prints_one_table_with_every_measurement_and_target() {
         .iter()
         .filter(|l| l.contains(" met (") || l.contains("MISSED by"))
         .count();
-    assert_eq!(judged, 11, "{stdout}");
+    assert_eq!(judged, 12, "{stdout}");
     assert!(stdout.contains("extrapolated from 3 instances"), "{stdout}");
+
+    // The backtest rows alone.
+    let output = stratbox(&[
+        "bench",
+        "--backtest-only",
+        "--candles",
+        "2000",
+        "--replays",
+        "1",
+        "--rsi",
+        &path(Guest::RsiMomentum),
+    ]);
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stderr}");
+    let rows: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("stratbox backtest") || l.starts_with("engine loop"))
+        .collect();
+    assert_eq!(rows.len(), 3, "{stdout}");
 }
