@@ -10,6 +10,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use stratbox_runtime::bundle::Manifest;
 
 use crate::config::Quotas;
+use crate::error::ServiceError;
 use crate::request::{DeploymentRequest, DeploymentState};
 
 const SCHEMA: &str = "
@@ -75,8 +76,30 @@ pub struct ControlPlane {
 }
 
 impl ControlPlane {
-    /// Open (creating if needed) the database at `path`.
-    pub fn open(path: &Path) -> Result<ControlPlane, rusqlite::Error> {
+    /// Open (creating if needed, owner-only) the database at `path`.
+    pub fn open(path: &Path) -> Result<ControlPlane, ServiceError> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            // Token hashes and quotas: created owner-only whatever the
+            // umask (SQLite gives its WAL files the same mode).
+            let created = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(path);
+            match created {
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(source) => {
+                    return Err(ServiceError::Io {
+                        action: "creating",
+                        path: path.to_owned(),
+                        source,
+                    });
+                }
+            }
+        }
         let conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;

@@ -11,7 +11,7 @@ use stratbox_backtest::{MarketOracle, PaperMarket, PaperMarketConfig};
 use stratbox_engine::{RunError, Runner, TickRecord};
 use stratbox_evm::durable::{self, Durable};
 use stratbox_evm::live::LiveError;
-use stratbox_journal::{Durability, Journal, JournalError, NewRun, Recorder, RunPolicy};
+use stratbox_journal::{Durability, Journal, JournalError, NewRun, Recorder, RunId, RunPolicy};
 use stratbox_policy::PolicyFile;
 use stratbox_runtime::policy::{AssetCatalog, PolicyEngine};
 use stratbox_runtime::types::ActionOutcome;
@@ -144,6 +144,22 @@ impl std::fmt::Debug for PaperPlan {
     }
 }
 
+impl PaperPlan {
+    /// The shared market, the oracle reading it, and the recorder of
+    /// `run` into `journal` (snapshots sealed into its rows or the store).
+    fn wire(
+        &self,
+        market: PaperMarket,
+        journal: Journal,
+        run: RunId,
+    ) -> (Arc<Mutex<PaperMarket>>, MarketOracle, Recorder) {
+        let market = Arc::new(Mutex::new(market));
+        let oracle = MarketOracle::new(Arc::clone(&market));
+        let recorder = self.durable.recorder(&self.id, journal, run);
+        (market, oracle, recorder)
+    }
+}
+
 /// Why a paper deployment could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -198,9 +214,7 @@ impl PaperDeployment {
                     Some(file) => Box::new(resumed.policy(Arc::clone(&file.compiled))?),
                     None => Box::new(AllowAll),
                 };
-                let market = Arc::new(Mutex::new(market));
-                let oracle = MarketOracle::new(Arc::clone(&market));
-                let recorder = plan.durable.recorder(&plan.id, journal, resumed.run);
+                let (market, oracle, recorder) = plan.wire(market, journal, resumed.run);
                 Runner::resume(
                     &plan.runtime,
                     &plan.component,
@@ -234,9 +248,7 @@ impl PaperDeployment {
                     Some(file) => Box::new(PolicyEngine::new(Arc::clone(&file.compiled))),
                     None => Box::new(AllowAll),
                 };
-                let market = Arc::new(Mutex::new(market));
-                let oracle = MarketOracle::new(Arc::clone(&market));
-                let recorder = plan.durable.recorder(&plan.id, journal, run);
+                let (market, oracle, recorder) = plan.wire(market, journal, run);
                 Runner::start(
                     &plan.runtime,
                     &plan.component,

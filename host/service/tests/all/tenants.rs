@@ -114,6 +114,17 @@ fn requests_without_a_known_token_are_refused() {
         );
         assert_eq!((status, code(&body)), (401, "unauthorized"), "{body}");
     }
+    // The token hashes rest in an owner-only file.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let control = harness.dir.path().join("data/control.sqlite");
+        let mode = std::fs::metadata(&control)
+            .expect("control plane")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{}", control.display());
+    }
     // Health and metrics need no token; they name no tenant's secrets.
     assert_eq!(harness.get("", "/healthz").0, 200);
     assert_eq!(harness.get("", "/readyz").0, 200);
