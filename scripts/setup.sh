@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs what building and testing stratbox needs, idempotently: the
 # WebAssembly targets, the rustfmt/clippy components, (in .venv) the
-# pinned componentize-py that builds Python strategies and (in node_modules)
-# the pinned componentize-js that builds JavaScript ones. Sourced by demo.sh
-# and test.sh; safe to run any number of times.
+# pinned componentize-py that builds Python strategies, (in node_modules)
+# the pinned componentize-js that builds JavaScript ones, and (from Debian's
+# packages) the PostgreSQL server the service's tests start. Sourced by
+# demo.sh and test.sh; safe to run any number of times.
 set -euo pipefail
 
 if ! command -v rustup >/dev/null 2>&1; then
@@ -122,4 +123,27 @@ stratbox_aggregator="$stratbox_root/node_modules/.stratbox/MockV3Aggregator.json
 if [[ ! -s "$stratbox_aggregator" ]] || [[ "$stratbox_npm_stamp" -nt "$stratbox_aggregator" ]]; then
     echo "setup: compiling Chainlink's MockV3Aggregator with solc (npm)" >&2
     node "$stratbox_root/scripts/evm/compile-aggregator.cjs" "$stratbox_aggregator"
+fi
+
+# The service's scale-out tests run a real PostgreSQL server (a cluster in
+# a temporary directory on a loopback port, started and stopped by the test
+# harness): the server binaries come from Debian's packages, installed here
+# when missing.
+if ! command -v pg_ctl >/dev/null 2>&1 && ! compgen -G "/usr/lib/postgresql/*/bin/pg_ctl" >/dev/null; then
+    if ! command -v apt-get >/dev/null 2>&1; then
+        echo "error: PostgreSQL server binaries (pg_ctl, initdb, postgres) not found and no apt-get:" \
+            "install PostgreSQL >= 13 and put its bin directory on PATH" >&2
+        exit 1
+    fi
+    stratbox_sudo=""
+    if [[ "$(id -u)" != 0 ]]; then
+        stratbox_sudo="sudo"
+    fi
+    echo "setup: installing PostgreSQL from Debian's packages (apt-get install postgresql)" >&2
+    $stratbox_sudo apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive $stratbox_sudo apt-get install -y -qq --no-install-recommends postgresql >&2
+    # The package's own cluster is not needed: tests start their own.
+    if command -v pg_ctlcluster >/dev/null 2>&1; then
+        $stratbox_sudo service postgresql stop >/dev/null 2>&1 || true
+    fi
 fi

@@ -18,6 +18,7 @@ pub mod auth;
 pub mod config;
 pub mod control;
 pub mod error;
+pub mod lease;
 pub mod metrics;
 pub mod paper;
 pub mod request;

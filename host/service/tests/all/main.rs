@@ -2,7 +2,9 @@
 //! real HTTP requests, real strategies.
 
 mod api_errors;
+mod leases;
 mod lifecycle;
 mod openapi;
+mod postgres;
 mod support;
 mod tenants;
