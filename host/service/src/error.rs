@@ -178,6 +178,13 @@ pub enum ServiceError {
         "the service needs the host's X25519 secret key (`stratbox keygen --kind x25519`), not a key-encryption key"
     )]
     NotHostKey,
+    /// Another service process has this data directory open: two would
+    /// tick the same deployments.
+    #[error("another stratbox serve uses {path} (it holds {path}/service.lock)")]
+    InUse {
+        /// The data directory.
+        path: std::path::PathBuf,
+    },
     /// A deployment recorded as running could not be started again.
     #[error("restarting deployment {tenant}/{id}: {error}")]
     Restart {

@@ -48,6 +48,9 @@ pub struct Service {
     /// Serializes changes to deployments (create, state changes, delete),
     /// so two requests on one deployment never interleave.
     changes: Mutex<()>,
+    /// The data directory's lock, held for the service's life: one
+    /// process ticks a directory's deployments.
+    _lock: std::fs::File,
 }
 
 impl std::fmt::Debug for Service {
@@ -74,6 +77,7 @@ impl Service {
             path: config.data_dir.clone(),
             source,
         })?;
+        let lock = lock_data_dir(&config.data_dir)?;
         let control = Arc::new(ControlPlane::open(&config.data_dir.join("control.sqlite"))?);
         let metrics = Arc::new(Metrics::default());
         let scheduler = Scheduler::new(config.workers, Arc::clone(&metrics), Arc::clone(&control))
@@ -96,6 +100,7 @@ impl Service {
             metrics,
             scheduler,
             changes: Mutex::new(()),
+            _lock: lock,
         };
         for tenant in service.control.tenants()? {
             if let Some(quotas) = service.control.quotas(&tenant)? {
@@ -604,6 +609,30 @@ impl Service {
             .take(limit.min(MAX_PAGE))
             .map(|s| journal.call(run, Call::Tick(s)).map_err(journal_error))
             .collect()
+    }
+}
+
+/// Take the data directory's lock file, or fail if another process holds
+/// it (released by the OS when the process ends, however it ends).
+fn lock_data_dir(dir: &Path) -> Result<std::fs::File, ServiceError> {
+    let path = dir.join("service.lock");
+    let io = |source| ServiceError::Io {
+        action: "locking",
+        path: path.clone(),
+        source,
+    };
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(io)?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(ServiceError::InUse {
+            path: dir.to_owned(),
+        }),
+        Err(std::fs::TryLockError::Error(source)) => Err(io(source)),
     }
 }
 

@@ -260,3 +260,19 @@ fn a_restarted_paper_account_holds_what_its_fills_left() {
     let resumed = harness.wait_for(&token, "trader", |s| ticks(s) >= 5);
     assert_eq!(resumed["failed_ticks"], 0, "{resumed}");
 }
+
+#[test]
+fn a_second_service_on_the_same_directory_is_refused() {
+    let harness = Harness::start();
+    let config = stratbox_service::ServiceConfig {
+        data_dir: harness.dir.path().join("data"),
+        workers: 1,
+        ..stratbox_service::ServiceConfig::default()
+    };
+    let second =
+        stratbox_service::Service::open(config, std::sync::Arc::new(harness.key.clone()), None);
+    assert!(
+        matches!(second, Err(stratbox_service::ServiceError::InUse { .. })),
+        "{second:?}"
+    );
+}
