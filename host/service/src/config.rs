@@ -25,6 +25,11 @@ pub struct ServiceConfig {
     /// Largest request body in bytes (a sealed bundle is uploaded as
     /// one). Default 64 MiB.
     pub max_body_bytes: usize,
+    /// Candles the service holds across all distinct paper feeds
+    /// (deployments on one feed share it; 48 bytes a candle). A deployment
+    /// whose new feed would pass it is refused (`quota_exceeded`). Default
+    /// 20,000,000 (about 1 GiB).
+    pub max_feed_candles: usize,
     /// Quotas of tenants created without their own.
     pub default_quotas: Quotas,
     /// The runtime's configuration (compiled code, pooling). Default:
@@ -39,6 +44,7 @@ impl Default for ServiceConfig {
             data_dir: PathBuf::from("stratbox-data"),
             workers: std::thread::available_parallelism().map_or(2, usize::from),
             max_body_bytes: 64 << 20,
+            max_feed_candles: 20_000_000,
             default_quotas: Quotas::default(),
             runtime: RuntimeConfig::default(),
         }

@@ -21,8 +21,8 @@ use stratbox_tape::{SyntheticConfig, Tape};
 use crate::error::{ApiError, ErrorCode};
 use crate::request::Feed;
 
-/// Largest synthetic tape a deployment may ask for.
-pub const MAX_SYNTHETIC_CANDLES: usize = 10_000_000;
+/// Largest synthetic tape a deployment may ask for (48 MB of candles).
+pub const MAX_SYNTHETIC_CANDLES: usize = 1_000_000;
 
 /// Decimals of a paper market's base asset.
 pub const BASE_DECIMALS: u8 = 18;
@@ -51,12 +51,22 @@ const BUNDLED: [(&str, &str, &str); 3] = [
 
 /// Tapes by feed, built once and shared by every deployment on them
 /// (cloning a tape shares its candles).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Feeds {
     tapes: Mutex<HashMap<(Feed, String), Tape>>,
+    max_candles: usize,
 }
 
 impl Feeds {
+    /// No tapes yet; at most `max_candles` candles across distinct tapes
+    /// ([`crate::ServiceConfig::max_feed_candles`]).
+    pub fn new(max_candles: usize) -> Feeds {
+        Feeds {
+            tapes: Mutex::new(HashMap::new()),
+            max_candles,
+        }
+    }
+
     /// The tape of `feed`, priced as `base/quote`.
     pub fn tape(&self, feed: &Feed, base: &str, quote: &str) -> Result<Tape, ApiError> {
         let key = (feed.clone(), format!("{base}/{quote}"));
@@ -90,6 +100,17 @@ impl Feeds {
                     .map_err(|e| invalid(format!("synthetic feed: {e}")))?
             }
         };
+        let held: usize = tapes.values().map(Tape::len).sum();
+        if held + tape.len() > self.max_candles {
+            return Err(ApiError::new(
+                ErrorCode::QuotaExceeded,
+                format!(
+                    "the service holds {held} candles of distinct tapes, at most {}: use a feed \
+                     other deployments use",
+                    self.max_candles
+                ),
+            ));
+        }
         let market = tape.market();
         if market != key.1 {
             return Err(invalid(format!(

@@ -96,7 +96,9 @@ pub enum Feed {
     Bundled(String),
     /// A seeded synthetic tape (geometric Brownian motion).
     Synthetic {
-        /// Candles in the tape (1 to 10,000,000).
+        /// Candles in the tape (1 to 1,000,000). The service holds at most
+        /// 20,000,000 candles of distinct tapes (`quota_exceeded` past
+        /// that); deployments on the same feed share one.
         candles: usize,
         /// Seed: the same seed gives the same tape.
         seed: u64,

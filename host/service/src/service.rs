@@ -87,6 +87,7 @@ impl Service {
                 source,
             })?;
         let runtime = Arc::new(Runtime::new(config.runtime.clone())?);
+        let feeds = Feeds::new(config.max_feed_candles);
         let service = Service {
             chain_key: ChainKey::from_bytes(host_keys.journal_chain()),
             config,
@@ -96,7 +97,7 @@ impl Service {
             runtime,
             stores: Mutex::new(HashMap::new()),
             components: Mutex::new(HashMap::new()),
-            feeds: Feeds::default(),
+            feeds,
             metrics,
             scheduler,
             changes: Mutex::new(()),

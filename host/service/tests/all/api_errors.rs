@@ -220,3 +220,26 @@ fn unknown_routes_and_ids_get_json_not_found() {
         assert_eq!((status, code(&body)), (404, "not_found"), "{path}: {body}");
     }
 }
+
+#[test]
+fn feeds_are_bounded_in_size_and_in_what_the_service_holds() {
+    let harness = Harness::start_with(|config| config.max_feed_candles = 12_000);
+    let token = harness.tenant("alice");
+    harness.upload(&token, Guest::RsiMomentum, "rsi");
+    let with_feed = |id: &str, candles: u64, seed: u64| {
+        let mut request = paper(id, "rsi", json!({}));
+        request["venue"]["paper"]["feed"] =
+            json!({"synthetic": {"candles": candles, "seed": seed}});
+        harness.post(&token, "/v1/deployments", &request)
+    };
+    let (status, body) = with_feed("huge", 1_000_001, 1);
+    assert_eq!((status, code(&body)), (422, "deployment_invalid"), "{body}");
+    let (status, body) = with_feed("first", 8_000, 1);
+    assert_eq!(status, 201, "{body}");
+    // A second distinct tape would pass what the service holds ...
+    let (status, body) = with_feed("second", 8_000, 2);
+    assert_eq!((status, code(&body)), (429, "quota_exceeded"), "{body}");
+    // ... but the first one is shared.
+    let (status, body) = with_feed("same", 8_000, 1);
+    assert_eq!(status, 201, "{body}");
+}

@@ -19,12 +19,18 @@ pub struct Harness {
     server: Option<(oneshot::Sender<()>, tokio::task::JoinHandle<()>)>,
     pub service: Option<Arc<Service>>,
     pub url: String,
+    configure: fn(&mut ServiceConfig),
     client: reqwest::Client,
 }
 
 impl Harness {
     /// A service on a fresh directory with a fresh host key.
     pub fn start() -> Harness {
+        Harness::start_with(|_| {})
+    }
+
+    /// [`Harness::start`] with `configure` applied to the configuration.
+    pub fn start_with(configure: fn(&mut ServiceConfig)) -> Harness {
         let mut harness = Harness {
             dir: tempfile::tempdir().expect("temporary directory"),
             key: HostSecretKey::generate().expect("host key"),
@@ -36,6 +42,7 @@ impl Harness {
             server: None,
             service: None,
             url: String::new(),
+            configure,
             // No connection reuse: a server that refused an oversized body
             // closes that connection.
             client: reqwest::Client::builder()
@@ -48,12 +55,13 @@ impl Harness {
     }
 
     fn open(&mut self) {
-        let config = ServiceConfig {
+        let mut config = ServiceConfig {
             data_dir: self.dir.path().join("data"),
             workers: 2,
             max_body_bytes: 8 << 20,
             ..ServiceConfig::default()
         };
+        (self.configure)(&mut config);
         let service = Arc::new(
             Service::open(config, Arc::new(self.key.clone()), Some("test-key".into()))
                 .expect("service opens"),
