@@ -2,15 +2,17 @@
 //! turned into a [`BacktestReport`] (equity curve, trades, denials,
 //! failures, metrics). By default it stops at the first failed tick.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use stratbox_runtime::types::{Action, ActionOutcome, Rejection, SwapAmount};
+use stratbox_runtime::types::{Action, ActionId, ActionOutcome, Rejection, SwapAmount};
 use stratbox_runtime::{
     DeploymentSpec, JournalSink, Policy, Runtime, StrategyComponent, TickError, TickReport,
 };
 
+use crate::benchmark::BenchmarkStream;
 use crate::curve::EquityCurve;
 use crate::metrics::{MetricsInput, MetricsStream};
 use crate::report::{
@@ -150,9 +152,14 @@ impl<'a> Backtest<'a> {
     /// the number of ticks done. Stops at the first failed tick
     /// ([`BacktestError::TickFailed`]) unless `continue_on_failure`. Each
     /// tick is folded into the report as it ends and then dropped: memory
-    /// does not grow with the number of candles (the equity curve is
-    /// downsampled to [`MAX_EQUITY_POINTS`](crate::report::MAX_EQUITY_POINTS),
-    /// metrics are computed from every tick as the run goes).
+    /// does not grow with the number of candles (the equity curve and the
+    /// buy-and-hold benchmark's are downsampled to
+    /// [`MAX_EQUITY_POINTS`](crate::report::MAX_EQUITY_POINTS), metrics are
+    /// computed from every tick as the run goes). Actions execute as the
+    /// market's [`FillModel`](crate::FillModel) says; those still waiting
+    /// for their fill point when the run ends fail with
+    /// [`NOT_FILLED_BEFORE_END`](crate::NOT_FILLED_BEFORE_END), journaled
+    /// after the last tick.
     pub fn run(
         &self,
         market: SimMarket,
@@ -164,9 +171,11 @@ impl<'a> Backtest<'a> {
         let priced = driving.split('/').next().unwrap_or_default().to_owned();
         let quote = market.quote().to_owned();
         let candles = market.len();
+        let fill_model = market.fill_model();
+        let benchmark = BenchmarkStream::start(&market, &priced, candles);
         let market = Arc::new(Mutex::new(market));
         let oracle = SimOracle::new(Arc::clone(&market));
-        let mut collector = Collector::new(priced, driving.clone(), candles);
+        let mut collector = Collector::new(priced, driving.clone(), candles, benchmark);
         let started = Instant::now();
         let mut runner = Runner::start(
             self.runtime,
@@ -175,7 +184,7 @@ impl<'a> Backtest<'a> {
             market,
             oracle,
             policy,
-            journal,
+            &mut *journal,
         )?;
         let mut stopped = None;
         for index in 0..candles {
@@ -192,8 +201,25 @@ impl<'a> Backtest<'a> {
             }
         }
         let seconds = started.elapsed().as_secs_f64();
-        let market = lock(runner.venue());
-        let metrics = collector.metrics.finish(&MetricsInput {
+        // Actions still waiting for their fill point never fill: failed,
+        // journaled after the last tick, and listed so in the report.
+        let last = runner.deployment().sequence().saturating_sub(1);
+        let venue = Arc::clone(runner.venue());
+        drop(runner);
+        let mut market = lock(&venue);
+        let unfilled = market.unfilled();
+        if !unfilled.is_empty() {
+            journal
+                .outcomes(last, &unfilled)
+                .map_err(|source| RunError::Journal {
+                    what: format!("actions not filled before the end, after tick {last}"),
+                    source,
+                })?;
+            for (id, outcome) in &unfilled {
+                collector.resolve(*id, outcome, None);
+            }
+        }
+        let mut metrics = collector.metrics.finish(&MetricsInput {
             trades: market.closed_trades(),
             fees_paid: market.fees_paid(),
             gas_paid: market.gas_paid(),
@@ -201,14 +227,22 @@ impl<'a> Backtest<'a> {
             seconds,
             ..MetricsInput::default()
         });
+        let benchmark = collector.benchmark.map(|stream| {
+            let result = stream.finish();
+            metrics.benchmark_return = Some(result.total_return);
+            metrics.benchmark_max_drawdown = Some(result.max_drawdown);
+            result.benchmark
+        });
         let report = BacktestReport {
             strategy: self.strategy.clone(),
             component_sha256: self.component.info().sha256.clone(),
             config: self.spec.config.clone(),
             market: driving,
             quote,
+            fill_model,
             metrics,
             equity: collector.equity.finish(),
+            benchmark,
             trades: collector.trades,
             denials: collector.denials,
             failures: collector.failures,
@@ -232,40 +266,68 @@ impl<'a> Backtest<'a> {
 }
 
 /// Folds each tick into what the report keeps: the metrics (from every
-/// tick), the downsampled equity curve, every released action, the first
-/// [`MAX_DENIAL_RECORDS`] denials (all of them counted by rule) and every
-/// failed tick. Nothing here grows with the number of ticks except the
-/// trades (one per released action) and the failures (a paused run is one
-/// record).
+/// tick), the downsampled equity curve and benchmark, every released
+/// action, the first [`MAX_DENIAL_RECORDS`] denials (all of them counted by
+/// rule) and every failed tick. Nothing here grows with the number of
+/// ticks except the trades (one per released action) and the failures (a
+/// paused run is one record).
 struct Collector {
     priced: String,
     driving: String,
     peak: f64,
     metrics: MetricsStream,
     equity: EquityCurve,
+    benchmark: Option<BenchmarkStream>,
     trades: Vec<TradeRecord>,
+    /// Trades (by index) whose action waits for its fill point.
+    queued: BTreeMap<ActionId, usize>,
     denials: Vec<DenialRecord>,
     failures: Vec<FailureRecord>,
 }
 
+/// The outcome of a trade whose action waits for its fill point.
+const QUEUED: &str = "queued";
+
 impl Collector {
-    fn new(priced: String, driving: String, candles: usize) -> Self {
+    fn new(
+        priced: String,
+        driving: String,
+        candles: usize,
+        benchmark: Option<BenchmarkStream>,
+    ) -> Self {
         Collector {
             priced,
             driving,
             peak: f64::MIN,
             metrics: MetricsStream::new(),
             equity: EquityCurve::new(candles),
+            benchmark,
             trades: Vec::new(),
+            queued: BTreeMap::new(),
             denials: Vec::new(),
             failures: Vec::new(),
         }
     }
 
+    /// What became of a queued action: its trade's outcome, and when it
+    /// executed (`None`: it never did).
+    fn resolve(&mut self, id: ActionId, outcome: &ActionOutcome, executed_ms: Option<u64>) {
+        if let Some(index) = self.queued.remove(&id)
+            && let Some(trade) = self.trades.get_mut(index)
+        {
+            trade.outcome = outcome_text(outcome);
+            trade.executed_ms = executed_ms;
+        }
+    }
+
     /// Fold one tick; the close time of its candle.
     fn record(&mut self, record: &TickRecord, market: &SimMarket) -> u64 {
+        for (id, outcome, executed_ms) in market.settled() {
+            self.resolve(*id, outcome, Some(*executed_ms));
+        }
         let timestamp_ms = market.now_ms();
         let equity = market.equity();
+        let price = market.market_price(&self.driving).unwrap_or(0.0);
         self.peak = self.peak.max(equity);
         self.metrics.equity(timestamp_ms, equity);
         self.equity.push(EquityPoint {
@@ -276,8 +338,11 @@ impl Collector {
             } else {
                 0.0
             },
-            price: market.market_price(&self.driving).unwrap_or(0.0),
+            price,
         });
+        if let Some(benchmark) = &mut self.benchmark {
+            benchmark.push(market, timestamp_ms, price);
+        }
         match &record.result {
             Ok(report) => self.record_report(report, record, market, timestamp_ms),
             Err(failure) => {
@@ -302,17 +367,14 @@ impl Collector {
         for emission in &report.trace.emissions {
             match &emission.verdict {
                 Ok(id) => {
-                    let outcome = record
-                        .outcomes
-                        .iter()
-                        .find(|(done, _)| done == id)
-                        .map_or_else(
-                            || "none".to_owned(),
-                            |(_, outcome)| match outcome {
-                                ActionOutcome::Filled(_) => "filled".to_owned(),
-                                ActionOutcome::Failed(failure) => failure.code.clone(),
-                            },
-                        );
+                    let outcome = match record.outcomes.iter().find(|(done, _)| done == id) {
+                        Some((_, outcome)) => outcome_text(outcome),
+                        None if market.is_queued(*id) => {
+                            self.queued.insert(*id, self.trades.len());
+                            QUEUED.to_owned()
+                        }
+                        None => "none".to_owned(),
+                    };
                     self.trades.push(TradeRecord {
                         sequence: report.sequence,
                         timestamp_ms,
@@ -321,6 +383,7 @@ impl Collector {
                         side: self.side(&emission.action),
                         summary: describe(&emission.action, market),
                         outcome,
+                        executed_ms: None,
                     });
                 }
                 Err(Rejection::Denied(denial) | Rejection::Invalid(denial)) => {
@@ -345,6 +408,14 @@ impl Collector {
             Action::Swap(swap) if swap.sell == self.priced => Side::Sell,
             _ => Side::Other,
         }
+    }
+}
+
+/// A trade's outcome: `filled` or the failure code.
+fn outcome_text(outcome: &ActionOutcome) -> String {
+    match outcome {
+        ActionOutcome::Filled(_) => "filled".to_owned(),
+        ActionOutcome::Failed(failure) => failure.code.clone(),
     }
 }
 

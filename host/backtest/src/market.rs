@@ -8,6 +8,8 @@ use stratbox_runtime::types::{
 };
 use stratbox_tape::Tape;
 
+use crate::fill::{FillModel, FillQueue};
+
 /// Assets and starting balances of a paper market.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PaperMarketConfig {
@@ -41,7 +43,8 @@ impl PaperMarketConfig {
 }
 
 /// A tape replayed one candle at a time, with an account that trades
-/// against it at the candle close.
+/// against it at the candle close (or, with another [`FillModel`], at the
+/// next candle's open or a later close).
 #[derive(Debug)]
 pub struct PaperMarket {
     tape: Tape,
@@ -52,10 +55,14 @@ pub struct PaperMarket {
     /// process that stopped before recording their fills, so this account
     /// never held them. Reported failed at the next settlement.
     lost: Vec<ActionId>,
+    fill: FillModel,
+    /// Released actions waiting for their fill point.
+    queue: FillQueue,
 }
 
 impl PaperMarket {
-    /// A market at the first candle of `tape`.
+    /// A market at the first candle of `tape`, filling at the close of
+    /// the candle the strategy saw ([`FillModel::Close`]).
     pub fn new(tape: Tape, config: PaperMarketConfig) -> Self {
         let balances = config.balances.iter().cloned().collect();
         PaperMarket {
@@ -64,7 +71,59 @@ impl PaperMarket {
             cursor: 0,
             balances,
             lost: Vec::new(),
+            fill: FillModel::Close,
+            queue: FillQueue::default(),
         }
+    }
+
+    /// The market executing the actions it is handed as `fill` says.
+    pub fn with_fill(mut self, fill: FillModel) -> Self {
+        self.fill = fill;
+        self
+    }
+
+    /// When it executes the actions it is handed.
+    pub fn fill_model(&self) -> FillModel {
+        self.fill
+    }
+
+    /// Take an accepted action released at the current candle: executed
+    /// now ([`FillModel::Close`], and holds, which move nothing), or held
+    /// until its fill point ([`PaperMarket::settle_due`]).
+    pub fn release(&mut self, id: ActionId, action: &Action) -> Option<ActionOutcome> {
+        if self.fill.is_delayed() && !matches!(action, Action::Hold(_)) {
+            self.queue.push(id, action, self.cursor + self.fill.delay());
+            return None;
+        }
+        self.execute(action)
+    }
+
+    /// Execute the held actions whose fill point is the next candle (its
+    /// open, or its close), before that candle's tick; their outcomes.
+    pub fn settle_due(&mut self) -> Vec<(ActionId, ActionOutcome)> {
+        let next = self.cursor + 1;
+        if !self.queue.any_due(next) {
+            return Vec::new();
+        }
+        let Some(candle) = self.tape.candles().get(next) else {
+            return Vec::new();
+        };
+        let price = match self.fill {
+            FillModel::NextOpen => candle.open,
+            FillModel::Close | FillModel::Latency(_) => candle.close,
+        };
+        self.queue
+            .take_due(next)
+            .into_iter()
+            .filter_map(|(id, action)| Some((id, self.execute_at(&action, Some(price))?)))
+            .collect()
+    }
+
+    /// The actions still held (the tape ended before their fill point),
+    /// failed with [`NOT_FILLED_BEFORE_END`](crate::NOT_FILLED_BEFORE_END),
+    /// once.
+    pub fn unfilled(&mut self) -> Vec<(ActionId, ActionOutcome)> {
+        self.queue.expire(self.fill, self.tape.len())
     }
 
     /// The tape.
@@ -113,9 +172,16 @@ impl PaperMarket {
     /// Execute an accepted action at the current close. Holds produce no
     /// outcome.
     pub fn execute(&mut self, action: &Action) -> Option<ActionOutcome> {
+        let close = self.current().map(|c| c.close);
+        self.execute_at(action, close)
+    }
+
+    /// Execute an accepted action at `price` (of the base asset in the
+    /// quote asset; `None`: no candle).
+    fn execute_at(&mut self, action: &Action, price: Option<f64>) -> Option<ActionOutcome> {
         match action {
             Action::Hold(_) => None,
-            Action::Swap(swap) => Some(self.swap(&swap.sell, &swap.buy, swap.amount)),
+            Action::Swap(swap) => Some(self.swap(price, &swap.sell, &swap.buy, swap.amount)),
             other => Some(failed(
                 "UNSUPPORTED",
                 &format!("the paper venue executes swaps only, not {}", other.kind()),
@@ -123,8 +189,14 @@ impl PaperMarket {
         }
     }
 
-    fn swap(&mut self, sell: &str, buy: &str, amount: SwapAmount) -> ActionOutcome {
-        let Some(price) = self.current().map(|c| c.close) else {
+    fn swap(
+        &mut self,
+        price: Option<f64>,
+        sell: &str,
+        buy: &str,
+        amount: SwapAmount,
+    ) -> ActionOutcome {
+        let Some(price) = price else {
             return failed("NO_PRICE", "the tape has no candle");
         };
         let config = &self.config;

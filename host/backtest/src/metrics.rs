@@ -36,6 +36,16 @@ pub struct Metrics {
     pub sortino: f64,
     /// Largest peak-to-trough fall of equity, as a fraction of the peak.
     pub max_drawdown: f64,
+    /// Total return of the buy-and-hold benchmark
+    /// ([`Benchmark`](crate::report::Benchmark)): the last close over the
+    /// first, less 1. `None` without a benchmark (and in reports written
+    /// before benchmarks).
+    #[serde(default)]
+    pub benchmark_return: Option<f64>,
+    /// Largest peak-to-trough fall of the benchmark, as a fraction of the
+    /// peak.
+    #[serde(default)]
+    pub benchmark_max_drawdown: Option<f64>,
     /// Winning closed trades over closed trades (0 without trades).
     pub win_rate: f64,
     /// Closed trades.
@@ -335,6 +345,8 @@ impl MetricsStream {
             sharpe: ratio(m, sd) * per_year.sqrt(),
             sortino: ratio(m, downside) * per_year.sqrt(),
             max_drawdown: self.max_drawdown,
+            benchmark_return: None,
+            benchmark_max_drawdown: None,
             win_rate: ratio(wins as f64, rest.trades.len() as f64),
             closed_trades: rest.trades.len(),
             fees_paid: rest.fees_paid,

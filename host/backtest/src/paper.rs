@@ -27,12 +27,14 @@ impl Venue for PaperMarket {
         })
     }
 
-    fn execute(&mut self, _: ActionId, action: &Action) -> Option<ActionOutcome> {
-        PaperMarket::execute(self, action)
+    fn execute(&mut self, id: ActionId, action: &Action) -> Option<ActionOutcome> {
+        self.release(id, action)
     }
 
     fn settle(&mut self) -> Vec<(ActionId, ActionOutcome)> {
-        self.settle_lost()
+        let mut settled = self.settle_lost();
+        settled.extend(self.settle_due());
+        settled
     }
 }
 
@@ -44,15 +46,19 @@ impl Venue for SimMarket {
     }
 
     fn begin_tick(&mut self, index: usize) -> Result<TickStart, SimError> {
-        self.advance(index)?;
+        self.enter(index)?;
         Ok(TickStart {
             block: self.block(),
             candles: self.closed_candles(),
         })
     }
 
-    fn execute(&mut self, _: ActionId, action: &Action) -> Option<ActionOutcome> {
-        SimMarket::execute(self, action)
+    fn execute(&mut self, id: ActionId, action: &Action) -> Option<ActionOutcome> {
+        self.release(id, action)
+    }
+
+    fn settle(&mut self) -> Vec<(ActionId, ActionOutcome)> {
+        self.settle_due()
     }
 }
 

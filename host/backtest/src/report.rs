@@ -7,6 +7,7 @@ pub use stratbox_runtime::TickError;
 use stratbox_runtime::TickFailure;
 
 pub use crate::curve::MAX_EQUITY_POINTS;
+use crate::fill::FillModel;
 use crate::metrics::Metrics;
 
 /// Most denials a report lists ([`BacktestReport::denials`]): the first
@@ -41,8 +42,15 @@ pub struct TradeRecord {
     pub side: Side,
     /// One-line description.
     pub summary: String,
-    /// `filled` or the failure code.
+    /// `filled` or the failure code (`NOT_FILLED_BEFORE_END`: the tape
+    /// ended before the fill model's fill point).
     pub outcome: String,
+    /// When the venue executed it, ms, if not at the close of the tick's
+    /// candle (`timestamp_ms`): under a delayed fill model, the next
+    /// candle's open time or a later candle's close time. Absent for
+    /// [`FillModel::Close`] and for actions that never executed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub executed_ms: Option<u64>,
 }
 
 /// One denial the strategy received.
@@ -143,6 +151,26 @@ pub struct EquityPoint {
     pub price: f64,
 }
 
+/// What holding the starting portfolio would have done: its value at the
+/// first candle's close (the strategy's starting equity) converted into
+/// the driving market's base asset at that close, without fees, and held
+/// to the end. [`Metrics::benchmark_return`] (the last close over the
+/// first, less 1, when the equity is valued in the market's quote asset)
+/// and [`Metrics::benchmark_max_drawdown`] are its metrics.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Benchmark {
+    /// The asset held: the base asset of the driving market (`ETH` of
+    /// `ETH/BTC`).
+    pub asset: String,
+    /// Whole units of `asset` held.
+    pub units: f64,
+    /// Its value over time in the report's quote asset, downsampled as
+    /// [`BacktestReport::equity`] is (at most [`MAX_EQUITY_POINTS`]
+    /// points, the extremes of each stretch of candles kept); `drawdown`
+    /// is from its own running peak.
+    pub equity: Vec<EquityPoint>,
+}
+
 /// Everything a backtest produced. Serializing it twice for the same run
 /// gives identical bytes: nothing here depends on wall-clock time except
 /// `metrics.ticks_per_second`, which the JSON writer zeroes unless asked.
@@ -158,12 +186,21 @@ pub struct BacktestReport {
     pub market: String,
     /// Asset equity is valued in.
     pub quote: String,
+    /// When the venue executed released actions (`close`, the default,
+    /// in reports written before fill models were chosen).
+    #[serde(default)]
+    pub fill_model: FillModel,
     /// Computed metrics.
     pub metrics: Metrics,
     /// The equity curve: every candle's point for runs of up to
     /// [`MAX_EQUITY_POINTS`] candles, else that many at most, the extremes
     /// of each stretch of candles kept (see [`MAX_EQUITY_POINTS`]).
     pub equity: Vec<EquityPoint>,
+    /// The buy-and-hold benchmark; absent when the base asset has no
+    /// price in the quote asset at the first candle (and in reports
+    /// written before benchmarks).
+    #[serde(default)]
+    pub benchmark: Option<Benchmark>,
     /// Released actions.
     pub trades: Vec<TradeRecord>,
     /// The first [`MAX_DENIAL_RECORDS`] denials received (all of them are
@@ -192,5 +229,41 @@ impl BacktestReport {
         }
         // Serializing plain data into a string cannot fail.
         serde_json::to_string_pretty(&copy).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_report_written_before_fill_models_and_benchmarks_still_reads() {
+        let metrics =
+            serde_json::to_value(Metrics::compute(&crate::MetricsInput::default())).unwrap();
+        let mut metrics = metrics.as_object().unwrap().clone();
+        metrics.remove("benchmark_return");
+        metrics.remove("benchmark_max_drawdown");
+        let old = serde_json::json!({
+            "strategy": "rsi",
+            "component_sha256": "ab",
+            "config": "{}",
+            "market": "ETH/BTC",
+            "quote": "BTC",
+            "metrics": metrics,
+            "equity": [],
+            "trades": [{
+                "sequence": 1, "timestamp_ms": 0, "id": 1, "kind": "swap",
+                "side": "buy", "summary": "swap", "outcome": "filled"
+            }],
+            "denials": [],
+            "liquidations": 0
+        });
+        let report: BacktestReport = serde_json::from_value(old).unwrap();
+        assert_eq!(report.fill_model, FillModel::Close);
+        assert_eq!(report.benchmark, None);
+        assert_eq!(report.metrics.benchmark_return, None);
+        assert_eq!(report.trades[0].executed_ms, None);
+        // A trade filled at its own close writes no execution time.
+        assert!(!report.to_json(false).contains("executed_ms"));
     }
 }

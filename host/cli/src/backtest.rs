@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use stratbox_backtest::report::BacktestReport;
-use stratbox_backtest::{Backtest, BacktestError, FailedTick, NoJournal};
+use stratbox_backtest::{Backtest, BacktestError, FailedTick, FillModel, NoJournal};
 use stratbox_journal::Recorder;
 use stratbox_runtime::{DeploymentSpec, Runtime, RuntimeConfig, StrategyComponent};
 
@@ -26,6 +26,8 @@ pub struct BacktestArgs {
     pub config: String,
     #[command(flatten)]
     pub market: MarketArgs,
+    #[command(flatten)]
+    pub execution: ExecutionArgs,
     /// Judge every action with this policy file (default: accept every
     /// well-formed action).
     #[arg(long)]
@@ -52,6 +54,28 @@ pub struct BacktestArgs {
     pub failures: FailureArgs,
     #[command(flatten)]
     pub limits: LimitArgs,
+}
+
+/// When `backtest` and `sweep` execute the actions a strategy releases.
+#[derive(Debug, Clone, Args)]
+pub struct ExecutionArgs {
+    /// When an accepted action executes: `close` fills at the close of the
+    /// candle the strategy just saw (zero latency; the default), its
+    /// outcome reaching the strategy at the next tick; `next-open` fills at
+    /// the next candle's open (pools arbitraged to it first), outcome at
+    /// the next tick; `latency:N` fills at the close of the candle N ticks
+    /// later (N >= 1), outcome at that tick. Actions still waiting when the
+    /// tape ends fail with NOT_FILLED_BEFORE_END. Stated in the summary,
+    /// the JSON (`fill_model`) and the HTML.
+    #[arg(long, value_name = "MODEL", default_value = "close")]
+    pub fill: FillModel,
+}
+
+impl ExecutionArgs {
+    /// The market `setup` describes, filling as these flags say.
+    pub fn market(&self, setup: &MarketSetup) -> anyhow::Result<stratbox_backtest::sim::SimMarket> {
+        Ok(setup.market()?.with_fill(self.fill))
+    }
 }
 
 /// What `backtest` and `sweep` do about failed ticks and snapshots.
@@ -175,14 +199,20 @@ pub fn backtest(args: &BacktestArgs) -> anyhow::Result<Result<BacktestReport, Bo
                 component_path: &strategy.path,
                 policy: choice.record.clone(),
                 assets,
-                label: format!("backtest {} on {}", strategy.name, setup.source),
+                label: match args.execution.fill {
+                    FillModel::Close => format!("backtest {} on {}", strategy.name, setup.source),
+                    fill => format!(
+                        "backtest {} on {} (fill {fill})",
+                        strategy.name, setup.source
+                    ),
+                },
             },
         )?),
         None => None,
     };
     let mut no_journal = NoJournal;
     let sink = sink(&mut recorder, &mut no_journal);
-    let market = setup.market()?;
+    let market = args.execution.market(&setup)?;
     let candles = market.len();
     let bar = progress_bar(candles, args.quiet || args.json);
     bar.set_message(strategy.name.clone());

@@ -10,11 +10,11 @@ use clap::{Args, ValueEnum};
 use serde_json::{Map, Value};
 use stratbox_backtest::metrics::Metrics;
 use stratbox_backtest::report::{BacktestReport, FailureRecord};
-use stratbox_backtest::{BacktestError, NoJournal};
+use stratbox_backtest::{BacktestError, FillModel, NoJournal};
 use stratbox_report::failure_line;
 use stratbox_runtime::{DeploymentSpec, Limits, Runtime, RuntimeConfig};
 
-use crate::backtest::{FailureArgs, progress_bar};
+use crate::backtest::{ExecutionArgs, FailureArgs, progress_bar};
 use crate::market::{MarketArgs, MarketSetup};
 use crate::session::{LimitArgs, StrategySource, policy};
 
@@ -33,6 +33,8 @@ pub struct SweepArgs {
     pub config: String,
     #[command(flatten)]
     pub market: MarketArgs,
+    #[command(flatten)]
+    pub execution: ExecutionArgs,
     /// Judge every action with this policy file.
     #[arg(long)]
     pub policy: Option<PathBuf>,
@@ -86,6 +88,8 @@ struct Outcome {
     metrics: Metrics,
     failures: Vec<FailureRecord>,
     stopped: bool,
+    /// What the buy-and-hold benchmark holds.
+    benchmark: Option<String>,
 }
 
 impl Outcome {
@@ -94,6 +98,7 @@ impl Outcome {
             metrics: report.metrics,
             failures: report.failures,
             stopped: report.stopped,
+            benchmark: report.benchmark.map(|b| b.asset),
         }
     }
 }
@@ -107,6 +112,10 @@ struct Row {
     config: Value,
     /// 1 for the best clean combination; `None` for one with failed ticks.
     rank: Option<usize>,
+    /// When actions executed (`--fill`).
+    fill_model: FillModel,
+    /// Its `benchmark_return` and `benchmark_max_drawdown` are buying and
+    /// holding (the same for every combination).
     metrics: Metrics,
     /// The run stopped at its first failed tick.
     stopped: bool,
@@ -181,8 +190,9 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<()> {
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .clamp(1, configs.len());
+    let fill = args.execution.fill;
     eprintln!(
-        "sweeping {} over {} combinations on {} ({} in parallel)",
+        "sweeping {} over {} combinations on {} ({} in parallel), fill model {fill}",
         strategy.name,
         configs.len(),
         setup.source,
@@ -208,8 +218,8 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<()> {
                         let backtest =
                             args.failures
                                 .backtest(&runtime, &component, &strategy.name, spec);
-                        match backtest.run(setup.market()?, choice.engine(), &mut NoJournal, |_| {})
-                        {
+                        let market = args.execution.market(&setup)?;
+                        match backtest.run(market, choice.engine(), &mut NoJournal, |_| {}) {
                             Ok(report) => Ok(Outcome::of(report)),
                             Err(BacktestError::TickFailed(stopped)) => {
                                 Ok(Outcome::of(stopped.report))
@@ -234,11 +244,14 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<()> {
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     results.sort_by_key(|(index, _)| *index);
     let mut rows = Vec::with_capacity(results.len());
+    let mut held = None;
     for (index, result) in results {
         let outcome = result.with_context(|| format!("combination {}", configs[index]))?;
+        held = held.or(outcome.benchmark);
         rows.push(Row {
             config: configs[index].clone(),
             rank: None,
+            fill_model: fill,
             metrics: outcome.metrics,
             stopped: outcome.stopped,
             failures: outcome.failures,
@@ -249,8 +262,31 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(&rows)?);
     } else {
         print_table(&rows, &axes, args.metric);
+        print_context(&rows, fill, held.as_deref());
     }
     Ok(())
+}
+
+/// Under the table: the fill model, and what buying and holding did over
+/// the same candles.
+fn print_context(rows: &[Row], fill: FillModel, held: Option<&str>) {
+    println!("fill model: {fill} ({})", fill.explain());
+    let benchmark = rows.iter().find_map(|r| {
+        Some((
+            r.metrics.benchmark_return?,
+            r.metrics.benchmark_max_drawdown.unwrap_or(0.0),
+        ))
+    });
+    match (benchmark, held) {
+        (Some((total_return, drawdown)), Some(asset)) => println!(
+            "buy and hold {}: {:+.2}% (max drawdown {:.2}%; the starting equity converted at the \
+             first close, no fees)",
+            stratbox_report::escape_terminal(asset),
+            total_return * 100.0,
+            drawdown * 100.0
+        ),
+        _ => println!("buy and hold: n/a"),
+    }
 }
 
 /// Clean combinations first, best first, ranked 1, 2...; then those with
@@ -355,6 +391,7 @@ mod tests {
         Row {
             config: Value::from(sharpe),
             rank: None,
+            fill_model: FillModel::Close,
             metrics,
             stopped: false,
             failures,

@@ -86,7 +86,9 @@ fn equity_at(points: &[EquityPoint], ms: u64) -> f64 {
     }
 }
 
-/// Equity over time with buy (green) and sell (red) markers.
+/// Equity over time with buy (green) and sell (red) markers (at the time
+/// each trade executed), and the buy-and-hold benchmark as a second, grey
+/// line.
 pub fn equity_svg(report: &BacktestReport) -> Result<String, ReportError> {
     register_font();
     let mut svg = String::new();
@@ -98,9 +100,12 @@ pub fn equity_svg(report: &BacktestReport) -> Result<String, ReportError> {
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
         root.fill(&WHITE).map_err(|e| error(&e))?;
         let (x0, x1) = time_range(report);
+        let benchmark = report.benchmark.as_ref();
+        let benchmark_points = benchmark.map_or(&[][..], |b| &b.equity[..]);
         let (mut low, mut high) = report
             .equity
             .iter()
+            .chain(benchmark_points)
             .fold((f64::MAX, f64::MIN), |(l, h), p| {
                 (l.min(p.equity), h.max(p.equity))
             });
@@ -125,6 +130,22 @@ pub fn equity_svg(report: &BacktestReport) -> Result<String, ReportError> {
             .label_style((FONT, 12))
             .draw()
             .map_err(|e| error(&e))?;
+        let grey = RGBColor(140, 140, 140);
+        if let Some(benchmark) = benchmark {
+            chart
+                .draw_series(LineSeries::new(
+                    downsample(&benchmark.equity, |p| p.equity)
+                        .iter()
+                        .map(|p| (p.timestamp_ms as f64, p.equity)),
+                    grey.stroke_width(1),
+                ))
+                .map_err(|e| error(&e))?
+                .label(format!(
+                    "buy and hold {}",
+                    escape_terminal(&benchmark.asset)
+                ))
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], grey));
+        }
         chart
             .draw_series(LineSeries::new(
                 downsample(&report.equity, |p| p.equity)
@@ -132,17 +153,26 @@ pub fn equity_svg(report: &BacktestReport) -> Result<String, ReportError> {
                     .map(|p| (p.timestamp_ms as f64, p.equity)),
                 BLUE.stroke_width(2),
             ))
-            .map_err(|e| error(&e))?;
+            .map_err(|e| error(&e))?
+            .label(format!("strategy ({})", report.fill_model))
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], BLUE.stroke_width(2)));
         let equity_at = |ms: u64| equity_at(&report.equity, ms);
         for (side, color) in [(Side::Buy, GREEN), (Side::Sell, RED)] {
             chart
                 .draw_series(report.trades.iter().filter(|t| t.side == side).map(|t| {
-                    TriangleMarker::new(
-                        (t.timestamp_ms as f64, equity_at(t.timestamp_ms)),
-                        5,
-                        color.filled(),
-                    )
+                    let ms = t.executed_ms.unwrap_or(t.timestamp_ms);
+                    TriangleMarker::new((ms as f64, equity_at(ms)), 5, color.filled())
                 }))
+                .map_err(|e| error(&e))?;
+        }
+        if benchmark.is_some() {
+            chart
+                .configure_series_labels()
+                .position(SeriesLabelPosition::UpperLeft)
+                .label_font((FONT, 12))
+                .background_style(WHITE.mix(0.8))
+                .border_style(BLACK.mix(0.3))
+                .draw()
                 .map_err(|e| error(&e))?;
         }
         root.present().map_err(|e| error(&e))?;

@@ -58,6 +58,20 @@ pub fn html(report: &BacktestReport) -> Result<String, ReportError> {
         escape(&report.quote),
         escape(&report.config)
     );
+    let _ = writeln!(
+        page,
+        "<p>Fill model: <b>{}</b> ({}).{}</p>",
+        report.fill_model,
+        escape(&report.fill_model.explain()),
+        match &report.benchmark {
+            Some(benchmark) => format!(
+                " Benchmark: buy and hold, the starting equity converted into {} at the first \
+                 close, no fees (the grey line of the equity chart).",
+                escape(&benchmark.asset)
+            ),
+            None => String::new(),
+        }
+    );
     page.push_str("<h2>Summary</h2>\n<table>\n");
     for (name, value) in metric_rows(report) {
         let _ = writeln!(
@@ -79,8 +93,12 @@ pub fn html(report: &BacktestReport) -> Result<String, ReportError> {
     page.push_str("\n<h2>Drawdown</h2>\n");
     page.push_str(&drawdown);
     let _ = writeln!(page, "\n<h2>Trades ({})</h2>", report.trades.len());
-    page.push_str(
-        "<table><tr><th>tick</th><th>time</th><th>id</th><th>action</th><th>outcome</th></tr>\n",
+    // When fills wait for a later candle, the time each one executed.
+    let delayed = report.fill_model.is_delayed();
+    let _ = writeln!(
+        page,
+        "<table><tr><th>tick</th><th>time</th><th>id</th><th>action</th><th>outcome</th>{}</tr>",
+        if delayed { "<th>executed</th>" } else { "" }
     );
     for trade in report.trades.iter().take(MAX_ROWS) {
         let class = match trade.side {
@@ -88,9 +106,17 @@ pub fn html(report: &BacktestReport) -> Result<String, ReportError> {
             stratbox_backtest::report::Side::Sell => "sell",
             stratbox_backtest::report::Side::Other => "",
         };
+        let executed = if delayed {
+            format!(
+                "<td>{}</td>",
+                trade.executed_ms.map(time).unwrap_or_default()
+            )
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             page,
-            "<tr class=\"{class}\"><td>{}</td><td>{}</td><td>#{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr class=\"{class}\"><td>{}</td><td>{}</td><td>#{}</td><td>{}</td><td>{}</td>{executed}</tr>",
             trade.sequence,
             time(trade.timestamp_ms),
             trade.id,

@@ -63,6 +63,10 @@ pub(crate) fn metric_rows(report: &BacktestReport) -> Vec<(String, String)> {
             format!("{} ({})", report.strategy, short(&report.component_sha256)),
         ),
         ("market", report.market.clone()),
+        (
+            "fill model",
+            format!("{} ({})", report.fill_model, report.fill_model.explain()),
+        ),
         ("ticks", ticks),
         (
             "equity",
@@ -72,6 +76,7 @@ pub(crate) fn metric_rows(report: &BacktestReport) -> Vec<(String, String)> {
             "pnl",
             format!("{:+.6} {q} ({})", m.pnl, percent(m.total_return)),
         ),
+        ("buy and hold", buy_and_hold(report)),
         (
             "volatility",
             format!("{:.2}% annualized", m.annualized_volatility * 100.0),
@@ -104,6 +109,32 @@ pub(crate) fn metric_rows(report: &BacktestReport) -> Vec<(String, String)> {
     rows.into_iter()
         .map(|(name, value)| (name.to_owned(), value))
         .collect()
+}
+
+/// The benchmark's return and drawdown, and what it holds; `n/a` without
+/// one.
+fn buy_and_hold(report: &BacktestReport) -> String {
+    let m = &report.metrics;
+    match (&report.benchmark, m.benchmark_return) {
+        (Some(benchmark), Some(total_return)) => format!(
+            "{:+.2}% (max drawdown {:.2}%; {} {} bought with the starting equity at the first close, no fees)",
+            total_return * 100.0,
+            m.benchmark_max_drawdown.unwrap_or(0.0) * 100.0,
+            units(benchmark.units),
+            benchmark.asset
+        ),
+        _ => "n/a".to_owned(),
+    }
+}
+
+/// Whole units to at most 8 decimals, trailing zeros left out.
+fn units(value: f64) -> String {
+    let text = format!("{value:.8}");
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        text
+    }
 }
 
 /// Where and why a tick failed, one line for a terminal: `tick 5 at

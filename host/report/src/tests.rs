@@ -1,8 +1,9 @@
 //! Rendering a report whose text a hostile strategy chose.
 
+use stratbox_backtest::FillModel;
 use stratbox_backtest::metrics::{Metrics, MetricsInput};
 use stratbox_backtest::report::{
-    BacktestReport, DenialRecord, EquityPoint, FailureRecord, TickError,
+    BacktestReport, Benchmark, DenialRecord, EquityPoint, FailureRecord, TickError,
 };
 
 /// A log line that recolors the terminal, clears the line and returns the
@@ -18,6 +19,8 @@ fn hostile_report() -> BacktestReport {
         ..MetricsInput::default()
     });
     metrics.ticks = 16;
+    metrics.benchmark_return = Some(0.25);
+    metrics.benchmark_max_drawdown = Some(0.125);
     let cause = TickError::GuestError {
         message: "boom\u{1b}]0;pwned\u{7}\r".into(),
     };
@@ -74,6 +77,25 @@ fn hostile_report() -> BacktestReport {
         ],
         stopped: false,
         liquidations: 0,
+        fill_model: FillModel::Latency(2),
+        benchmark: Some(Benchmark {
+            asset: "ETH\u{1b}[5m".into(),
+            units: 20.0,
+            equity: vec![
+                EquityPoint {
+                    timestamp_ms: 0,
+                    equity: 1.0,
+                    drawdown: 0.0,
+                    price: 0.05,
+                },
+                EquityPoint {
+                    timestamp_ms: 300_000,
+                    equity: 1.25,
+                    drawdown: 0.0,
+                    price: 0.0625,
+                },
+            ],
+        }),
     }
 }
 
@@ -133,4 +155,54 @@ fn a_stopped_run_says_so() {
             .unwrap()
             .contains("The backtest stopped")
     );
+}
+
+#[test]
+fn the_fill_model_and_the_benchmark_are_in_every_form_of_the_report() {
+    let report = hostile_report();
+    let summary = crate::summary(&report);
+    assert!(
+        summary.contains(
+            "fill model    latency:2 (fills at the close of the candle 2 ticks later; outcome at that tick)"
+        ),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("buy and hold  +25.00% (max drawdown 12.50%; 20 ETH\\u{1b}[5m bought with the starting equity at the first close, no fees)"),
+        "{summary}"
+    );
+    assert!(!summary.chars().any(|c| c.is_control() && c != '\n'));
+    let page = crate::html(&report).unwrap();
+    assert!(page.contains("latency:2"), "the HTML states the fill model");
+    assert!(
+        page.contains("+25.00%"),
+        "the HTML has the benchmark's return"
+    );
+    assert!(
+        page.contains("buy and hold ETH"),
+        "the equity chart's legend names the benchmark line"
+    );
+    let json = report.to_json(false);
+    assert!(json.contains("\"fill_model\": \"latency:2\""), "{json}");
+    assert!(json.contains("\"benchmark_return\": 0.25"), "{json}");
+    assert!(json.contains("\"benchmark\": {"), "{json}");
+}
+
+#[test]
+fn a_report_without_a_benchmark_says_so_and_states_the_default_fill_model() {
+    let mut report = hostile_report();
+    report.fill_model = FillModel::default();
+    report.benchmark = None;
+    report.metrics.benchmark_return = None;
+    report.metrics.benchmark_max_drawdown = None;
+    let summary = crate::summary(&report);
+    assert!(
+        summary.contains(
+            "fill model    close (fills at the close of the candle the strategy saw, zero latency; the default)"
+        ),
+        "{summary}"
+    );
+    assert!(summary.contains("buy and hold  n/a"), "{summary}");
+    let page = crate::html(&report).unwrap();
+    assert!(page.contains("close (fills at the close of the candle the strategy saw"));
 }

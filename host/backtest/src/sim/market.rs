@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use alloy_primitives::U256;
-use stratbox_runtime::types::MarketCandle;
+use stratbox_runtime::types::{ActionId, ActionOutcome, MarketCandle};
 use stratbox_tape::Tape;
 use stratbox_venues::lending::{InterestRateModel, LendingPool, RAY, ReserveConfig};
 use stratbox_venues::v2::ConstantProductPool;
@@ -13,6 +13,7 @@ use stratbox_venues::vault::{AsyncRedemptionVault, Vault4626};
 
 use super::config::{PoolKind, SimConfig};
 use super::error::SimError;
+use crate::fill::{FillModel, FillQueue};
 use crate::market::wit_candle;
 use crate::metrics::ClosedTrade;
 
@@ -50,7 +51,7 @@ pub struct SimMarket {
     pub(crate) config: SimConfig,
     /// The tape that defines the ticks, then the others.
     pub(crate) tapes: Vec<Tape>,
-    cursors: Vec<usize>,
+    pub(crate) cursors: Vec<usize>,
     pub(crate) index: usize,
     pub(crate) balances: BTreeMap<String, u128>,
     pub(crate) pools: BTreeMap<String, AmmPool>,
@@ -64,6 +65,25 @@ pub struct SimMarket {
     pub(crate) basis: BTreeMap<String, CostBasis>,
     /// Liquidations suffered, for the report.
     pub(crate) liquidations: usize,
+    /// When released actions execute.
+    pub(crate) fill: FillModel,
+    /// Released actions waiting for their fill point.
+    pub(crate) queue: FillQueue,
+    /// Prices of the tapes (by position) that stand in for their current
+    /// closes while queued actions fill at the next candle's open; empty
+    /// otherwise.
+    pub(crate) marks: Vec<Option<f64>>,
+    /// The candle a settlement already moved to (to fill queued actions
+    /// at its close), which the tick's `begin_tick` then does not redo.
+    pub(crate) entered: Option<usize>,
+    /// The candle of the last tick begun.
+    pub(crate) ticked: Option<usize>,
+    /// Why a settlement could not move the market, reported by the next
+    /// `begin_tick`.
+    pub(crate) deferred: Option<SimError>,
+    /// The queued actions the last settlement executed, with their
+    /// outcomes and when they executed (ms).
+    pub(crate) settled: Vec<(ActionId, ActionOutcome, u64)>,
 }
 
 impl std::fmt::Debug for SimMarket {
@@ -124,6 +144,13 @@ impl SimMarket {
             trades: Vec::new(),
             basis: BTreeMap::new(),
             liquidations: 0,
+            fill: FillModel::Close,
+            queue: FillQueue::default(),
+            marks: Vec::new(),
+            entered: None,
+            ticked: None,
+            deferred: None,
+            settled: Vec::new(),
             config,
         };
         let now = market.now_ms();
@@ -297,7 +324,7 @@ impl SimMarket {
     /// Close of the current candle of the first tape whose market name
     /// `matches`.
     fn close_where(&self, matches: impl Fn(&str) -> bool) -> Option<f64> {
-        close_where(&self.tapes, &self.cursors, matches)
+        close_where(&self.tapes, &self.cursors, &self.marks, matches)
     }
 
     /// Price of one whole `asset` in the quote asset, from the tapes (direct
@@ -419,12 +446,12 @@ impl SimMarket {
         self.liquidate()
     }
 
-    fn arbitrage(&mut self) -> Result<(), SimError> {
+    pub(crate) fn arbitrage(&mut self) -> Result<(), SimError> {
         // Field by field: the configs are read while the pools move.
         for (id, config) in &self.config.pools {
-            let Some(target_human) =
-                close_where(&self.tapes, &self.cursors, |name| name == config.market)
-            else {
+            let Some(target_human) = close_where(&self.tapes, &self.cursors, &self.marks, |name| {
+                name == config.market
+            }) else {
                 continue;
             };
             let decimals = |asset: &str| {
@@ -561,13 +588,20 @@ impl SimMarket {
 }
 
 /// Close of the current candle of the first of `tapes` whose market name
-/// `matches`.
-fn close_where(tapes: &[Tape], cursors: &[usize], matches: impl Fn(&str) -> bool) -> Option<f64> {
-    tapes
-        .iter()
-        .zip(cursors)
-        .find(|(t, _)| matches(t.market()))
-        .and_then(|(t, c)| t.candles().get(*c))
+/// `matches`, or the price `marks` holds for that tape instead.
+fn close_where(
+    tapes: &[Tape],
+    cursors: &[usize],
+    marks: &[Option<f64>],
+    matches: impl Fn(&str) -> bool,
+) -> Option<f64> {
+    let position = tapes.iter().position(|t| matches(t.market()))?;
+    if let Some(Some(mark)) = marks.get(position) {
+        return Some(*mark);
+    }
+    tapes[position]
+        .candles()
+        .get(*cursors.get(position)?)
         .map(|c| c.close)
 }
 

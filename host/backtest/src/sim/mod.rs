@@ -6,6 +6,7 @@
 mod config;
 mod error;
 mod execute;
+mod fill;
 mod market;
 mod oracle;
 

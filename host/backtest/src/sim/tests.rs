@@ -334,3 +334,130 @@ fn unknown_assets_in_the_config_are_named() {
         Err(SimError::UnknownAsset { asset, place }) if asset == "DOGE" && place == "balances.DOGE"
     ));
 }
+
+/// ETH/USDC daily candles, (open, close), opening away from the previous
+/// close.
+fn gapping_tape() -> Tape {
+    let candles = [
+        (2_000.0, 2_000.0),
+        (2_500.0, 2_400.0),
+        (2_200.0, 2_300.0),
+        (2_300.0, 2_300.0),
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, &(open, close))| Candle {
+        timestamp_ms: i as u64 * DAY,
+        open,
+        high: open.max(close),
+        low: open.min(close),
+        close,
+        volume: 1.0,
+    })
+    .collect();
+    Tape::new("ETH/USDC", candles).unwrap()
+}
+
+/// USDC paid per ETH received, fee and impact removed (0.30% fee).
+fn price_paid(outcome: &ActionOutcome) -> f64 {
+    let ActionOutcome::Filled(fill) = outcome else {
+        panic!("expected a fill: {outcome:?}");
+    };
+    let usdc = fill.spent[0].amount.to_u128() as f64 / USDC as f64;
+    let eth = fill.received[0].amount.to_u128() as f64 / E18 as f64;
+    usdc / eth * 0.997
+}
+
+#[test]
+fn next_open_swaps_in_a_pool_moved_to_the_next_open_then_to_its_close() {
+    use crate::{FillModel, Venue};
+
+    let mut market = SimMarket::new(config(), vec![gapping_tape()])
+        .unwrap()
+        .with_fill(FillModel::NextOpen);
+    Venue::begin_tick(&mut market, 0).unwrap();
+    let buy = swap("USDC", "ETH", 1_000 * USDC, 100);
+    assert_eq!(Venue::execute(&mut market, 1, &buy), None);
+    assert_eq!(market.balance("USDC"), 20_000 * USDC, "nothing moved yet");
+    let settled = Venue::settle(&mut market);
+    assert_eq!(settled.len(), 1);
+    // At candle 1's open (2,500), not candle 0's close (2,000).
+    let price = price_paid(&settled[0].1);
+    assert!((price / 2_500.0 - 1.0).abs() < 1e-3, "{price}");
+    assert_eq!(market.balance("USDC"), 19_000 * USDC);
+    let tick = Venue::begin_tick(&mut market, 1).unwrap();
+    assert_eq!(tick.block.number, 1);
+    let pool = market.pool_price("ETH/USDC-0.3").unwrap();
+    assert!(
+        (pool / 2_400.0 - 1.0).abs() < 2e-4,
+        "then the close: {pool}"
+    );
+    assert_eq!(market.price("ETH", "USDC"), Some(2_400.0));
+    assert!(Venue::settle(&mut market).is_empty(), "settled once");
+}
+
+#[test]
+fn latency_swaps_at_the_close_n_ticks_later_and_unfilled_ones_fail_at_the_end() {
+    use crate::{FillModel, NOT_FILLED_BEFORE_END, Venue};
+
+    let mut market = SimMarket::new(config(), vec![gapping_tape()])
+        .unwrap()
+        .with_fill(FillModel::Latency(2));
+    let buy = swap("USDC", "ETH", 1_000 * USDC, 100);
+    let mut settled = Vec::new();
+    for index in 0..4 {
+        settled.push(Venue::settle(&mut market));
+        let tick = Venue::begin_tick(&mut market, index).unwrap();
+        assert_eq!(tick.block.number, index as u64);
+        assert_eq!(Venue::execute(&mut market, index as u64, &buy), None);
+    }
+    assert!(settled[0].is_empty() && settled[1].is_empty());
+    // Emitted at candle 0, filled at the close of candle 2 (2,300), before
+    // the tick of candle 2 runs.
+    assert_eq!(settled[2].len(), 1);
+    assert_eq!(settled[2][0].0, 0);
+    let price = price_paid(&settled[2][0].1);
+    assert!((price / 2_300.0 - 1.0).abs() < 1e-3, "{price}");
+    assert_eq!(settled[3][0].0, 1);
+    let unfilled = market.unfilled();
+    assert_eq!(unfilled.len(), 2);
+    for (id, outcome) in unfilled {
+        assert!(id == 2 || id == 3);
+        assert_eq!(failure_code(Some(outcome)), NOT_FILLED_BEFORE_END);
+    }
+    assert_eq!(market.balance("USDC"), 18_000 * USDC);
+}
+
+#[test]
+fn next_open_moves_the_pools_to_the_open_only_where_actions_fill() {
+    use crate::{FillModel, Venue};
+
+    // With nothing queued, the pools follow the closes exactly as with
+    // `close`: no extra arbitrage through the opens, and so no extra fees
+    // for an LP position.
+    let mut close = SimMarket::new(config(), vec![gapping_tape()]).unwrap();
+    let mut open = SimMarket::new(config(), vec![gapping_tape()])
+        .unwrap()
+        .with_fill(FillModel::NextOpen);
+    let lp = Action::LpOpen(LpOpen {
+        pool: "ETH/USDC-0.3".into(),
+        range: LpRange::Price((1_500.0, 3_000.0)),
+        amount0: E18.into(),
+        amount1: (2_000 * USDC).into(),
+    });
+    for index in 0..4 {
+        for market in [&mut close, &mut open] {
+            assert!(Venue::settle(market).is_empty());
+            Venue::begin_tick(market, index).unwrap();
+            if index == 0 {
+                // At once, whatever the fill model.
+                filled(market.execute(&lp));
+            }
+        }
+        assert_eq!(
+            open.pool_price("ETH/USDC-0.3"),
+            close.pool_price("ETH/USDC-0.3")
+        );
+        assert_eq!(open.equity(), close.equity(), "candle {index}");
+    }
+}

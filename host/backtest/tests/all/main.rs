@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 mod failures;
+mod fills;
 mod heap;
 mod snapshots;
 mod streaming;

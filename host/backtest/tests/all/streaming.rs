@@ -93,6 +93,10 @@ fn a_long_run_keeps_a_bounded_curve_with_its_extremes_and_metrics_of_every_tick(
 
     let (mut every_tick, equity) = metrics_of_every_tick(&rsi, market(synthetic_tape(candles)));
     every_tick.ticks_per_second = report.metrics.ticks_per_second;
+    // The benchmark's metrics come from the prices, not the equity curve.
+    assert!(report.metrics.benchmark_return.is_some());
+    every_tick.benchmark_return = report.metrics.benchmark_return;
+    every_tick.benchmark_max_drawdown = report.metrics.benchmark_max_drawdown;
     assert_eq!(report.metrics, every_tick);
     // The curve shows the run's ends and extremes.
     let kept = |value: f64| report.equity.iter().any(|p| p.equity == value);

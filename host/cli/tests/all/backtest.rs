@@ -44,6 +44,97 @@ fn a_backtest_run_twice_writes_byte_identical_json() {
     assert_eq!(report["equity"].as_array().unwrap().len(), 1500);
     assert!(report["metrics"]["actions"].as_u64().unwrap() > 0);
     assert_eq!(report["metrics"]["ticks_per_second"], 0.0);
+    // The default fill model, and the buy-and-hold benchmark.
+    assert_eq!(report["fill_model"], "close");
+    assert_eq!(report["benchmark"]["asset"], "ETH");
+    assert_eq!(
+        report["benchmark"]["equity"].as_array().unwrap().len(),
+        1500
+    );
+    let prices: Vec<f64> = report["equity"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["price"].as_f64().unwrap())
+        .collect();
+    let expected = prices[1499] / prices[0] - 1.0;
+    let got = report["metrics"]["benchmark_return"].as_f64().unwrap();
+    assert!((got - expected).abs() < 1e-12, "{got} vs {expected}");
+    assert!(
+        report["metrics"]["benchmark_max_drawdown"]
+            .as_f64()
+            .unwrap()
+            > 0.0
+    );
+}
+
+#[test]
+fn a_fill_model_is_chosen_on_the_command_line_and_stated_in_every_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let (json, html) = (dir.path().join("late.json"), dir.path().join("late.html"));
+    let output = stratbox(&[
+        "backtest",
+        component(Guest::RsiMomentum),
+        "--config",
+        EAGER_RSI,
+        "--limit",
+        "600",
+        "--quiet",
+        "--fill",
+        "latency:2",
+        "--json-out",
+        json.to_str().unwrap(),
+        "--html",
+        html.to_str().unwrap(),
+    ]);
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stdout.contains("fill model    latency:2 ("), "{stdout}");
+    assert!(stdout.contains("buy and hold  "), "{stdout}");
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(report["fill_model"], "latency:2");
+    let trades = report["trades"].as_array().unwrap();
+    assert!(
+        trades
+            .iter()
+            .any(|t| t["outcome"] == "filled" && t["executed_ms"].as_u64().is_some()),
+        "fills carry their execution time"
+    );
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("latency:2"), "the HTML states the fill model");
+    assert!(page.contains("buy and hold ETH"), "and draws the benchmark");
+
+    let output = stratbox(&[
+        "backtest",
+        component(Guest::RsiMomentum),
+        "--config",
+        EAGER_RSI,
+        "--limit",
+        "300",
+        "--fill",
+        "next-open",
+        "--json",
+    ]);
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["fill_model"], "next-open");
+
+    for bad in ["latency:0", "tomorrow"] {
+        let output = stratbox(&["backtest", component(Guest::RsiMomentum), "--fill", bad]);
+        let (_, stderr) = text(&output);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("--fill"), "{stderr}");
+    }
+    for command in ["backtest", "sweep"] {
+        let help = stratbox(&[command, "--help"]);
+        let (stdout, _) = text(&help);
+        assert!(
+            stdout.contains("--fill <MODEL>") && stdout.contains("[default: close]"),
+            "{command} --help states the fill models and the default: {stdout}"
+        );
+        assert!(stdout.contains("latency:N"), "{stdout}");
+    }
 }
 
 #[test]
@@ -183,12 +274,21 @@ fn a_sweep_runs_every_combination_and_ranks_them() {
         "2",
         "--metric",
         "return",
+        "--fill",
+        "next-open",
         "--json",
     ]);
     let (stdout, stderr) = text(&output);
     assert!(output.status.success(), "{stderr}");
     let rows: Vec<serde_json::Value> = serde_json::from_str(&stdout).unwrap();
     assert_eq!(rows.len(), 4);
+    // Every combination has the same benchmark, and says how it filled.
+    let benchmark = &rows[0]["metrics"]["benchmark_return"];
+    assert!(benchmark.as_f64().is_some(), "{}", rows[0]);
+    for row in &rows {
+        assert_eq!(&row["metrics"]["benchmark_return"], benchmark);
+        assert_eq!(row["fill_model"], "next-open");
+    }
     let mut seen: Vec<(u64, u64)> = rows
         .iter()
         .map(|r| {
