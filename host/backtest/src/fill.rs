@@ -135,20 +135,38 @@ struct Queued {
     due: usize,
 }
 
-/// The actions a venue holds until their fill point, in release order.
+/// When a venue executes the actions it is handed, and the actions it
+/// holds until their fill point, in release order.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct FillQueue {
+    model: FillModel,
     queued: VecDeque<Queued>,
 }
 
 impl FillQueue {
-    /// Hold `action` until candle `due`.
-    pub(crate) fn push(&mut self, id: ActionId, action: &Action, due: usize) {
+    /// The fill model.
+    pub(crate) fn model(&self) -> FillModel {
+        self.model
+    }
+
+    /// Execute later actions as `model` says.
+    pub(crate) fn set_model(&mut self, model: FillModel) {
+        self.model = model;
+    }
+
+    /// Hold `action`, released at candle `index`, until its fill point if
+    /// the model delays it (holds move nothing and are never delayed);
+    /// whether it was held.
+    pub(crate) fn hold(&mut self, id: ActionId, action: &Action, index: usize) -> bool {
+        if !self.model.is_delayed() || matches!(action, Action::Hold(_)) {
+            return false;
+        }
         self.queued.push_back(Queued {
             id,
             action: action.clone(),
-            due,
+            due: index + self.model.delay(),
         });
+        true
     }
 
     /// Whether any action waits for a candle up to `index`.
@@ -176,11 +194,8 @@ impl FillQueue {
 
     /// Every waiting action, failed with [`NOT_FILLED_BEFORE_END`]: the
     /// tape of `candles` candles ended before their fill point.
-    pub(crate) fn expire(
-        &mut self,
-        fill: FillModel,
-        candles: usize,
-    ) -> Vec<(ActionId, ActionOutcome)> {
+    pub(crate) fn expire(&mut self, candles: usize) -> Vec<(ActionId, ActionOutcome)> {
+        let fill = self.model;
         self.queued
             .drain(..)
             .map(|q| {

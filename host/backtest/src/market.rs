@@ -51,12 +51,14 @@ pub struct PaperMarket {
     config: PaperMarketConfig,
     cursor: usize,
     balances: BTreeMap<String, u128>,
+    /// How many times `balances` changed.
+    balance_changes: u64,
     /// Actions a journal lists as released with no outcome: executed by a
     /// process that stopped before recording their fills, so this account
     /// never held them. Reported failed at the next settlement.
     lost: Vec<ActionId>,
-    fill: FillModel,
-    /// Released actions waiting for their fill point.
+    /// The fill model and the released actions waiting for their fill
+    /// point.
     queue: FillQueue,
 }
 
@@ -70,29 +72,28 @@ impl PaperMarket {
             config,
             cursor: 0,
             balances,
+            balance_changes: 0,
             lost: Vec::new(),
-            fill: FillModel::Close,
             queue: FillQueue::default(),
         }
     }
 
     /// The market executing the actions it is handed as `fill` says.
     pub fn with_fill(mut self, fill: FillModel) -> Self {
-        self.fill = fill;
+        self.queue.set_model(fill);
         self
     }
 
     /// When it executes the actions it is handed.
     pub fn fill_model(&self) -> FillModel {
-        self.fill
+        self.queue.model()
     }
 
     /// Take an accepted action released at the current candle: executed
     /// now ([`FillModel::Close`], and holds, which move nothing), or held
     /// until its fill point ([`PaperMarket::settle_due`]).
     pub fn release(&mut self, id: ActionId, action: &Action) -> Option<ActionOutcome> {
-        if self.fill.is_delayed() && !matches!(action, Action::Hold(_)) {
-            self.queue.push(id, action, self.cursor + self.fill.delay());
+        if self.queue.hold(id, action, self.cursor) {
             return None;
         }
         self.execute(action)
@@ -108,7 +109,7 @@ impl PaperMarket {
         let Some(candle) = self.tape.candles().get(next) else {
             return Vec::new();
         };
-        let price = match self.fill {
+        let price = match self.queue.model() {
             FillModel::NextOpen => candle.open,
             FillModel::Close | FillModel::Latency(_) => candle.close,
         };
@@ -123,7 +124,7 @@ impl PaperMarket {
     /// failed with [`NOT_FILLED_BEFORE_END`](crate::NOT_FILLED_BEFORE_END),
     /// once.
     pub fn unfilled(&mut self) -> Vec<(ActionId, ActionOutcome)> {
-        self.queue.expire(self.fill, self.tape.len())
+        self.queue.expire(self.tape.len())
     }
 
     /// The tape.
@@ -162,6 +163,13 @@ impl PaperMarket {
     /// Every balance, in base units, by asset.
     pub fn balances(&self) -> &BTreeMap<String, u128> {
         &self.balances
+    }
+
+    /// How many fills have changed the balances so far: a caller that
+    /// mirrors [`PaperMarket::balances`] copies them again only when this
+    /// moved.
+    pub fn balance_changes(&self) -> u64 {
+        self.balance_changes
     }
 
     /// Balance of `asset`, in base units.
@@ -239,6 +247,7 @@ impl PaperMarket {
         let fee = spent * u128::from(config.fee_bps) / 10_000;
         *self.balances.entry(sell.to_owned()).or_default() -= spent;
         *self.balances.entry(buy.to_owned()).or_default() += received;
+        self.balance_changes += 1;
         ActionOutcome::Filled(Fill {
             spent: vec![asset_amount(sell, spent)],
             received: vec![asset_amount(buy, received)],
@@ -260,6 +269,7 @@ impl PaperMarket {
             let balance = self.balances.entry(received.asset.clone()).or_default();
             *balance = balance.saturating_add(received.amount.to_u128());
         }
+        self.balance_changes += 1;
     }
 
     /// Report `actions` (released by an earlier process, their fills never

@@ -47,15 +47,7 @@ pub struct RunArgs {
 /// Run the daemon.
 pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     let file = DeploymentsFile::load(&args.deployments)?;
-    let tokio = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("starting the tokio runtime")?;
-    let shutdown = {
-        let _runtime = tokio.enter();
-        shutdown_signal()?
-    };
+    let (tokio, shutdown) = daemon_runtime()?;
     let key = args.key.load()?.context(
         "stratbox run keeps each deployment's committed state sealed so that it resumes after a \
          restart: pass --key (the host's secret key, `stratbox keygen --kind x25519`)",
@@ -148,11 +140,29 @@ fn take_lease(setup: &LiveSetup, holder: &LeaseHolder, ttl: Duration) -> anyhow:
     Ok(lease)
 }
 
+/// The tokio runtime of a daemon (`run`, `serve`) and the future that
+/// resolves when it is asked to stop.
+pub(crate) fn daemon_runtime() -> anyhow::Result<(
+    tokio::runtime::Runtime,
+    impl Future<Output = ()> + Send + 'static,
+)> {
+    let tokio = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the tokio runtime")?;
+    let shutdown = {
+        let _runtime = tokio.enter();
+        shutdown_signal()?
+    };
+    Ok((tokio, shutdown))
+}
+
 /// Resolves at the first SIGINT or SIGTERM. Listening starts when this is
 /// called (inside the tokio runtime), not when the future is first polled:
 /// a signal that arrives while the deployments load stops the daemon
 /// before any of them ticks, instead of killing the process.
-pub(crate) fn shutdown_signal() -> anyhow::Result<impl Future<Output = ()> + Send + 'static> {
+fn shutdown_signal() -> anyhow::Result<impl Future<Output = ()> + Send + 'static> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};

@@ -128,15 +128,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
     if let Some(public) = &host.public {
         write_host_pub(&config.data_dir.join(HOST_PUB), public)?;
     }
-    let tokio = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("starting the tokio runtime")?;
-    let shutdown = {
-        let _runtime = tokio.enter();
-        crate::run::shutdown_signal()?
-    };
+    let (tokio, shutdown) = crate::run::daemon_runtime()?;
     let listener = tokio
         .block_on(tokio::net::TcpListener::bind(config.listen))
         .with_context(|| format!("listening on {}", config.listen))?;

@@ -16,6 +16,7 @@ use crate::model::{
     Call, CallOutcome, CallRecord, EmissionRow, NewRun, ReadRow, ResultRow, RunId, RunPolicy,
     RunRecord, RunSummary, SnapshotRef, VerdictKind, level_name, parse_level,
 };
+use crate::private::private_file;
 use crate::schema::migrate;
 use crate::snapshot::{CommittedSnapshot, INLINE_LOCATION, SnapshotSink};
 
@@ -80,7 +81,10 @@ impl Journal {
         }
         // The file is created owner-only before SQLite opens it; SQLite
         // gives its `-wal` and `-shm` files the database file's mode.
-        private_file(path, true)?;
+        private_file(path, true).map_err(|source| JournalError::Permissions {
+            path: path.to_owned(),
+            source,
+        })?;
         let conn = Connection::open(path)?;
         let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") {
@@ -95,7 +99,10 @@ impl Journal {
         for suffix in ["-wal", "-shm"] {
             let mut side = path.as_os_str().to_owned();
             side.push(suffix);
-            private_file(Path::new(&side), false)?;
+            private_file(Path::new(&side), false).map_err(|source| JournalError::Permissions {
+                path: side.clone().into(),
+                source,
+            })?;
         }
         Ok(journal)
     }
@@ -789,56 +796,6 @@ impl Journal {
             last_call,
         }))
     }
-}
-
-/// Make `path` readable and writable by its owner only (mode 0600,
-/// whatever the umask); with `create`, create it empty (and owner-only from
-/// the start) if missing. Journals hold strategy outputs, policy state and
-/// signed transactions. A file of another user that cannot be changed is
-/// left as it is, with a warning (reading someone else's journal).
-#[cfg(unix)]
-fn private_file(path: &Path, create: bool) -> Result<(), JournalError> {
-    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-    let error = |source| JournalError::Permissions {
-        path: path.to_owned(),
-        source,
-    };
-    if create {
-        let created = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(path);
-        match created {
-            Ok(_) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(error(e)),
-        }
-    }
-    let mode = match std::fs::metadata(path) {
-        // Not a file: SQLite will say what is wrong with it.
-        Ok(meta) if !meta.is_file() => return Ok(()),
-        Ok(meta) => meta.permissions().mode() & 0o777,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !create => return Ok(()),
-        Err(e) => return Err(error(e)),
-    };
-    if mode == 0o600 {
-        return Ok(());
-    }
-    match std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
-            tracing::warn!(path = %path.display(), mode = format!("{mode:o}"), "journal file is not private and not ours to change");
-            Ok(())
-        }
-        Err(e) => Err(error(e)),
-    }
-}
-
-/// Elsewhere the file's access is the directory's business.
-#[cfg(not(unix))]
-fn private_file(_path: &Path, _create: bool) -> Result<(), JournalError> {
-    Ok(())
 }
 
 /// The journal's clock: milliseconds since the Unix epoch, as every

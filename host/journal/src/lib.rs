@@ -22,6 +22,7 @@ mod intents;
 mod journal;
 mod lease;
 mod model;
+mod private;
 mod recorder;
 mod replay;
 mod resume;
@@ -38,6 +39,7 @@ pub use model::{
     Call, CallOutcome, CallRecord, EmissionRow, NewRun, ReadRow, ResultRow, RunId, RunPolicy,
     RunRecord, RunSummary, SnapshotRef, VerdictKind, level_name,
 };
+pub use private::private_file;
 pub use recorder::Recorder;
 pub use replay::{Divergence, ReplayError, ReplaySummary, replay, replay_bytes, replay_cached};
 pub use resume::RunResume;

@@ -78,28 +78,13 @@ pub struct ControlPlane {
 impl ControlPlane {
     /// Open (creating if needed, owner-only) the database at `path`.
     pub fn open(path: &Path) -> Result<ControlPlane, ServiceError> {
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            // Token hashes and quotas: created owner-only whatever the
-            // umask (SQLite gives its WAL files the same mode).
-            let created = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(path);
-            match created {
-                Ok(_) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-                Err(source) => {
-                    return Err(ServiceError::Io {
-                        action: "creating",
-                        path: path.to_owned(),
-                        source,
-                    });
-                }
-            }
-        }
+        // Token hashes and quotas: created owner-only whatever the umask
+        // (SQLite gives its WAL files the same mode).
+        stratbox_journal::private_file(path, true).map_err(|source| ServiceError::Io {
+            action: "creating",
+            path: path.to_owned(),
+            source,
+        })?;
         let conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;

@@ -53,6 +53,15 @@ struct StateLabels {
     state: &'static str,
 }
 
+/// One tenant's per-tick series (handles sharing the registry's values).
+#[derive(Debug, Clone)]
+pub struct TenantSeries {
+    committed: Counter,
+    failed: Counter,
+    latency: Histogram,
+    fuel: Counter,
+}
+
 type HistogramFamily = Family<TenantLabel, Histogram, fn() -> Histogram>;
 
 /// The service's metrics and their registry.
@@ -116,15 +125,44 @@ impl Default for Metrics {
 }
 
 impl Metrics {
-    /// Count a tick of `tenant` that took `latency_seconds` from its
-    /// scheduled moment to its commit.
-    pub fn tick(&self, tenant: &str, record: &TickRecord, latency_seconds: f64) {
+    /// The handles of `tenant`'s per-tick series, looked up once per
+    /// deployment rather than at every tick.
+    pub fn tenant(&self, tenant: &str) -> TenantSeries {
         let label = TenantLabel {
             tenant: tenant.to_owned(),
         };
-        let (trace, result) = match &record.result {
-            Ok(report) => (&report.trace, "committed"),
+        let result = |result| {
+            self.ticks
+                .get_or_create(&TickLabels {
+                    tenant: tenant.to_owned(),
+                    result,
+                })
+                .clone()
+        };
+        TenantSeries {
+            committed: result("committed"),
+            failed: result("failed"),
+            latency: self.latency.get_or_create(&label).clone(),
+            fuel: self.fuel.get_or_create(&label).clone(),
+        }
+    }
+
+    /// Count a tick of `tenant` (whose series are `series`) that took
+    /// `latency_seconds` from its scheduled moment to its commit.
+    pub fn tick(
+        &self,
+        tenant: &str,
+        series: &TenantSeries,
+        record: &TickRecord,
+        latency_seconds: f64,
+    ) {
+        let trace = match &record.result {
+            Ok(report) => {
+                series.committed.inc();
+                &report.trace
+            }
             Err(failure) => {
+                series.failed.inc();
                 self.failures
                     .get_or_create(&FailureLabels {
                         tenant: tenant.to_owned(),
@@ -132,17 +170,11 @@ impl Metrics {
                         code: tick_error_code(&failure.error),
                     })
                     .inc();
-                (&*failure.trace, "failed")
+                &*failure.trace
             }
         };
-        self.ticks
-            .get_or_create(&TickLabels {
-                tenant: tenant.to_owned(),
-                result,
-            })
-            .inc();
-        self.latency.get_or_create(&label).observe(latency_seconds);
-        self.fuel.get_or_create(&label).inc_by(trace.fuel_used);
+        series.latency.observe(latency_seconds);
+        series.fuel.inc_by(trace.fuel_used);
         for emission in &trace.emissions {
             if let Err(Rejection::Denied(denial) | Rejection::Invalid(denial)) = &emission.verdict {
                 let rule = if denial.rule.is_empty() {

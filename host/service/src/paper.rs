@@ -13,7 +13,7 @@ use stratbox_evm::durable::{self, Durable};
 use stratbox_evm::live::LiveError;
 use stratbox_journal::{Durability, Journal, JournalError, NewRun, Recorder, RunId, RunPolicy};
 use stratbox_policy::PolicyFile;
-use stratbox_runtime::policy::{AssetCatalog, PolicyEngine};
+use stratbox_runtime::policy::{AssetCatalog, CompiledPolicy, PolicyEngine};
 use stratbox_runtime::types::ActionOutcome;
 use stratbox_runtime::{AllowAll, DeploymentSpec, Policy, Runtime, StrategyComponent};
 use stratbox_tape::{SyntheticConfig, Tape};
@@ -179,6 +179,18 @@ impl PaperPlan {
         let recorder = self.durable.recorder(&self.id, journal, run);
         (market, oracle, recorder)
     }
+
+    /// The deployment's policy: the engine `engine` makes of its policy
+    /// file (fresh, or with a journal's state), or allow-all without one.
+    fn policy(
+        &self,
+        engine: impl FnOnce(Arc<CompiledPolicy>) -> Result<PolicyEngine, LiveError>,
+    ) -> Result<Box<dyn Policy>, LiveError> {
+        Ok(match &self.policy {
+            Some(file) => Box::new(engine(Arc::clone(&file.compiled))?),
+            None => Box::new(AllowAll),
+        })
+    }
 }
 
 /// Why a paper deployment could not start.
@@ -231,10 +243,7 @@ impl PaperDeployment {
                 }
                 let resumed = durable::resume(&plan.durable, &plan.id, &mut journal, resume)?;
                 market.set_lost(resumed.unsettled.iter().map(|(id, _)| *id));
-                let policy: Box<dyn Policy> = match &plan.policy {
-                    Some(file) => Box::new(resumed.policy(Arc::clone(&file.compiled))?),
-                    None => Box::new(AllowAll),
-                };
+                let policy = plan.policy(|compiled| resumed.policy(compiled))?;
                 let (market, oracle, recorder) = plan.wire(market, journal, resumed.run);
                 Runner::resume(
                     &plan.runtime,
@@ -265,10 +274,7 @@ impl PaperDeployment {
                     assets: plan.assets.clone(),
                     label: Some(format!("stratbox serve {}/{}", plan.tenant, plan.id)),
                 })?;
-                let policy: Box<dyn Policy> = match &plan.policy {
-                    Some(file) => Box::new(PolicyEngine::new(Arc::clone(&file.compiled))),
-                    None => Box::new(AllowAll),
-                };
+                let policy = plan.policy(|compiled| Ok(PolicyEngine::new(compiled)))?;
                 let (market, oracle, recorder) = plan.wire(market, journal, run);
                 Runner::start(
                     &plan.runtime,
@@ -297,6 +303,12 @@ impl PaperDeployment {
         stratbox_engine::lock(self.runner.venue())
             .balances()
             .clone()
+    }
+
+    /// How many times the paper account's balances changed (see
+    /// [`PaperMarket::balance_changes`]).
+    pub fn balance_changes(&self) -> u64 {
+        stratbox_engine::lock(self.runner.venue()).balance_changes()
     }
 
     /// Run the next tick on the next candle.

@@ -9,14 +9,14 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::control::ControlPlane;
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, TenantSeries};
 use crate::paper::{PaperDeployment, PaperPlan, Ticked};
 use crate::request::DeploymentState;
 
@@ -38,11 +38,55 @@ pub struct LiveCounters {
     pub balances: std::collections::BTreeMap<String, u128>,
 }
 
-/// Fuel burnt per tenant in the current hour.
-#[derive(Debug, Default)]
-struct FuelMeter {
-    hour: u64,
-    used: HashMap<String, u64>,
+/// A tenant's hourly fuel budget, shared by its deployments' slots: the
+/// hot path reads and charges it without a lock.
+#[derive(Debug)]
+struct FuelBudget {
+    /// Fuel the tenant may burn per hour.
+    quota: AtomicU64,
+    /// The hour `used` counts.
+    hour: AtomicU64,
+    used: AtomicU64,
+}
+
+impl FuelBudget {
+    fn new(quota: u64) -> FuelBudget {
+        FuelBudget {
+            quota: AtomicU64::new(quota),
+            hour: AtomicU64::new(current_hour()),
+            used: AtomicU64::new(0),
+        }
+    }
+
+    /// Whether the tenant may burn more fuel this hour.
+    fn left(&self) -> bool {
+        self.roll();
+        self.used.load(Ordering::Relaxed) < self.quota.load(Ordering::Relaxed)
+    }
+
+    fn burn(&self, fuel: u64) {
+        self.roll();
+        // Saturating: a tenant never wraps back under its quota.
+        let _ = self
+            .used
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |used| {
+                Some(used.saturating_add(fuel))
+            });
+    }
+
+    /// Start counting afresh when the hour turns.
+    fn roll(&self) {
+        let hour = current_hour();
+        let seen = self.hour.load(Ordering::Relaxed);
+        if seen != hour
+            && self
+                .hour
+                .compare_exchange(seen, hour, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            self.used.store(0, Ordering::Relaxed);
+        }
+    }
 }
 
 /// What the workers share with the service.
@@ -54,9 +98,8 @@ pub struct Shared {
     /// (finished, failed).
     pub control: Arc<ControlPlane>,
     counters: Mutex<HashMap<Key, LiveCounters>>,
-    fuel: Mutex<FuelMeter>,
-    /// Hourly fuel quota per tenant.
-    fuel_quota: Mutex<HashMap<String, u64>>,
+    /// Fuel budgets, by tenant.
+    budgets: Mutex<HashMap<String, Arc<FuelBudget>>>,
     /// The latest ticks' latencies (schedule to commit), µs, at most
     /// [`LATENCY_SAMPLES`]: exact percentiles for benchmarks, where the
     /// metrics' histogram has factor-2 buckets.
@@ -91,46 +134,33 @@ impl Shared {
 
     /// Set a tenant's hourly fuel quota.
     pub fn set_fuel_quota(&self, tenant: &str, fuel_per_hour: u64) {
-        lock(&self.fuel_quota).insert(tenant.to_owned(), fuel_per_hour);
-    }
-
-    /// Whether `tenant` may burn more fuel this hour. A tenant created by
-    /// another process (`stratbox tenant create` beside a running server)
-    /// has its quota read from the control plane on first use.
-    fn fuel_left(&self, tenant: &str) -> bool {
-        let known = lock(&self.fuel_quota).get(tenant).copied();
-        let quota = match known {
-            Some(quota) => quota,
+        let mut budgets = lock(&self.budgets);
+        match budgets.get(tenant) {
+            Some(budget) => budget.quota.store(fuel_per_hour, Ordering::Relaxed),
             None => {
-                let quota = match self.control.quotas(tenant) {
-                    Ok(Some(quotas)) => quotas.fuel_per_hour,
-                    // No row, or the database failed: the tenant gets the
-                    // default quota, never an unlimited one.
-                    Ok(None) | Err(_) => crate::config::Quotas::default().fuel_per_hour,
-                };
-                lock(&self.fuel_quota).insert(tenant.to_owned(), quota);
-                quota
+                budgets.insert(tenant.to_owned(), Arc::new(FuelBudget::new(fuel_per_hour)));
             }
-        };
-        let mut meter = lock(&self.fuel);
-        meter.roll(current_hour());
-        meter.used.get(tenant).copied().unwrap_or(0) < quota
-    }
-
-    fn burn(&self, tenant: &str, fuel: u64) {
-        let mut meter = lock(&self.fuel);
-        meter.roll(current_hour());
-        let used = meter.used.entry(tenant.to_owned()).or_default();
-        *used = used.saturating_add(fuel);
-    }
-}
-
-impl FuelMeter {
-    fn roll(&mut self, hour: u64) {
-        if hour != self.hour {
-            self.hour = hour;
-            self.used.clear();
         }
+    }
+
+    /// `tenant`'s fuel budget. A tenant created by another process
+    /// (`stratbox tenant create` beside a running server) has its quota
+    /// read from the control plane on first use.
+    fn budget(&self, tenant: &str) -> Arc<FuelBudget> {
+        if let Some(budget) = lock(&self.budgets).get(tenant) {
+            return Arc::clone(budget);
+        }
+        let quota = match self.control.quotas(tenant) {
+            Ok(Some(quotas)) => quotas.fuel_per_hour,
+            // No row, or the database failed: the tenant gets the default
+            // quota, never an unlimited one.
+            Ok(None) | Err(_) => crate::config::Quotas::default().fuel_per_hour,
+        };
+        Arc::clone(
+            lock(&self.budgets)
+                .entry(tenant.to_owned())
+                .or_insert_with(|| Arc::new(FuelBudget::new(quota))),
+        )
     }
 }
 
@@ -203,8 +233,7 @@ impl Scheduler {
             metrics,
             control,
             counters: Mutex::new(HashMap::new()),
-            fuel: Mutex::new(FuelMeter::default()),
-            fuel_quota: Mutex::new(HashMap::new()),
+            budgets: Mutex::new(HashMap::new()),
             latencies: Mutex::new(std::collections::VecDeque::new()),
         });
         let mut pool = Vec::new();
@@ -340,6 +369,11 @@ impl Drop for Scheduler {
 /// A deployment on its worker.
 struct Slot {
     deployment: PaperDeployment,
+    /// Its tenant's fuel budget and metric series.
+    budget: Arc<FuelBudget>,
+    series: TenantSeries,
+    /// The paper account's balance changes already copied to the counters.
+    balance_changes: u64,
     every: Duration,
     running: bool,
     /// Bumped at each (re)scheduling: queue entries of an older
@@ -407,7 +441,7 @@ impl WorkerLoop {
         }
         let tenant = key.0.as_str();
         let mut skipped = 0;
-        let outcome = if shared.fuel_left(tenant) {
+        let outcome = if slot.budget.left() {
             Some(slot.deployment.tick())
         } else {
             skipped += 1;
@@ -422,17 +456,21 @@ impl WorkerLoop {
                     Ok(report) => (report.trace.fuel_used, false, false),
                     Err(failure) => (failure.trace.fuel_used, true, failure.paused),
                 };
-                shared.burn(tenant, fuel);
+                slot.budget.burn(fuel);
                 shared
                     .metrics
-                    .tick(tenant, &record, (now - due).as_secs_f64());
+                    .tick(tenant, &slot.series, &record, (now - due).as_secs_f64());
                 shared.sample_latency(now - due);
                 let mut counters = lock(&shared.counters);
                 let entry = counters.entry(key.clone()).or_default();
                 entry.ticks += 1;
                 entry.failed += u64::from(failed);
                 entry.next_sequence = slot.deployment.next_sequence();
-                entry.balances = slot.deployment.balances();
+                let changes = slot.deployment.balance_changes();
+                if changes != slot.balance_changes {
+                    slot.balance_changes = changes;
+                    entry.balances = slot.deployment.balances();
+                }
                 if paused {
                     end = Some((
                         DeploymentState::Failed,
@@ -503,6 +541,9 @@ impl WorkerLoop {
                         self.slots.insert(
                             key.clone(),
                             Slot {
+                                budget: self.shared.budget(&key.0),
+                                series: self.shared.metrics.tenant(&key.0),
+                                balance_changes: deployment.balance_changes(),
                                 deployment,
                                 every,
                                 running,

@@ -11,21 +11,20 @@ use crate::fill::FillModel;
 impl SimMarket {
     /// The market executing the actions it is handed as `fill` says.
     pub fn with_fill(mut self, fill: FillModel) -> Self {
-        self.fill = fill;
+        self.queue.set_model(fill);
         self
     }
 
     /// When it executes the actions it is handed.
     pub fn fill_model(&self) -> FillModel {
-        self.fill
+        self.queue.model()
     }
 
     /// Take an accepted action released at the current candle: executed
     /// now ([`FillModel::Close`], and holds, which move nothing), or held
     /// until its fill point ([`SimMarket::settle_due`]).
     pub fn release(&mut self, id: ActionId, action: &Action) -> Option<ActionOutcome> {
-        if self.fill.is_delayed() && !matches!(action, Action::Hold(_)) {
-            self.queue.push(id, action, self.index + self.fill.delay());
+        if self.queue.hold(id, action, self.index) {
             return None;
         }
         self.execute(action)
@@ -59,7 +58,7 @@ impl SimMarket {
         if next >= self.len() || !self.queue.any_due(next) || self.deferred.is_some() {
             return Vec::new();
         }
-        let executed_ms = match self.fill {
+        let executed_ms = match self.queue.model() {
             FillModel::Close => return Vec::new(),
             FillModel::NextOpen => {
                 self.marks = self.open_marks(next);
@@ -107,7 +106,7 @@ impl SimMarket {
     /// failed with [`NOT_FILLED_BEFORE_END`](crate::NOT_FILLED_BEFORE_END),
     /// once.
     pub fn unfilled(&mut self) -> Vec<(ActionId, ActionOutcome)> {
-        self.queue.expire(self.fill, self.len())
+        self.queue.expire(self.len())
     }
 
     /// The held actions the last settlement executed: id, outcome, and

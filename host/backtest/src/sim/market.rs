@@ -13,7 +13,7 @@ use stratbox_venues::vault::{AsyncRedemptionVault, Vault4626};
 
 use super::config::{PoolKind, SimConfig};
 use super::error::SimError;
-use crate::fill::{FillModel, FillQueue};
+use crate::fill::FillQueue;
 use crate::market::wit_candle;
 use crate::metrics::ClosedTrade;
 
@@ -65,9 +65,8 @@ pub struct SimMarket {
     pub(crate) basis: BTreeMap<String, CostBasis>,
     /// Liquidations suffered, for the report.
     pub(crate) liquidations: usize,
-    /// When released actions execute.
-    pub(crate) fill: FillModel,
-    /// Released actions waiting for their fill point.
+    /// When released actions execute, and those waiting for their fill
+    /// point.
     pub(crate) queue: FillQueue,
     /// Prices of the tapes (by position) that stand in for their current
     /// closes while queued actions fill at the next candle's open; empty
@@ -144,7 +143,6 @@ impl SimMarket {
             trades: Vec::new(),
             basis: BTreeMap::new(),
             liquidations: 0,
-            fill: FillModel::Close,
             queue: FillQueue::default(),
             marks: Vec::new(),
             entered: None,

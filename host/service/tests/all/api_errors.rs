@@ -138,14 +138,7 @@ fn bad_deployment_requests_get_typed_errors_and_create_nothing() {
     }
     // No journal was left behind by the deployment whose init failed.
     let journals = harness.dir.path().join("data/tenants/alice/journals");
-    let left: Vec<_> = std::fs::read_dir(&journals)
-        .map(|entries| {
-            entries
-                .filter_map(Result::ok)
-                .map(|e| e.file_name())
-                .collect()
-        })
-        .unwrap_or_default();
+    let left = files_in(&journals);
     assert!(left.is_empty(), "journal files left: {left:?}");
 
     // The id is free after all those refusals; taken after a success.
@@ -200,14 +193,7 @@ fn bad_bundles_are_refused_and_nothing_is_stored() {
         );
     }
     let store = harness.dir.path().join("data/tenants/alice/store/bundles");
-    let filed: Vec<_> = std::fs::read_dir(&store)
-        .map(|entries| {
-            entries
-                .filter_map(Result::ok)
-                .map(|e| e.file_name())
-                .collect()
-        })
-        .unwrap_or_default();
+    let filed = files_in(&store);
     assert!(filed.is_empty(), "files in the store: {filed:?}");
 }
 
@@ -242,4 +228,16 @@ fn feeds_are_bounded_in_size_and_in_what_the_service_holds() {
     // ... but the first one is shared.
     let (status, body) = with_feed("same", 8_000, 1);
     assert_eq!(status, 201, "{body}");
+}
+
+/// The names of the entries of `dir` (none when it does not exist).
+fn files_in(dir: &std::path::Path) -> Vec<std::ffi::OsString> {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.file_name())
+                .collect()
+        })
+        .unwrap_or_default()
 }
