@@ -18,6 +18,7 @@ use crate::metrics::{MetricsInput, MetricsStream};
 use crate::report::{
     BacktestReport, DenialRecord, EquityPoint, FailureRecord, MAX_DENIAL_RECORDS, Side, TradeRecord,
 };
+use crate::risk::RiskCollector;
 use crate::sim::{SimMarket, SimOracle};
 use stratbox_engine::{RunError, Runner, TickRecord, lock};
 
@@ -243,6 +244,7 @@ impl<'a> Backtest<'a> {
             metrics,
             equity: collector.equity.finish(),
             benchmark,
+            risk: Some(collector.risk.finish()),
             trades: collector.trades,
             denials: collector.denials,
             failures: collector.failures,
@@ -276,6 +278,7 @@ struct Collector {
     driving: String,
     peak: f64,
     metrics: MetricsStream,
+    risk: RiskCollector,
     equity: EquityCurve,
     benchmark: Option<BenchmarkStream>,
     trades: Vec<TradeRecord>,
@@ -300,6 +303,7 @@ impl Collector {
             driving,
             peak: f64::MIN,
             metrics: MetricsStream::new(),
+            risk: RiskCollector::default(),
             equity: EquityCurve::new(candles),
             benchmark,
             trades: Vec::new(),
@@ -330,6 +334,7 @@ impl Collector {
         let price = market.market_price(&self.driving).unwrap_or(0.0);
         self.peak = self.peak.max(equity);
         self.metrics.equity(timestamp_ms, equity);
+        self.risk.equity(timestamp_ms, equity);
         self.equity.push(EquityPoint {
             timestamp_ms,
             equity,

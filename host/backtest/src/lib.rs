@@ -19,6 +19,7 @@ mod market;
 pub mod metrics;
 mod paper;
 pub mod report;
+pub mod risk;
 pub mod sim;
 
 pub use backtest::{Backtest, BacktestError, DEFAULT_COMMIT_EVERY, FailedTick};

@@ -9,6 +9,7 @@ use stratbox_runtime::TickFailure;
 pub use crate::curve::MAX_EQUITY_POINTS;
 use crate::fill::FillModel;
 use crate::metrics::Metrics;
+use crate::risk::RiskReport;
 
 /// Most denials a report lists ([`BacktestReport::denials`]): the first
 /// ones. Every denial is counted by rule in
@@ -201,6 +202,10 @@ pub struct BacktestReport {
     /// written before benchmarks).
     #[serde(default)]
     pub benchmark: Option<Benchmark>,
+    /// Value-at-risk and expected shortfall of the equity (absent in
+    /// reports written before risk figures).
+    #[serde(default)]
+    pub risk: Option<RiskReport>,
     /// Released actions.
     pub trades: Vec<TradeRecord>,
     /// The first [`MAX_DENIAL_RECORDS`] denials received (all of them are

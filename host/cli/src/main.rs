@@ -21,6 +21,7 @@ mod run;
 mod seal;
 mod serve;
 mod session;
+mod study;
 mod sweep;
 
 use std::io::IsTerminal;
@@ -90,6 +91,9 @@ enum Command {
     Sweep(sweep::SweepArgs),
     /// Render a saved backtest report (summary, HTML).
     Report(report::ReportArgs),
+    /// Estimate how likely a lending position's collateral falls short of
+    /// its debt under a stressed jump-diffusion fitted to candles.
+    Study(study::StudyArgs),
     /// Walk through one strategy's actions on a paper venue over bundled
     /// real candles, printing each action and its fill.
     Demo(demo::DemoArgs),
@@ -232,6 +236,7 @@ fn main() -> ExitCode {
         Command::Sweep(args) => sweep::run(&args),
         Command::Report(args) => report::run(&args),
         Command::Demo(args) => demo::run(&args),
+        Command::Study(args) => study::run(&args),
         Command::Journal(args) => journal::run(&args),
         Command::Replay(args) => replay::run(&args),
         Command::Bench(args) => bench::run(&args),

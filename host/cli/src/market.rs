@@ -148,7 +148,7 @@ impl MarketSetup {
 }
 
 /// `ETH_BTC-5m.csv` is market `ETH/BTC`.
-fn market_of(path: &Path) -> anyhow::Result<String> {
+pub(crate) fn market_of(path: &Path) -> anyhow::Result<String> {
     let stem = path
         .file_stem()
         .and_then(|s| s.to_str())

@@ -10,10 +10,10 @@ use stratbox_backtest::report::{BacktestReport, EquityPoint, Side};
 use crate::ReportError;
 use crate::terminal::escape_terminal;
 
-const SIZE: (u32, u32) = (960, 340);
-const FONT: &str = "sans-serif";
+pub(crate) const SIZE: (u32, u32) = (960, 340);
+pub(crate) const FONT: &str = "sans-serif";
 
-fn register_font() {
+pub(crate) fn register_font() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         // The bundled DejaVu Sans is a valid TrueType font.

@@ -10,7 +10,7 @@ use crate::terminal::{escape_terminal, metric_rows, utc};
 
 /// Escape text for HTML; control characters are shown escaped as in the
 /// terminal ([`escape_terminal`]).
-fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in escape_terminal(text).chars() {
         match c {
@@ -92,6 +92,7 @@ pub fn html(report: &BacktestReport) -> Result<String, ReportError> {
     page.push_str(&equity);
     page.push_str("\n<h2>Drawdown</h2>\n");
     page.push_str(&drawdown);
+    crate::risk::risk_html(&mut page, report);
     let _ = writeln!(page, "\n<h2>Trades ({})</h2>", report.trades.len());
     // When fills wait for a later candle, the time each one executed.
     let delayed = report.fill_model.is_delayed();

@@ -7,6 +7,8 @@
 
 mod charts;
 mod html;
+mod risk;
+mod study;
 mod terminal;
 #[cfg(test)]
 mod tests;
@@ -14,6 +16,7 @@ mod tests;
 pub use charts::{drawdown_svg, equity_svg};
 pub use html::html;
 pub use stratbox_backtest::report::BacktestReport;
+pub use study::{model_text, probability_text, study_histogram_svg, study_html};
 pub use terminal::{escape_terminal, failure_line, summary};
 
 /// Why a report could not be rendered.

@@ -108,6 +108,7 @@ pub(crate) fn metric_rows(report: &BacktestReport) -> Vec<(String, String)> {
     ];
     rows.into_iter()
         .map(|(name, value)| (name.to_owned(), value))
+        .chain(crate::risk::risk_rows(report))
         .collect()
 }
 

@@ -77,6 +77,7 @@ fn hostile_report() -> BacktestReport {
         ],
         stopped: false,
         liquidations: 0,
+        risk: None,
         fill_model: FillModel::Latency(2),
         benchmark: Some(Benchmark {
             asset: "ETH\u{1b}[5m".into(),

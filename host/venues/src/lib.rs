@@ -17,6 +17,8 @@ mod error;
 pub mod gas;
 pub mod lending;
 mod math;
+pub mod redemption;
+pub mod subnet;
 pub mod v2;
 pub mod v3;
 pub mod vault;

@@ -14,6 +14,15 @@ fn component(guest: Guest) -> &'static str {
 /// cooldown.
 const EAGER_RSI: &str = r#"{"period": 3, "oversold": 40, "overbought": 60, "cooldown_ms": 0}"#;
 
+/// Run `stratbox` with `args`, which must succeed, and parse what it
+/// printed as JSON.
+fn stratbox_json<T: serde::de::DeserializeOwned>(args: &[&str]) -> T {
+    let output = stratbox(args);
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stderr}");
+    serde_json::from_str(&stdout).unwrap()
+}
+
 fn backtest_json(dir: &Path, name: &str, extra: &[&str]) -> (Vec<u8>, serde_json::Value) {
     let json = dir.join(format!("{name}.json"));
     let mut args = vec![
@@ -44,6 +53,20 @@ fn a_backtest_run_twice_writes_byte_identical_json() {
     assert_eq!(report["equity"].as_array().unwrap().len(), 1500);
     assert!(report["metrics"]["actions"].as_u64().unwrap() > 0);
     assert_eq!(report["metrics"]["ticks_per_second"], 0.0);
+    // Risk: 1h and 1d, 95% and 99%, three methods, and the stressed
+    // Monte Carlo figures, from the 5-minute equity returns.
+    let table = &report["risk"]["table"];
+    assert_eq!(table["interval_ms"], 300_000, "{}", report["risk"]);
+    assert_eq!(table["returns"], 1499);
+    assert_eq!(table["figures"].as_array().unwrap().len(), 12);
+    assert_eq!(report["risk"]["stressed"].as_array().unwrap().len(), 4);
+    for figure in table["figures"].as_array().unwrap() {
+        let (var, es) = (
+            figure["var"].as_f64().unwrap(),
+            figure["es"].as_f64().unwrap(),
+        );
+        assert!(es >= var - 1e-12, "ES is at least VaR: {figure}");
+    }
     // The default fill model, and the buy-and-hold benchmark.
     assert_eq!(report["fill_model"], "close");
     assert_eq!(report["benchmark"]["asset"], "ETH");
@@ -104,7 +127,7 @@ fn a_fill_model_is_chosen_on_the_command_line_and_stated_in_every_report() {
     assert!(page.contains("latency:2"), "the HTML states the fill model");
     assert!(page.contains("buy and hold ETH"), "and draws the benchmark");
 
-    let output = stratbox(&[
+    let report: serde_json::Value = stratbox_json(&[
         "backtest",
         component(Guest::RsiMomentum),
         "--config",
@@ -115,9 +138,6 @@ fn a_fill_model_is_chosen_on_the_command_line_and_stated_in_every_report() {
         "next-open",
         "--json",
     ]);
-    let (stdout, stderr) = text(&output);
-    assert!(output.status.success(), "{stderr}");
-    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(report["fill_model"], "next-open");
 
     for bad in ["latency:0", "tomorrow"] {
@@ -177,6 +197,10 @@ fn a_policy_denial_appears_in_the_report_json_html_and_summary() {
         "the HTML lists the denial"
     );
     assert!(page.contains("<svg"), "the HTML embeds its charts");
+    assert!(
+        page.contains("<h2>Risk</h2>") && page.contains("<th>ES stressed MC</th>"),
+        "the HTML has the risk table"
+    );
 
     // `report` renders the saved JSON again, with the same denials.
     let again = dir.path().join("again.html");
@@ -189,6 +213,10 @@ fn a_policy_denial_appears_in_the_report_json_html_and_summary() {
     let (stdout, stderr) = text(&output);
     assert!(output.status.success(), "{stderr}");
     assert!(stdout.contains("denied by   swap.cooldown: "), "{stdout}");
+    assert!(
+        stdout.contains("VaR 1d 99%    historical "),
+        "the summary has the risk figures: {stdout}"
+    );
     assert!(
         std::fs::read_to_string(&again)
             .unwrap()
@@ -259,7 +287,7 @@ fn a_venue_file_naming_an_unknown_asset_is_refused() {
 
 #[test]
 fn a_sweep_runs_every_combination_and_ranks_them() {
-    let output = stratbox(&[
+    let rows: Vec<serde_json::Value> = stratbox_json(&[
         "sweep",
         component(Guest::RsiMomentum),
         "--grid",
@@ -278,9 +306,6 @@ fn a_sweep_runs_every_combination_and_ranks_them() {
         "next-open",
         "--json",
     ]);
-    let (stdout, stderr) = text(&output);
-    assert!(output.status.success(), "{stderr}");
-    let rows: Vec<serde_json::Value> = serde_json::from_str(&stdout).unwrap();
     assert_eq!(rows.len(), 4);
     // Every combination has the same benchmark, and says how it filled.
     let benchmark = &rows[0]["metrics"]["benchmark_return"];
@@ -312,7 +337,7 @@ fn a_sweep_runs_every_combination_and_ranks_them() {
 
 #[test]
 fn the_lp_and_leverage_examples_trade_their_venues() {
-    let lp = stratbox(&[
+    let report: serde_json::Value = stratbox_json(&[
         "backtest",
         component(Guest::DynamicLp),
         "--venues",
@@ -324,9 +349,6 @@ fn the_lp_and_leverage_examples_trade_their_venues() {
         "--quiet",
         "--json",
     ]);
-    let (stdout, stderr) = text(&lp);
-    assert!(lp.status.success(), "{stderr}");
-    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     let kinds: Vec<&str> = report["trades"]
         .as_array()
         .unwrap()
@@ -343,7 +365,7 @@ fn the_lp_and_leverage_examples_trade_their_venues() {
     assert!(report["metrics"]["fees_paid"].as_f64().unwrap() > 0.0);
     assert!(report["metrics"]["gas_paid"].as_f64().unwrap() > 0.0);
 
-    let leverage = stratbox(&[
+    let report: serde_json::Value = stratbox_json(&[
         "backtest",
         component(Guest::LeverageLoop),
         "--venues",
@@ -355,9 +377,6 @@ fn the_lp_and_leverage_examples_trade_their_venues() {
         "--quiet",
         "--json",
     ]);
-    let (stdout, stderr) = text(&leverage);
-    assert!(leverage.status.success(), "{stderr}");
-    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     let filled = |kind: &str| {
         report["trades"]
             .as_array()
@@ -389,7 +408,7 @@ fn a_backtest_can_run_over_the_candles_a_journaled_run_saw() {
         journal.to_str().unwrap(),
     ]);
     assert!(output.status.success(), "{}", text(&output).1);
-    let output = stratbox(&[
+    let report: serde_json::Value = stratbox_json(&[
         "backtest",
         component(Guest::RsiMomentum),
         "--from-journal",
@@ -399,9 +418,6 @@ fn a_backtest_can_run_over_the_candles_a_journaled_run_saw() {
         "--quiet",
         "--json",
     ]);
-    let (stdout, stderr) = text(&output);
-    assert!(output.status.success(), "{stderr}");
-    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(report["metrics"]["ticks"], 600);
     assert_eq!(report["market"], "ETH/BTC");
 }

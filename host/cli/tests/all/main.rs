@@ -17,6 +17,7 @@ mod python_build;
 mod resume;
 mod sealing;
 mod service;
+mod study;
 mod templates;
 mod tick_failures;
 
