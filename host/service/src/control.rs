@@ -252,6 +252,34 @@ impl ControlPlane {
         Ok(())
     }
 
+    /// Move a deployment to `to` only if its state is one of `from`
+    /// (compare and set): whether it moved. The API and the workers change
+    /// states concurrently (a pause while a worker records a failure); a
+    /// transition decided on a state that has changed since is refused
+    /// instead of overwriting it.
+    pub fn transition(
+        &self,
+        tenant: &str,
+        id: &str,
+        from: &[DeploymentState],
+        to: DeploymentState,
+        reason: Option<&str>,
+    ) -> Result<bool, rusqlite::Error> {
+        let mut moved = false;
+        let conn = self.conn();
+        for state in from {
+            moved |= conn.execute(
+                "UPDATE deployments SET state = ?4, reason = ?5 \
+                 WHERE tenant = ?1 AND id = ?2 AND state = ?3",
+                params![tenant, id, state.as_str(), to.as_str(), reason],
+            )? == 1;
+            if moved {
+                break;
+            }
+        }
+        Ok(moved)
+    }
+
     /// Forget a deployment.
     pub fn delete_deployment(&self, tenant: &str, id: &str) -> Result<bool, rusqlite::Error> {
         Ok(self.conn().execute(

@@ -485,15 +485,24 @@ impl WorkerLoop {
             }
         }
         if let Some((state, reason)) = end {
-            if let Err(error) = shared
-                .control
-                .set_state(tenant, &key.1, state, reason.as_deref())
-            {
-                tracing::error!(tenant, deployment = %key.1, %error, "recording the state failed");
+            // Only over a loaded state: a stop that came in meanwhile
+            // stands, a pause that came in meanwhile is replaced.
+            for from in [DeploymentState::Running, DeploymentState::Paused] {
+                match shared
+                    .control
+                    .transition(tenant, &key.1, &[from], state, reason.as_deref())
+                {
+                    Ok(true) => {
+                        shared.metrics.state_change(tenant, Some(from), Some(state));
+                        break;
+                    }
+                    Ok(false) => {}
+                    Err(error) => {
+                        tracing::error!(tenant, deployment = %key.1, %error, "recording the state failed");
+                        break;
+                    }
+                }
             }
-            shared
-                .metrics
-                .state_change(tenant, Some(DeploymentState::Running), Some(state));
             self.slots.remove(&key);
             self.load.store(self.slots.len(), Ordering::Relaxed);
             return;

@@ -516,13 +516,23 @@ impl Service {
             ));
         }
         // The control plane first: a crash in between restarts it in the
-        // state asked for.
-        self.control.set_state(tenant, id, to, None)?;
-        let key: Key = (tenant.to_owned(), id.to_owned());
-        self.scheduler
-            .set_running(&key, running)
-            .map_err(ApiError::internal)?;
+        // state asked for. Compare and set: a worker may have just ended
+        // the deployment (finished, failed), and that end stands.
+        if !self.control.transition(tenant, id, &[from], to, None)? {
+            let now = self.row(tenant, id)?.state;
+            return Err(ApiError::new(
+                ErrorCode::InvalidState,
+                format!("deployment `{id}` is {}", now.as_str()),
+            ));
+        }
         self.metrics.state_change(tenant, Some(from), Some(to));
+        let key: Key = (tenant.to_owned(), id.to_owned());
+        match self.scheduler.set_running(&key, running) {
+            // Its worker ended it after the transition: the state it
+            // recorded (over ours) is the answer.
+            Ok(()) | Err(ScheduleError::NotLoaded) => {}
+            Err(error) => return Err(ApiError::internal(error)),
+        }
         self.status(tenant, id)
     }
 

@@ -276,3 +276,59 @@ fn a_second_service_on_the_same_directory_is_refused() {
         "{second:?}"
     );
 }
+
+#[test]
+fn a_state_change_decided_on_a_stale_state_does_not_overwrite_a_newer_one() {
+    use stratbox_service::Quotas;
+    use stratbox_service::control::ControlPlane;
+    use stratbox_service::request::{DeploymentRequest, DeploymentState};
+    let dir = tempfile::tempdir().unwrap();
+    let control = ControlPlane::open(&dir.path().join("control.sqlite")).unwrap();
+    assert!(control.create_tenant("t", "00", Quotas::default()).unwrap());
+    let request: DeploymentRequest =
+        serde_json::from_value(paper("d", "rsi", serde_json::json!({}))).unwrap();
+    let state = |control: &ControlPlane| control.deployment("t", "d").unwrap().unwrap().state;
+    assert!(
+        control
+            .insert_deployment("t", &request, DeploymentState::Running)
+            .unwrap()
+    );
+    // A worker records the deployment's failure while a pause is being
+    // decided on the `running` it read before: the pause is refused and
+    // the failure stands (before compare-and-set, it said `paused`, and a
+    // resume then said `running` with nothing running).
+    let (running, paused) = (DeploymentState::Running, DeploymentState::Paused);
+    assert!(
+        control
+            .transition(
+                "t",
+                "d",
+                &[running, paused],
+                DeploymentState::Failed,
+                Some("boom")
+            )
+            .unwrap()
+    );
+    assert!(
+        !control
+            .transition("t", "d", &[running], paused, None)
+            .unwrap()
+    );
+    assert_eq!(state(&control), DeploymentState::Failed);
+    // A stop stands against a worker's late end.
+    control
+        .set_state("t", "d", DeploymentState::Stopped, None)
+        .unwrap();
+    assert!(
+        !control
+            .transition(
+                "t",
+                "d",
+                &[running, paused],
+                DeploymentState::Finished,
+                None
+            )
+            .unwrap()
+    );
+    assert_eq!(state(&control), DeploymentState::Stopped);
+}
