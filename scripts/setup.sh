@@ -124,6 +124,15 @@ if [[ ! -s "$stratbox_aggregator" ]] || [[ "$stratbox_npm_stamp" -nt "$stratbox_
     echo "setup: compiling Chainlink's MockV3Aggregator with solc (npm)" >&2
     node "$stratbox_root/scripts/evm/compile-aggregator.cjs" "$stratbox_aggregator"
 fi
+# The ERC-4626 differential test's contracts: our TestAsset and
+# VaultUnderTest (OpenZeppelin's ERC4626 from npm) compiled by solc (npm),
+# again whenever the lock file or their source changes.
+stratbox_vault="$stratbox_root/node_modules/.stratbox/VaultUnderTest.json"
+if [[ ! -s "$stratbox_vault" ]] || [[ "$stratbox_npm_stamp" -nt "$stratbox_vault" ]] ||
+    [[ "$stratbox_root/scripts/evm/VaultUnderTest.sol" -nt "$stratbox_vault" ]]; then
+    echo "setup: compiling the ERC-4626 test vault (OpenZeppelin ERC4626) with solc (npm)" >&2
+    node "$stratbox_root/scripts/evm/compile-vault.cjs" "$stratbox_vault"
+fi
 
 # The service's scale-out tests run a real PostgreSQL server (a cluster in
 # a temporary directory on a loopback port, started and stopped by the test

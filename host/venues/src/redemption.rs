@@ -5,12 +5,13 @@
 //! The model, and the choices it makes where the product leaves room:
 //!
 //! - **Shares.** Deposits mint shares at `total_shares / total_assets`
-//!   rounded down (ERC-4626, the formulas of [`crate::vault::Vault4626`]);
-//!   the unlocked assets grow by `total_assets * rate * elapsed /
+//!   rounded down (plain ERC-4626, 1:1 when empty: not the virtual share
+//!   and asset of OpenZeppelin 4.9 that [`crate::vault::Vault4626`]
+//!   matches); the unlocked assets grow by `total_assets * rate * elapsed /
 //!   (RAY * YEAR_MS)` at every accrual (every operation accrues first), so
-//!   the exchange rate rises. (The module keeps its own ledger with those
-//!   formulas because `Vault4626` cannot add assets without minting shares,
-//!   which forfeits to the holders need.) The annual `rate` (RAY) can be changed with
+//!   the exchange rate rises, as in `Vault4626`. (Moving this ledger onto
+//!   `Vault4626`, which can now add assets without minting shares, is left
+//!   to do.) The annual `rate` (RAY) can be changed with
 //!   [`RedemptionVault::set_rate`]; yield up to that moment accrues at the
 //!   old rate.
 //! - **Cost basis.** Each holder has a cost basis: the assets deposited for

@@ -5,6 +5,7 @@
 mod chain_file;
 mod crash;
 mod differential;
+mod erc4626;
 mod files;
 mod lease;
 mod live_rsi;

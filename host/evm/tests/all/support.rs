@@ -227,3 +227,73 @@ pub fn rpc(net: &Net, method: &'static str, params: serde_json::Value) {
         .block_on(chain.provider().raw_request(method.into(), params))
         .unwrap();
 }
+
+impl Net {
+    /// Deploy the creation bytecode `code` with `constructor_args`
+    /// (ABI-encoded) appended, from `provider`'s key. Unlike
+    /// `devnet::deploy`, the code need not be an npm artifact.
+    pub fn deploy_code(
+        &self,
+        provider: &alloy::providers::DynProvider,
+        code: &[u8],
+        constructor_args: Vec<u8>,
+    ) -> Address {
+        use alloy::network::TransactionBuilder;
+        let mut code = code.to_vec();
+        code.extend(constructor_args);
+        let request = alloy::rpc::types::TransactionRequest::default().with_deploy_code(code);
+        let receipt = self.tokio.block_on(async {
+            provider
+                .send_transaction(request)
+                .await
+                .unwrap()
+                .get_receipt()
+                .await
+                .unwrap()
+        });
+        assert!(receipt.status(), "deployment reverted");
+        receipt.contract_address.expect("a contract address")
+    }
+
+    /// Send `call` to `to` from `provider`'s key and return the receipt;
+    /// panics if it reverts. Sent once: unlike `devnet::transact`, a revert
+    /// is never retried, so a test sees every one.
+    pub fn send<C: alloy::sol_types::SolCall>(
+        &self,
+        provider: &alloy::providers::DynProvider,
+        to: Address,
+        call: C,
+    ) -> alloy::rpc::types::TransactionReceipt {
+        let request = alloy::rpc::types::TransactionRequest::default()
+            .to(to)
+            .input(call.abi_encode().into());
+        let receipt = self.tokio.block_on(async {
+            provider
+                .send_transaction(request)
+                .await
+                .unwrap_or_else(|e| panic!("{}: {e}", C::SIGNATURE))
+                .get_receipt()
+                .await
+                .unwrap()
+        });
+        assert!(receipt.status(), "{} reverted", C::SIGNATURE);
+        receipt
+    }
+
+    /// The decoded result of the view `call` on `to` at the latest block.
+    pub fn view<C: alloy::sol_types::SolCall>(
+        &self,
+        provider: &alloy::providers::DynProvider,
+        to: Address,
+        call: C,
+    ) -> C::Return {
+        let request = alloy::rpc::types::TransactionRequest::default()
+            .to(to)
+            .input(call.abi_encode().into());
+        let out = self
+            .tokio
+            .block_on(async { provider.call(request).await })
+            .unwrap_or_else(|e| panic!("{}: {e}", C::SIGNATURE));
+        C::abi_decode_returns(&out).unwrap()
+    }
+}

