@@ -32,6 +32,21 @@ pub enum LoadError {
         /// The limit.
         limit: Duration,
     },
+    /// Compiling the component needed more address space than
+    /// [`crate::LoadLimits::compile_memory_bytes`] allows (enforced when
+    /// compiling in a [`crate::CompileIsolation::Subprocess`]).
+    #[error("compiling the component needed more than {limit_bytes} bytes of memory")]
+    CompileMemoryExceeded {
+        /// The limit, in bytes.
+        limit_bytes: u64,
+    },
+    /// The host could not compile at all: the compile worker could not be
+    /// started, or failed for a reason of its own (not the component's).
+    #[error("the compiler is unavailable: {reason}")]
+    CompilerUnavailable {
+        /// What failed.
+        reason: String,
+    },
     /// The component imports interfaces outside the stratbox world.
     #[error("component imports interfaces outside the stratbox world: {}", imports.join(", "))]
     ForbiddenImports {

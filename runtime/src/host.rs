@@ -128,6 +128,30 @@ impl<'a> PolicyOracle<'a> {
         })
     }
 
+    /// The `count` most recent closed candles of `market`, oldest first.
+    pub fn candles(&self, market: &str, count: u32) -> Result<Vec<Candle>, OracleError> {
+        self.with(|oracle| {
+            let response = oracle.candles(market, count);
+            let record = OracleRead::Candles {
+                market: market.into(),
+                count,
+                response: response.clone(),
+            };
+            (response, record)
+        })
+    }
+
+    /// All non-zero balances.
+    pub fn balances(&self) -> Vec<AssetAmount> {
+        self.with(|oracle| {
+            let response = oracle.balances();
+            let record = OracleRead::Balances {
+                response: response.clone(),
+            };
+            (response, record)
+        })
+    }
+
     /// Balance of one asset.
     pub fn balance(&self, asset: &str) -> Result<Amount, OracleError> {
         self.with(|oracle| {

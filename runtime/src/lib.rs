@@ -32,6 +32,7 @@
 mod bindings;
 pub mod bundle;
 mod cache;
+mod compile;
 mod deployment;
 mod error;
 mod host;
@@ -48,6 +49,7 @@ pub mod types;
 mod validation;
 
 pub use cache::{ArtifactCache, ArtifactCacheError, CacheOutcome, MemoryArtifactCache};
+pub use compile::{CompileIsolation, CompileWorker, compile_worker_main};
 pub use deployment::{
     Checkpoint, Deployment, DeploymentHost, DeploymentSpec, DeploymentStatus, FailureHistory,
     FailureWindow, ResumeAt, TickInput,

@@ -208,12 +208,27 @@ pub struct LoadLimits {
     /// declares 271, of a componentize-js one 118).
     pub function_locals: u64,
     /// Wall-clock time compiling one component may take (`compile_timeout_ms`
-    /// in files). On expiry the load fails with a typed error; the compiler
-    /// thread cannot be interrupted and finishes in the background, its
-    /// output discarded. Default 60 s (an 18 MB Python component takes
-    /// about 6 s on one core).
+    /// in files). On expiry the load fails with
+    /// [`LoadError::CompileTimeout`](crate::LoadError::CompileTimeout). With
+    /// [`CompileIsolation::Subprocess`](crate::CompileIsolation::Subprocess)
+    /// the worker process is then killed (and its CPU time is capped by
+    /// `RLIMIT_CPU` as well); in process, Cranelift cannot be interrupted
+    /// and the compiler thread finishes in the background, its output
+    /// discarded. Default 60 s (an 18 MB Python component takes about 6 s
+    /// on one core).
     #[serde(with = "duration_ms", rename = "compile_timeout_ms")]
     pub compile_timeout: Duration,
+    /// Address space, in bytes, of the process compiling one component
+    /// (its `RLIMIT_AS`): past it the load fails with
+    /// [`LoadError::CompileMemoryExceeded`](crate::LoadError::CompileMemoryExceeded).
+    /// Enforced only with
+    /// [`CompileIsolation::Subprocess`](crate::CompileIsolation::Subprocess);
+    /// an in-process compilation is not bounded in memory. Default
+    /// 1.25 GiB: about twice what the largest real component, the ~18 MB
+    /// componentize-py Bollinger example, needs, measured as the smallest
+    /// limit under which it compiles: 550 to 625 MiB on 8 compiler threads
+    /// (the worker's most; 530 MiB on 2, 445 MiB on 1).
+    pub compile_memory_bytes: u64,
 }
 
 impl Default for LoadLimits {
@@ -224,6 +239,7 @@ impl Default for LoadLimits {
             imports: 64,
             function_locals: 5_000,
             compile_timeout: Duration::from_secs(60),
+            compile_memory_bytes: 1280 * MIB,
         }
     }
 }

@@ -14,6 +14,7 @@ use wasmtime::{
 };
 
 use crate::bindings::{StrategyWorld, StrategyWorldPre};
+use crate::compile::{CompileIsolation, compile};
 use crate::error::LoadError;
 use crate::inspect::{ComponentInfo, inspect};
 use crate::limits::{RuntimeConfig, WASM_STACK_BYTES};
@@ -55,6 +56,7 @@ pub struct Runtime {
     engine: Engine,
     linker: Linker<HostState>,
     config: RuntimeConfig,
+    isolation: CompileIsolation,
     epoch: Option<Arc<EpochTicker>>,
 }
 
@@ -62,6 +64,7 @@ impl std::fmt::Debug for Runtime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Runtime")
             .field("config", &self.config)
+            .field("isolation", &self.isolation)
             .finish_non_exhaustive()
     }
 }
@@ -86,8 +89,22 @@ impl Runtime {
             engine,
             linker,
             config,
+            isolation: CompileIsolation::default(),
             epoch,
         })
+    }
+
+    /// Compile components as `isolation` says (default
+    /// [`CompileIsolation::InProcess`]).
+    #[must_use]
+    pub fn with_compile_isolation(mut self, isolation: CompileIsolation) -> Self {
+        self.isolation = isolation;
+        self
+    }
+
+    /// Where components are compiled.
+    pub fn compile_isolation(&self) -> &CompileIsolation {
+        &self.isolation
     }
 
     /// The configuration the runtime was built with.
@@ -122,7 +139,7 @@ impl Runtime {
     ) -> Result<StrategyComponent, LoadError> {
         let _span = tracing::debug_span!("compile", sha256 = %info.sha256, size = info.size_bytes)
             .entered();
-        let component = compile_within(&self.engine, bytes, self.config.load.compile_timeout)?;
+        let component = compile(&self.engine, &self.config, &self.isolation, bytes)?;
         self.prepare(component, info)
     }
 
@@ -281,36 +298,6 @@ fn typecheck_exports(pre: &wasmtime::component::InstancePre<HostState>) -> wasmt
     )
 }
 
-/// Compile `bytes` on a thread of its own, giving up after `limit`: an
-/// untrusted component must not hold its loader for as long as it likes.
-/// Cranelift cannot be interrupted, so a compilation past the limit runs
-/// on in the background and its output is dropped (with its copy of the
-/// bytes, wiped).
-fn compile_within(engine: &Engine, bytes: &[u8], limit: Duration) -> Result<Component, LoadError> {
-    let engine = engine.clone();
-    let bytes = zeroize::Zeroizing::new(bytes.to_vec());
-    let (done, outcome) = std::sync::mpsc::sync_channel(1);
-    std::thread::Builder::new()
-        .name("stratbox-compile".into())
-        .spawn(move || {
-            let compiled = Component::new(&engine, bytes.as_slice());
-            // The loader may have given up: then nobody listens.
-            let _ = done.send(compiled);
-        })
-        .map_err(|e| LoadError::Malformed {
-            reason: format!("cannot start the compiler thread: {e}"),
-        })?;
-    match outcome.recv_timeout(limit) {
-        Ok(compiled) => compiled.map_err(|e| LoadError::Malformed {
-            reason: format!("{e:#}"),
-        }),
-        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Err(LoadError::CompileTimeout { limit }),
-        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => Err(LoadError::Malformed {
-            reason: "the compiler thread stopped without an answer".into(),
-        }),
-    }
-}
-
 /// The version of this runtime crate, one of the inputs of every artifact
 /// key: compiled code is never reused across runtime releases.
 pub const RUNTIME_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -369,7 +356,8 @@ impl Hasher for EngineHasher {
 /// strategy's 1 MiB stack and first heap pages.
 const POOL_KEEP_RESIDENT_BYTES: usize = 1 << 20;
 
-fn engine_config(config: &RuntimeConfig) -> Config {
+/// The engine configuration of `config` (also the compile worker's).
+pub(crate) fn engine_config(config: &RuntimeConfig) -> Config {
     let mut c = Config::new();
     // Determinism: fuel, canonical NaNs, no threads, deterministic relaxed
     // SIMD, and one fixed stack size everywhere. Neither threads

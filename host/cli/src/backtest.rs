@@ -182,7 +182,7 @@ pub fn backtest(args: &BacktestArgs) -> anyhow::Result<Result<BacktestReport, Bo
     let assets = setup.assets();
     let choice = policy(args.policy.as_deref(), &assets)?;
     let strategy = StrategySource::load(&args.strategy)?;
-    let runtime = Runtime::new(RuntimeConfig::default())?;
+    let runtime = crate::runtime::isolated(RuntimeConfig::default())?;
     let component = runtime
         .load(&strategy.bytes)
         .with_context(|| format!("loading {}", strategy.path.display()))?;

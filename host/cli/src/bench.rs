@@ -14,7 +14,7 @@ use stratbox_benches::machine::Machine;
 use stratbox_benches::market::MARKET;
 use stratbox_benches::report::{Bound, Row, Target, Unit};
 use stratbox_benches::suite::{self, Components, SuiteConfig, thousands};
-use stratbox_runtime::{Runtime, RuntimeConfig};
+use stratbox_runtime::RuntimeConfig;
 use stratbox_tape::SyntheticConfig;
 
 use crate::backtest::BacktestArgs;
@@ -172,7 +172,10 @@ fn backtest_rows(rsi: &[u8], candles: usize, replays: usize) -> anyhow::Result<V
         MARKET,
         "--quiet",
     ])?;
-    let runtime = Runtime::new(RuntimeConfig::default())?;
+    // Compiled in the worker like every command's; not timed here. The
+    // suite's compile figures are its own in-process runtimes': Cranelift
+    // itself, without the worker's process start and artifact copy.
+    let runtime = crate::runtime::isolated(RuntimeConfig::default())?;
     let loaded = runtime.load(rsi)?;
     let tape = stratbox_tape::generate(&SyntheticConfig::new(MARKET, candles, BACKTEST_SEED))?;
     let inputs: Vec<_> = tape.candles().iter().map(wit_candle).collect();

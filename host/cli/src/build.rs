@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use stratbox_builder::{JsStrategy, JsToolchain, PythonStrategy, PythonToolchain, RustPackage};
-use stratbox_runtime::{LimitClass, Runtime, RuntimeConfig};
+use stratbox_runtime::{LimitClass, RuntimeConfig};
 
 use crate::output::write_atomically;
 
@@ -67,7 +67,7 @@ pub fn build(dir: &Path) -> anyhow::Result<Built> {
         }
     };
     // Refuse to hand out a component the runtime would refuse.
-    Runtime::new(RuntimeConfig::default())?
+    crate::runtime::isolated(RuntimeConfig::default())?
         .inspect(&built.component)
         .with_context(|| format!("{} built, but the runtime refuses it", built.name))?;
     Ok(built)

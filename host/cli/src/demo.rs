@@ -11,7 +11,7 @@ use stratbox_backtest::{
 };
 use stratbox_runtime::policy::AssetCatalog;
 use stratbox_runtime::types::{Action, ActionOutcome, Amount, Rejection, SwapAmount};
-use stratbox_runtime::{DeploymentSpec, Runtime, RuntimeConfig};
+use stratbox_runtime::{DeploymentSpec, RuntimeConfig};
 
 use crate::backtest::progress_bar;
 use crate::session::{JournalStart, LimitArgs, StrategySource, policy, sink, start_journal};
@@ -75,7 +75,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
     serde_json::from_str::<serde_json::Value>(&args.config)
         .context("--config must be valid JSON")?;
 
-    let runtime = Runtime::new(RuntimeConfig::default())?;
+    let runtime = crate::runtime::isolated(RuntimeConfig::default())?;
     let component = runtime.load(&source.bytes)?;
     let candles = tape.len();
     println!(

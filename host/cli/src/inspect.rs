@@ -20,7 +20,7 @@ pub fn run(path: &Path, key: &KeyArgs, limit_args: &LimitArgs, json: bool) -> an
     if ObjectKind::Bundle.matches(&bytes) {
         return crate::inspect_bundle::run(path, &bytes, key, json);
     }
-    let runtime = Runtime::new(RuntimeConfig::default())?;
+    let runtime = crate::runtime::isolated(RuntimeConfig::default())?;
     let info = runtime.inspect(&bytes)?;
     let component = runtime.load(&bytes)?;
     let class = limit_args.class(None);

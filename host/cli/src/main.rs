@@ -18,6 +18,7 @@ mod rekey;
 mod replay;
 mod report;
 mod run;
+mod runtime;
 mod seal;
 mod serve;
 mod session;
@@ -131,6 +132,11 @@ enum Command {
     /// start (diagnostics and tests).
     #[command(hide = true)]
     ProcessHardening,
+    /// Compile one component read from stdin, within the limits it comes
+    /// with, and write the compiled code to stdout (the commands above
+    /// start this to compile; see `stratbox_runtime::compile_worker_main`).
+    #[command(hide = true, name = runtime::COMPILE_WORKER_COMMAND)]
+    CompileWorker,
 }
 
 /// The default log filter of `command`.
@@ -252,6 +258,7 @@ fn main() -> ExitCode {
         Command::Rm(args) => client::rm(&args),
         Command::Logs(args) => client::logs(&args),
         Command::ProcessHardening => report_hardening(),
+        Command::CompileWorker => return stratbox_runtime::compile_worker_main(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

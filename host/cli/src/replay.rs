@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 use stratbox_journal::{ChainKey, JournalError, ReplayError, ReplaySummary};
-use stratbox_runtime::{Runtime, RuntimeConfig};
+use stratbox_runtime::RuntimeConfig;
 
 use crate::journal::open_existing;
 use crate::keys::KeyArgs;
@@ -52,7 +52,7 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<()> {
         }
         Err(error) => return Err(error.into()),
     }
-    let runtime = Runtime::new(RuntimeConfig::default())?;
+    let runtime = crate::runtime::isolated(RuntimeConfig::default())?;
     let path = match &args.component {
         Some(path) => Some(path.clone()),
         None => journal.run(run)?.run.component_path,

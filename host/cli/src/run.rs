@@ -13,7 +13,7 @@ use clap::Args;
 use stratbox_evm::daemon::{DeploymentExit, DeploymentsFile, ScheduledDeployment, run_scheduled};
 use stratbox_evm::live::{Durable, LiveSetup, LiveTicker, StartMode};
 use stratbox_journal::{ChainKey, Durability, HeldLease, Journal, LeaseHolder};
-use stratbox_runtime::{Runtime, RuntimeConfig};
+use stratbox_runtime::RuntimeConfig;
 use stratbox_store::{Store, StoreKey};
 
 use crate::keys::KeyArgs;
@@ -65,7 +65,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         chain_key: ChainKey::from_bytes(host_keys.journal_chain()),
         snapshots_in_journal: false,
     };
-    let runtime = Arc::new(Runtime::new(RuntimeConfig::pooled())?);
+    let runtime = Arc::new(crate::runtime::isolated(RuntimeConfig::pooled())?);
     let mode = if args.new_run {
         StartMode::NewRun
     } else {

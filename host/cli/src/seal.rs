@@ -4,8 +4,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
+use stratbox_runtime::RuntimeConfig;
 use stratbox_runtime::bundle::{KeyWrapper, Language, StrategyMetadata};
-use stratbox_runtime::{Runtime, RuntimeConfig};
 use stratbox_store::keys::load_wrap_target;
 
 use crate::keys::KeyArgs;
@@ -77,7 +77,7 @@ pub fn run(args: &SealArgs) -> anyhow::Result<()> {
         Some(name) => name.clone(),
         None => file_stem(&args.component)?,
     };
-    let runtime = Runtime::new(RuntimeConfig::default())?;
+    let runtime = crate::runtime::isolated(RuntimeConfig::default())?;
     let metadata = StrategyMetadata::new(name, &args.version, args.language.into(), &args.author);
     let bundle = runtime.seal_bundle(&component, metadata, target.as_ref())?;
     let output = args

@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
+use stratbox_runtime::CompileIsolation;
 use stratbox_runtime::bundle::{HostPublicKey, HostSecretKey, SecretKey};
 use stratbox_service::control::ControlPlane;
 use stratbox_service::{Service, ServiceConfig};
@@ -120,6 +121,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
     if let Some(workers) = args.workers {
         config.workers = usize::try_from(workers).context("--workers")?;
     }
+    config.compile_isolation = CompileIsolation::Subprocess(crate::runtime::compile_worker()?);
     create_private_dir(&config.data_dir)?;
     // Keys (and passphrases in the environment) are read before any
     // thread starts: a variable is removed from the environment once read.

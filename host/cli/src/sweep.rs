@@ -12,7 +12,7 @@ use stratbox_backtest::metrics::Metrics;
 use stratbox_backtest::report::{BacktestReport, FailureRecord};
 use stratbox_backtest::{BacktestError, FillModel, NoJournal};
 use stratbox_report::failure_line;
-use stratbox_runtime::{DeploymentSpec, Limits, Runtime, RuntimeConfig};
+use stratbox_runtime::{DeploymentSpec, Limits, RuntimeConfig};
 
 use crate::backtest::{ExecutionArgs, FailureArgs, progress_bar};
 use crate::market::{MarketArgs, MarketSetup};
@@ -182,7 +182,7 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<()> {
     // Parsed once; a broken policy is refused before any run starts.
     let choice = policy(args.policy.as_deref(), &assets)?;
     let strategy = StrategySource::load(&args.strategy)?;
-    let runtime = Runtime::new(RuntimeConfig::default())?;
+    let runtime = crate::runtime::isolated(RuntimeConfig::default())?;
     let component = runtime.load(&strategy.bytes)?;
     let class = args.limits.class(Some(&strategy));
     let limits = Limits::of_class(class);

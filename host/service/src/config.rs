@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
-use stratbox_runtime::RuntimeConfig;
+use stratbox_runtime::{CompileIsolation, RuntimeConfig};
 
 /// How the service runs. Every field has a default; a file sets only what
 /// it changes (unknown fields are refused).
@@ -35,6 +35,12 @@ pub struct ServiceConfig {
     /// The runtime's configuration (compiled code, pooling). Default:
     /// [`RuntimeConfig::default`], instances allocated on demand.
     pub runtime: RuntimeConfig,
+    /// Where uploaded components are compiled. Not read from files (it
+    /// names a program): the embedder sets it. Default
+    /// [`CompileIsolation::InProcess`]; `stratbox serve` compiles in a
+    /// worker process of its own.
+    #[serde(skip)]
+    pub compile_isolation: CompileIsolation,
 }
 
 impl Default for ServiceConfig {
@@ -47,6 +53,7 @@ impl Default for ServiceConfig {
             max_feed_candles: 20_000_000,
             default_quotas: Quotas::default(),
             runtime: RuntimeConfig::default(),
+            compile_isolation: CompileIsolation::default(),
         }
     }
 }

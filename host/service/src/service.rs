@@ -86,7 +86,10 @@ impl Service {
                 path: config.data_dir.clone(),
                 source,
             })?;
-        let runtime = Arc::new(Runtime::new(config.runtime.clone())?);
+        let runtime = Arc::new(
+            Runtime::new(config.runtime.clone())?
+                .with_compile_isolation(config.compile_isolation.clone()),
+        );
         let feeds = Feeds::new(config.max_feed_candles);
         let service = Service {
             chain_key: ChainKey::from_bytes(host_keys.journal_chain()),

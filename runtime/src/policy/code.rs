@@ -55,11 +55,18 @@ pub enum DenialCode {
     /// swap without a price of the bought token in the sold one, or a
     /// maximum beyond 128 bits), so nothing can be charged for it.
     MaxSpendUnknown,
+    /// The portfolio's value-at-risk after the swap would be above
+    /// `risk.max_var` (and above its VaR before the swap).
+    VarAboveMax,
+    /// `risk.max_var` cannot compute the portfolio's value-at-risk from the
+    /// oracle's candles (too few, spaced differently across markets, a
+    /// horizon the candles cannot make, an unusable close).
+    VarUnavailable,
 }
 
 impl DenialCode {
     /// Every code, in declaration order.
-    pub const ALL: [DenialCode; 21] = [
+    pub const ALL: [DenialCode; 23] = [
         DenialCode::KindNotAllowed,
         DenialCode::ChainNotAllowed,
         DenialCode::UnknownAsset,
@@ -81,6 +88,8 @@ impl DenialCode {
         DenialCode::OracleUnavailable,
         DenialCode::PriceUnavailable,
         DenialCode::MaxSpendUnknown,
+        DenialCode::VarAboveMax,
+        DenialCode::VarUnavailable,
     ];
 
     /// The code as it appears in a [`Denial`] (`AMOUNT_ABOVE_MAX`).
@@ -107,6 +116,8 @@ impl DenialCode {
             DenialCode::OracleUnavailable => "ORACLE_UNAVAILABLE",
             DenialCode::PriceUnavailable => "PRICE_UNAVAILABLE",
             DenialCode::MaxSpendUnknown => "MAX_SPEND_UNKNOWN",
+            DenialCode::VarAboveMax => "VAR_ABOVE_MAX",
+            DenialCode::VarUnavailable => "VAR_UNAVAILABLE",
         }
     }
 

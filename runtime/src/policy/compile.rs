@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use super::assets::AssetCatalog;
 use super::condition::CondNode;
 use super::config::{
-    AllowanceConfig, Condition, LendingRules, LpOpenRules, POLICY_FORMAT_VERSION, PolicyConfig,
-    PositionRules, SwapRules, VaultDepositRules, VaultRedeemRules,
+    AllowanceConfig, Condition, LendingRules, LpOpenRules, MaxVarRule, POLICY_FORMAT_VERSION,
+    PolicyConfig, PositionRules, SwapRules, VarMethod, VaultDepositRules, VaultRedeemRules,
 };
 use super::decimal::Decimal;
 use super::duration::PolicyDuration;
@@ -28,6 +28,7 @@ pub struct CompiledPolicy {
     pub(crate) require: Option<CondNode>,
     pub(crate) kinds: [Option<KindRules>; ActionKind::ALL.len()],
     pub(crate) allowances: Vec<Allowance>,
+    pub(crate) max_var: Option<VarLimit>,
     rule_count: usize,
 }
 
@@ -102,6 +103,26 @@ pub(crate) struct RatioLimit {
     pub(crate) rule: String,
 }
 
+/// Fewest candles `risk.max_var.lookback` may ask for: 2 returns, the
+/// least any method works with.
+pub(crate) const MIN_VAR_LOOKBACK: u32 = 3;
+
+/// Most candles `risk.max_var.lookback` may ask for per asset: every
+/// judged swap reads them and they are journaled with the tick.
+pub(crate) const MAX_VAR_LOOKBACK: u32 = 10_000;
+
+/// A checked `risk.max_var`.
+#[derive(Debug, Clone)]
+pub(crate) struct VarLimit {
+    pub(crate) method: stratbox_risk::RiskMethod,
+    pub(crate) horizon_ms: u64,
+    pub(crate) confidence: f64,
+    pub(crate) max_fraction: Option<f64>,
+    pub(crate) max_value: Option<ValueLimit>,
+    pub(crate) lookback: u32,
+    pub(crate) rule: String,
+}
+
 /// Minimum time between two accepted actions of a kind.
 #[derive(Debug, Clone)]
 pub(crate) struct Cooldown {
@@ -154,13 +175,15 @@ impl CompiledPolicy {
             require: None,
             kinds: Default::default(),
             allowances: Vec::new(),
+            max_var: None,
             rule_count: 0,
         }
     }
 
     /// How many rules the policy has: each allowed kind, each restriction
     /// inside it (each token of a `max_amount` counts), each condition test,
-    /// each allowance, each global limit, and the chain list.
+    /// each allowance, each global limit, each limit of `risk.max_var`, and
+    /// the chain list.
     pub fn rule_count(&self) -> usize {
         self.rule_count
     }
@@ -234,6 +257,10 @@ impl Compiler<'_> {
             .iter()
             .map(|(name, allowance)| self.allowance(&root.key("allowances"), name, allowance))
             .collect::<Result<Vec<_>, _>>()?;
+        let max_var = match config.risk.as_ref().and_then(|r| r.max_var.as_ref()) {
+            Some(rule) => Some(self.max_var(&root.key("risk").key("max_var"), rule)?),
+            None => None,
+        };
 
         let mut kinds: [Option<KindRules>; ActionKind::ALL.len()] = Default::default();
         let mut set = |kind: ActionKind, rules: Option<KindRules>| kinds[kind.index()] = rules;
@@ -302,7 +329,78 @@ impl Compiler<'_> {
             require,
             kinds,
             allowances,
+            max_var,
             rule_count: self.rules,
+        })
+    }
+
+    /// `risk.max_var`: needs `quote`, a portfolio method, a confidence in
+    /// (0, 1), a non-zero horizon, a bounded lookback and at least one
+    /// limit. Each limit counts as a rule.
+    fn max_var(&mut self, path: &RulePath, rule: &MaxVarRule) -> Result<VarLimit, PolicyError> {
+        if self.quote.is_none() {
+            return Err(PolicyError::MissingQuote { path: path.clone() });
+        }
+        let method = match rule.method {
+            VarMethod::Historical => stratbox_risk::RiskMethod::Historical,
+            VarMethod::Parametric => stratbox_risk::RiskMethod::Parametric,
+            VarMethod::MonteCarlo => {
+                return Err(PolicyError::invalid(
+                    path.key("method"),
+                    "monte_carlo is not supported for a portfolio (it has no joint model of \
+                     the assets' jumps): use historical or parametric",
+                ));
+            }
+        };
+        let confidence = rule.confidence;
+        if !(confidence.is_finite() && confidence > 0.0 && confidence < 1.0) {
+            return Err(PolicyError::invalid(
+                path.key("confidence"),
+                format!("{confidence} must be strictly between 0 and 1"),
+            ));
+        }
+        let horizon_ms = rule.horizon.as_millis();
+        if horizon_ms == 0 {
+            return Err(PolicyError::invalid(
+                path.key("horizon"),
+                "the horizon must be at least 1 ms",
+            ));
+        }
+        if !(MIN_VAR_LOOKBACK..=MAX_VAR_LOOKBACK).contains(&rule.lookback) {
+            return Err(PolicyError::invalid(
+                path.key("lookback"),
+                format!(
+                    "{} candles: must be from {MIN_VAR_LOOKBACK} to {MAX_VAR_LOOKBACK}",
+                    rule.lookback
+                ),
+            ));
+        }
+        if let Some(fraction) = rule.max_fraction
+            && !(fraction.is_finite() && fraction > 0.0 && fraction <= 1.0)
+        {
+            return Err(PolicyError::invalid(
+                path.key("max_fraction"),
+                format!("{fraction} must be in (0, 1]"),
+            ));
+        }
+        if rule.max_fraction.is_none() && rule.max_value.is_none() {
+            return Err(PolicyError::invalid(
+                path.clone(),
+                "give `max_fraction`, `max_value` or both",
+            ));
+        }
+        if rule.max_fraction.is_some() {
+            self.rules += 1;
+        }
+        let max_value = self.value(&path.key("max_value"), rule.max_value)?;
+        Ok(VarLimit {
+            method,
+            horizon_ms,
+            confidence,
+            max_fraction: rule.max_fraction,
+            max_value,
+            lookback: rule.lookback,
+            rule: path.to_string(),
         })
     }
 

@@ -76,6 +76,9 @@ pub struct PolicyConfig {
     /// consumed only by actions that execute successfully.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub allowances: BTreeMap<String, AllowanceConfig>,
+    /// Limits on the risk of the whole portfolio.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub risk: Option<RiskRules>,
 }
 
 impl PolicyConfig {
@@ -99,8 +102,81 @@ impl PolicyConfig {
             vault_request_redeem: None,
             hold: None,
             allowances: BTreeMap::new(),
+            risk: None,
         }
     }
+}
+
+/// Limits on the risk of the whole portfolio (`[risk]`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RiskRules {
+    /// Deny a swap when the portfolio's value-at-risk after it would be
+    /// above a limit (and above the VaR before it). Needs `quote`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_var: Option<MaxVarRule>,
+}
+
+/// A limit on the value-at-risk (VaR) of the post-trade portfolio
+/// (`[risk.max_var]`): the loss, in the `quote` asset, that the portfolio's
+/// holdings exceed over `horizon` with probability `1 - confidence`,
+/// estimated from the oracle's candles of each asset against `quote`.
+/// Give `max_fraction`, `max_value` or both.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct MaxVarRule {
+    /// How VaR is estimated (default `historical`).
+    #[serde(default)]
+    pub method: VarMethod,
+    /// Horizon of the loss (default `"1d"`). With `historical` it must be a
+    /// whole number of candle intervals.
+    #[serde(default = "default_var_horizon")]
+    pub horizon: PolicyDuration,
+    /// Confidence level, strictly between 0 and 1 (default 0.99).
+    #[serde(default = "default_var_confidence")]
+    pub confidence: f64,
+    /// Largest VaR as a fraction of the post-trade portfolio's value, in
+    /// (0, 1] (default: no such limit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_fraction: Option<f64>,
+    /// Largest VaR in the `quote` asset (default: no such limit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_value: Option<Decimal>,
+    /// Candles read per asset for its returns, 3 to 10000 (default 1000).
+    #[serde(default = "default_var_lookback")]
+    #[cfg_attr(feature = "json-schema", schemars(range(min = 3, max = 10_000)))]
+    pub lookback: u32,
+}
+
+/// How a VaR limit estimates VaR.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum VarMethod {
+    /// The empirical distribution of past losses over overlapping
+    /// horizon-long windows of the candles.
+    #[default]
+    Historical,
+    /// Delta-normal: the returns' mean and covariance, scaled to the
+    /// horizon.
+    Parametric,
+    /// Simulation of a fitted jump-diffusion: not available for a
+    /// portfolio, refused when the policy is compiled.
+    MonteCarlo,
+}
+
+fn default_var_horizon() -> PolicyDuration {
+    PolicyDuration(std::time::Duration::from_secs(86_400))
+}
+
+fn default_var_confidence() -> f64 {
+    0.99
+}
+
+fn default_var_lookback() -> u32 {
+    1000
 }
 
 /// Limits over all action kinds together (`hold` is never counted).

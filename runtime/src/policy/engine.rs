@@ -4,8 +4,9 @@
 //!
 //! Rules are checked in a fixed order and the first that fails names
 //! itself: kind, chain, known assets, venue, tokens, slippage, amounts,
-//! counts per tick and per day, cooldown, conditions, value, health, and
-//! allowances last (so a denial never reserves anything).
+//! counts per tick and per day, cooldown, conditions, value, health,
+//! value-at-risk (`risk.max_var`), and allowances last (so a denial never
+//! reserves anything).
 //!
 //! Time is policy time: the tick's block time, except that it never goes
 //! back below the latest block time the engine has seen (kept in its
@@ -19,6 +20,7 @@ use super::compile::{Allowance, AllowanceUnit, CompiledPolicy, KindRules};
 use super::decimal::POW10;
 use super::facts::{Facts, Missing, show};
 use super::kind::ActionKind;
+use super::risk::check_var;
 use super::state::{DAY_MS, InFlight, PolicyState, PolicyStateError, Reservation};
 use crate::host::{Policy, PolicyContext, Verdict};
 use crate::report::AcceptedAction;
@@ -110,6 +112,9 @@ impl PolicyEngine {
         }
         check_value(rules, &mut facts)?;
         check_health(rules, &mut facts)?;
+        if let Some(limit) = &policy.max_var {
+            check_var(limit, &mut facts).map_err(deny)?;
+        }
         let reservations = self.check_allowances(&policy, rules, &mut facts, now)?;
         Ok(Accepted {
             taken: Some(InFlight {

@@ -257,6 +257,18 @@ impl<'a, 'c> Facts<'a, 'c> {
     }
 
     fn exact_out_spend(&self, swap: &'a Swap, amount_out: u128) -> Result<Vec<Leg<'a>>, Missing> {
+        let units = self.max_input(swap, amount_out)?;
+        Ok(vec![Leg {
+            token: Cow::Borrowed(&swap.sell),
+            units,
+        }])
+    }
+
+    /// The most of its sold token an exact-out `swap` buying `amount_out`
+    /// can spend ([`ExactOutBound::max_input`]), at the oracle's price of
+    /// the bought token in the sold one. `swap` need not be this action
+    /// (the VaR rule applies swaps accepted earlier in the tick too).
+    pub(crate) fn max_input(&self, swap: &Swap, amount_out: u128) -> Result<u128, Missing> {
         let decimals = |token: &str| {
             self.policy
                 .assets
@@ -277,7 +289,7 @@ impl<'a, 'c> Facts<'a, 'c> {
                 return Err(unbounded("no_price"));
             }
         };
-        let units = ExactOutBound {
+        ExactOutBound {
             amount_out,
             price,
             sell_decimals,
@@ -285,11 +297,7 @@ impl<'a, 'c> Facts<'a, 'c> {
             max_slippage_bps: swap.max_slippage_bps,
         }
         .max_input()
-        .map_err(|e: MaxInputError| unbounded(e.reason()))?;
-        Ok(vec![Leg {
-            token: Cow::Borrowed(&swap.sell),
-            units,
-        }])
+        .map_err(|e: MaxInputError| unbounded(e.reason()))
     }
 
     /// The action's value in whole quote units: the most it can spend,
@@ -327,7 +335,7 @@ impl<'a, 'c> Facts<'a, 'c> {
 
     /// Price of one `token` in the quote asset (1 for the quote itself),
     /// read once per check.
-    fn price(&mut self, token: &str) -> Result<f64, Missing> {
+    pub(crate) fn price(&mut self, token: &str) -> Result<f64, Missing> {
         let Some(quote) = &self.policy.quote else {
             return Err(Missing::Quote);
         };

@@ -23,6 +23,12 @@
 //! whose most cannot be worked out is denied (`MAX_SPEND_UNKNOWN`). Denial
 //! codes are the [`DenialCode`]s.
 //!
+//! `[risk.max_var]` limits the value-at-risk of the portfolio after a swap
+//! (the deployment's balances, the swaps accepted earlier in the tick and
+//! this one), estimated from the oracle's candles with `stratbox-risk`; a
+//! swap that does not raise VaR is never denied by it (see the `risk`
+//! module).
+//!
 //! Allowances follow Zodiac Roles v2: `{balance, refill, max_refill,
 //! period}`, refilled for whole elapsed periods up to `max_refill`. An
 //! accepted action reserves the most it can spend (so actions in flight
@@ -44,6 +50,7 @@ mod engine;
 mod error;
 mod facts;
 mod kind;
+mod risk;
 mod spend;
 mod state;
 
@@ -51,9 +58,9 @@ pub use assets::AssetCatalog;
 pub use code::DenialCode;
 pub use compile::CompiledPolicy;
 pub use config::{
-    AllowanceConfig, Condition, GlobalLimits, HoldRules, LendingRules, LpOpenRules,
-    POLICY_FORMAT_VERSION, PolicyConfig, PositionRules, SwapRules, VaultDepositRules,
-    VaultRedeemRules,
+    AllowanceConfig, Condition, GlobalLimits, HoldRules, LendingRules, LpOpenRules, MaxVarRule,
+    POLICY_FORMAT_VERSION, PolicyConfig, PositionRules, RiskRules, SwapRules, VarMethod,
+    VaultDepositRules, VaultRedeemRules,
 };
 pub use decimal::{Decimal, DecimalError};
 pub use duration::PolicyDuration;

@@ -1,9 +1,13 @@
 //! Load-time checks: what is accepted, what is refused and why.
 
-use stratbox_runtime::{LoadError, LoadLimit, LoadLimits, Runtime, RuntimeConfig};
+use std::time::{Duration, Instant};
+
+use stratbox_runtime::{
+    CompileIsolation, CompileWorker, LoadError, LoadLimit, LoadLimits, Runtime, RuntimeConfig,
+};
 use stratbox_test_artifacts::Guest;
 
-use crate::support::runtime;
+use crate::support::{paper_run, runtime};
 
 #[test]
 fn example_strategies_load_and_report_their_world() {
@@ -200,7 +204,7 @@ fn compilation_is_bounded_in_time() {
     // bound fires with a typed error instead of holding the loader.
     let runtime = Runtime::new(RuntimeConfig {
         load: LoadLimits {
-            compile_timeout: std::time::Duration::from_micros(1),
+            compile_timeout: Duration::from_micros(1),
             ..LoadLimits::default()
         },
         ..RuntimeConfig::default()
@@ -319,7 +323,7 @@ fn runtimes_whose_settings_do_not_change_compiled_code_share_artifacts() {
                 functions: LoadLimits::default().functions * 2,
                 ..LoadLimits::default()
             },
-            epoch_period: std::time::Duration::from_millis(3),
+            epoch_period: Duration::from_millis(3),
             ..RuntimeConfig::default()
         },
     ];
@@ -333,4 +337,156 @@ fn runtimes_whose_settings_do_not_change_compiled_code_share_artifacts() {
         assert!(matches!(outcome, CacheOutcome::Hit), "{outcome:?}");
     }
     assert_eq!(cache.len(), 1);
+}
+
+/// The runtime's own compile worker program.
+fn worker() -> CompileWorker {
+    CompileWorker::new(env!("CARGO_BIN_EXE_stratbox-compile-worker"))
+}
+
+/// A runtime of `config` that compiles in `worker`.
+fn isolated(config: RuntimeConfig, worker: CompileWorker) -> Runtime {
+    Runtime::new(config)
+        .expect("runtime")
+        .with_compile_isolation(CompileIsolation::Subprocess(worker))
+}
+
+/// Everything a run's ticks observably did, except wall-clock time.
+fn observed(run: &stratbox_backtest::PaperRun) -> Vec<String> {
+    run.ticks
+        .iter()
+        .map(|tick| match &tick.result {
+            Ok(report) => format!(
+                "ok {:?} {:?} {:?} fuel={} {:?}",
+                report.actions,
+                report.trace.logs,
+                report.trace.oracle_reads,
+                report.trace.fuel_used,
+                tick.outcomes
+            ),
+            Err(failure) => format!("err {:?}", failure.error),
+        })
+        .collect()
+}
+
+/// Processes whose command line contains `marker`.
+fn processes_with(marker: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        if String::from_utf8_lossy(&cmdline).contains(marker) {
+            found.push(entry.file_name().to_string_lossy().into_owned());
+        }
+    }
+    found
+}
+
+#[test]
+fn a_component_compiled_in_a_worker_runs_like_one_compiled_in_process() {
+    // The worker compiles without the pooling allocator; a pooled runtime
+    // takes its artifact all the same (pooling does not change code).
+    let subprocess = isolated(RuntimeConfig::pooled(), worker());
+    let in_process = Runtime::new(RuntimeConfig::default()).expect("runtime");
+    assert_eq!(
+        subprocess.compile_isolation(),
+        &CompileIsolation::Subprocess(worker())
+    );
+    assert_eq!(in_process.compile_isolation(), &CompileIsolation::InProcess);
+    let bytes = Guest::RsiMomentum.bytes();
+    assert_eq!(
+        subprocess
+            .load(&bytes)
+            .expect("compiles in the worker")
+            .info(),
+        in_process.load(&bytes).expect("compiles").info()
+    );
+    let tape = crate::support::eth_tape(1_000);
+    let a = observed(&paper_run(
+        &subprocess,
+        Guest::RsiMomentum,
+        "{}",
+        tape.clone(),
+    ));
+    let b = observed(&paper_run(&in_process, Guest::RsiMomentum, "{}", tape));
+    assert_eq!(a.len(), 1_000);
+    assert!(a.iter().all(|tick| tick.starts_with("ok ")), "{:?}", a[0]);
+    assert!(a.iter().any(|tick| tick.contains("Swap")), "it trades");
+    assert_eq!(a, b);
+}
+
+#[test]
+fn a_worker_past_the_compile_timeout_is_killed() {
+    for (guest, timeout) in [
+        (Guest::RsiMomentum, Duration::from_millis(1)),
+        // Seconds of Cranelift work: the worker is surely compiling when
+        // its time is up.
+        (Guest::PyBollinger, Duration::from_millis(300)),
+    ] {
+        let marker = format!("stratbox-timeout-test-{}-{guest:?}", std::process::id());
+        let runtime = isolated(
+            RuntimeConfig {
+                load: LoadLimits {
+                    compile_timeout: timeout,
+                    ..LoadLimits::default()
+                },
+                ..RuntimeConfig::default()
+            },
+            worker().arg(&marker),
+        );
+        let started = Instant::now();
+        let error = runtime.load(&guest.bytes()).unwrap_err();
+        assert!(
+            matches!(error, LoadError::CompileTimeout { limit } if limit == timeout),
+            "{guest:?}: {error:?}"
+        );
+        // Killed, not waited for.
+        assert!(started.elapsed() < Duration::from_secs(3), "{guest:?}");
+        // And reaped: no process (not even a zombie) is left of it.
+        assert_eq!(processes_with(&marker), Vec::<String>::new(), "{guest:?}");
+    }
+}
+
+#[test]
+fn a_worker_is_bounded_in_memory() {
+    // The largest real component (Python, ~18 MB) under 64 MiB of
+    // address space: a typed error, not an exhausted host.
+    let bytes = Guest::PyBollinger.bytes();
+    let tight = isolated(
+        RuntimeConfig {
+            load: LoadLimits {
+                compile_memory_bytes: 64 << 20,
+                ..LoadLimits::default()
+            },
+            ..RuntimeConfig::default()
+        },
+        worker(),
+    );
+    let error = tight.load(&bytes).unwrap_err();
+    assert!(
+        matches!(
+            error,
+            LoadError::CompileMemoryExceeded { limit_bytes } if limit_bytes == 64 << 20
+        ),
+        "{error:?}"
+    );
+    // The default leaves it room.
+    let roomy = isolated(RuntimeConfig::default(), worker());
+    roomy
+        .load(&bytes)
+        .expect("compiles under the default limit");
+}
+
+#[test]
+fn a_worker_that_cannot_compile_is_a_host_error() {
+    let bytes = Guest::Minimal.bytes();
+    for program in ["/nonexistent/stratbox-compile-worker", "true", "cat"] {
+        let runtime = isolated(RuntimeConfig::default(), CompileWorker::new(program));
+        let error = runtime.load(&bytes).unwrap_err();
+        assert!(
+            matches!(error, LoadError::CompilerUnavailable { .. }),
+            "{program}: {error:?}"
+        );
+    }
 }

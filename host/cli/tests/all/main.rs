@@ -5,6 +5,7 @@ mod backtest;
 mod bad_input;
 mod bench;
 mod build;
+mod compile_worker;
 mod demo;
 mod examples_live;
 mod generate;

@@ -105,3 +105,28 @@ fn a_missing_file_is_named() {
     assert!(matches!(error, PolicyFileError::Read { .. }));
     assert!(error.to_string().contains("does/not/exist.toml"), "{error}");
 }
+
+#[test]
+fn an_unusable_var_limit_is_refused_at_its_line() {
+    let text = "version = 1\nchains = [0]\nquote = \"BTC\"\n[swap]\n\n[risk.max_var]\nmethod = \"monte_carlo\"\nmax_fraction = 0.05\n";
+    let error = refuse(text);
+    match &error {
+        PolicyFileError::Rule {
+            line,
+            source: PolicyError::Invalid { path, .. },
+            ..
+        } => {
+            assert_eq!(*line, 7);
+            assert_eq!(path.to_string(), "risk.max_var.method");
+        }
+        other => panic!("{other:?}"),
+    }
+    let text = "version = 1\nchains = [0]\nquote = \"BTC\"\n[risk.max_var]\nmax_fraction = 0.05\nconfidence = 1.5\n";
+    match refuse(text) {
+        PolicyFileError::Rule { line, source, .. } => {
+            assert_eq!(line, 6);
+            assert_eq!(source.path().to_string(), "risk.max_var.confidence");
+        }
+        other => panic!("{other:?}"),
+    }
+}

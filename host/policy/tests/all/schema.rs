@@ -40,7 +40,12 @@ fn the_schema_describes_the_format() {
         "hold",
         "allowances",
         "require",
+        "risk",
     ] {
         assert!(schema["properties"].get(kind).is_some(), "{kind}");
     }
+    let max_var = &schema["$defs"]["MaxVarRule"];
+    assert_eq!(max_var["additionalProperties"], false);
+    assert_eq!(max_var["properties"]["lookback"]["default"], 1000);
+    assert_eq!(max_var["properties"]["horizon"]["default"], "1day");
 }

@@ -1,13 +1,14 @@
 //! A policy engine driven by hand: emit actions into a tick, end or drop
 //! the tick, report fills and failures, move the clock; an oracle whose
-//! prices, pools, vaults, positions and lending markets a test sets.
+//! prices, candles, balances, pools, vaults, positions and lending markets a
+//! test sets.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use stratbox_runtime::policy::{AssetCatalog, CompiledPolicy, PolicyConfig, PolicyEngine};
 use stratbox_runtime::types::{
-    Action, ActionId, ActionOutcome, Amount, AssetAmount, BlockInfo, Denial, Failure, Fill,
+    Action, ActionId, ActionOutcome, Amount, AssetAmount, BlockInfo, Candle, Denial, Failure, Fill,
     LendingOp, LendingState, LpClose, LpCollect, LpOpen, LpRange, OracleError, PoolState, Position,
     PositionKind, Swap, SwapAmount, VaultOp, VaultState,
 };
@@ -129,6 +130,10 @@ pub struct TestOracle {
     pub vaults: BTreeMap<String, VaultState>,
     pub lending: BTreeMap<String, LendingState>,
     pub positions: Vec<Position>,
+    /// What `balances()` answers.
+    pub balances: Vec<AssetAmount>,
+    /// Candles by market (`ETH/USDC`), oldest first.
+    pub candles: BTreeMap<String, Vec<Candle>>,
 }
 
 impl TestOracle {
@@ -187,6 +192,34 @@ impl TestOracle {
         self.prices.insert((base.into(), quote.into()), price);
     }
 
+    /// The deployment holds `amount` whole tokens of `asset`.
+    pub fn hold(&mut self, asset: &str, amount: &str) {
+        self.balances.retain(|b| b.asset != asset);
+        self.balances.push(AssetAmount {
+            asset: asset.into(),
+            amount: units(asset, amount),
+        });
+    }
+
+    /// Candles of `market` with these closes, `interval_ms` apart, the last
+    /// one closing at `end_ms`.
+    pub fn set_closes(&mut self, market: &str, closes: &[f64], interval_ms: u64, end_ms: u64) {
+        let first_ms = end_ms - interval_ms * closes.len() as u64;
+        let candles = closes
+            .iter()
+            .enumerate()
+            .map(|(i, &close)| Candle {
+                timestamp_ms: first_ms + interval_ms * i as u64,
+                open: close,
+                high: close,
+                low: close,
+                close,
+                volume: 1.0,
+            })
+            .collect();
+        self.candles.insert(market.into(), candles);
+    }
+
     /// A supplied or borrowed position in `market`.
     pub fn position(&mut self, kind: PositionKind, market: &str, asset: &str, amount: &str) {
         self.positions.push(Position {
@@ -217,6 +250,19 @@ impl Oracle for TestOracle {
             .get(&(base.to_owned(), quote.to_owned()))
             .copied()
             .ok_or_else(|| OracleError::Unknown(format!("{base}/{quote}")))
+    }
+
+    fn candles(&mut self, market: &str, count: u32) -> Result<Vec<Candle>, OracleError> {
+        let candles = self
+            .candles
+            .get(market)
+            .ok_or_else(|| OracleError::Unknown(market.into()))?;
+        let start = candles.len().saturating_sub(count as usize);
+        Ok(candles[start..].to_vec())
+    }
+
+    fn balances(&mut self) -> Vec<AssetAmount> {
+        self.balances.clone()
     }
 
     fn positions(&mut self) -> Vec<Position> {
