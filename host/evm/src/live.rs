@@ -335,10 +335,7 @@ impl LiveDeployment {
         }
         let resume = match mode {
             StartMode::NewRun => None,
-            StartMode::Resume => match journal.latest_run(&id)? {
-                Some(run) => journal.run_resume(run)?,
-                None => None,
-            },
+            StartMode::Resume => journal.resumable_run(&id)?,
         };
         let intents = Journal::open_with(&setup.journal, Durability::Full)?;
         let runner = match resume {

@@ -52,6 +52,40 @@ impl Journal {
             .map(RunId))
     }
 
+    /// Where the latest run of `deployment` stands, to resume it; `None`
+    /// when there is none to resume, and a new run should begin. A run
+    /// that holds nothing (a process stopped between creating it and
+    /// recording its init: no call, result, intent or resume) is removed
+    /// first, so that the new run takes its place instead of leaving an
+    /// empty one behind it.
+    pub fn resumable_run(&mut self, deployment: &str) -> Result<Option<RunResume>, JournalError> {
+        let Some(run) = self.latest_run(deployment)? else {
+            return Ok(None);
+        };
+        if let Some(resume) = self.run_resume(run)? {
+            return Ok(Some(resume));
+        }
+        let tx = self.conn.transaction()?;
+        let mut held = 0i64;
+        for table in ["ticks", "action_results", "tx_intents", "resumes"] {
+            held += tx.query_row(
+                &format!("SELECT COUNT(*) FROM {table} WHERE deployment = ?1"),
+                [run.0],
+                |row| row.get::<_, i64>(0),
+            )?;
+        }
+        if held == 0 {
+            tx.execute("DELETE FROM deployments WHERE id = ?1", [run.0])?;
+            tracing::info!(
+                deployment,
+                run = run.0,
+                "removed a run that never recorded its init"
+            );
+        }
+        tx.commit()?;
+        Ok(None)
+    }
+
     /// Record that `run` goes on in a new process, rebuilt from its last
     /// snapshot, before the tick `next_sequence` ([`Journal::resumes`]).
     pub fn record_resume(&mut self, run: RunId, next_sequence: u64) -> Result<(), JournalError> {

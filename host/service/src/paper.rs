@@ -228,10 +228,7 @@ impl PaperDeployment {
     pub fn start(plan: &PaperPlan) -> Result<PaperDeployment, StartError> {
         let mut journal = Journal::open_with(&plan.journal_path, Durability::Normal)?
             .with_chain_key(plan.durable.chain_key.clone());
-        let resume = match journal.latest_run(&plan.id)? {
-            Some(run) => journal.run_resume(run)?,
-            None => None,
-        };
+        let resume = journal.resumable_run(&plan.id)?;
         let mut market = PaperMarket::new(plan.tape.clone(), plan.market.clone());
         let runner = match resume {
             Some(resume) => {

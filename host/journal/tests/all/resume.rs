@@ -278,3 +278,48 @@ fn a_journal_write_failing_after_the_commit_halts_and_the_run_resumes_consistent
     let (journal, run) = record_with_stops_and_failure(&case, failing.path(), &[], Some(trading));
     assert_eq!(ticks(&journal, run), expected, "failed at tick {trading}");
 }
+
+#[test]
+fn a_run_stopped_before_its_init_was_recorded_gives_way_to_the_next_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("journal.db");
+    let component = load(Guest::RsiMomentum);
+    let new_run = NewRun {
+        spec: DeploymentSpec::new("d", eager()),
+        component_sha256: component.info().sha256.clone(),
+        component_path: None,
+        policy: RunPolicy::AllowAll,
+        initial_policy_state: None,
+        assets: assets(),
+        label: None,
+    };
+    // A process created the run and was killed before its init.
+    let mut journal = Journal::open_with(&path, Durability::Normal).unwrap();
+    let empty = journal.begin_run(&new_run).unwrap();
+    assert_eq!(journal.latest_run("d").unwrap(), Some(empty));
+    // The next one finds nothing to resume and no run left behind, so the
+    // run it begins is the deployment's only one.
+    assert!(journal.resumable_run("d").unwrap().is_none());
+    assert_eq!(journal.latest_run("d").unwrap(), None);
+    let market = market(10);
+    let recorder = Recorder::start_with(journal, &new_run, Box::new(Kept::default())).unwrap();
+    let run = recorder.run();
+    let oracle = MarketOracle::new(Arc::clone(&market));
+    let mut runner = Runner::start(
+        runtime(),
+        &component,
+        new_run.spec.clone(),
+        market,
+        oracle,
+        Box::new(AllowAll),
+        recorder,
+    )
+    .unwrap();
+    runner.step(0, |_, _| {}).unwrap();
+    drop(runner);
+    // A run that recorded anything is resumed, never removed.
+    let mut journal = Journal::open_with(&path, Durability::Normal).unwrap();
+    let resume = journal.resumable_run("d").unwrap().expect("resumable");
+    assert_eq!(resume.run, run);
+    assert_eq!(journal.latest_run("d").unwrap(), Some(run));
+}
