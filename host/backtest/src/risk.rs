@@ -4,7 +4,7 @@
 //! fitted to the run, plus the Monte Carlo figures under the stressed
 //! model (jump frequency x100, -20% jumps) of the black-swan study.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 use serde::{Deserialize, Serialize};
 use stratbox_risk::{
@@ -18,7 +18,8 @@ pub const REPORT_PATHS: usize = 20_000;
 /// The risk section of a backtest report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RiskReport {
-    /// Figures of the equity's log returns under the fitted model.
+    /// Figures of the equity's log returns (its latest [`RISK_RETURNS`])
+    /// under the fitted model.
     pub table: Option<RiskTable>,
     /// Monte Carlo figures under the stressed model.
     pub stressed: Vec<RiskFigure>,
@@ -28,12 +29,20 @@ pub struct RiskReport {
     pub unavailable: Option<String>,
 }
 
-/// Folds the equity curve into the log returns the risk figures need
-/// (8 bytes per candle) and the spacing of its points.
+/// Log returns the risk figures are computed from: the run's latest, so
+/// that a long run's memory stays flat (128 KiB; 57 days of 5-minute
+/// candles, 11 days of 1-minute ones).
+pub const RISK_RETURNS: usize = 16_384;
+
+/// Distinct spacings of equity points counted to find the usual one.
+const MAX_GAPS: usize = 64;
+
+/// Folds the equity curve into the log returns the risk figures need (the
+/// latest [`RISK_RETURNS`]) and the spacing of its points.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct RiskCollector {
     last: Option<(u64, f64)>,
-    returns: Vec<f64>,
+    returns: VecDeque<f64>,
     /// How often each spacing of consecutive points occurs.
     gaps: BTreeMap<u64, u64>,
 }
@@ -45,17 +54,23 @@ impl RiskCollector {
             && previous > 0.0
             && equity > 0.0
         {
-            self.returns.push((equity / previous).ln());
-            *self
-                .gaps
-                .entry(timestamp_ms.saturating_sub(time))
-                .or_default() += 1;
+            if self.returns.capacity() == 0 {
+                self.returns.reserve_exact(RISK_RETURNS);
+            }
+            if self.returns.len() == RISK_RETURNS {
+                self.returns.pop_front();
+            }
+            self.returns.push_back((equity / previous).ln());
+            let gap = timestamp_ms.saturating_sub(time);
+            if self.gaps.len() < MAX_GAPS || self.gaps.contains_key(&gap) {
+                *self.gaps.entry(gap).or_default() += 1;
+            }
         }
         self.last = Some((timestamp_ms, equity));
     }
 
     /// The figures, seeded so that a run always reports the same ones.
-    pub(crate) fn finish(self) -> RiskReport {
+    pub(crate) fn finish(mut self) -> RiskReport {
         let interval_ms = self
             .gaps
             .iter()
@@ -65,7 +80,8 @@ impl RiskCollector {
             paths: REPORT_PATHS,
             ..MonteCarloConfig::default()
         };
-        let table = match risk_table(Series::LogReturns(&self.returns), interval_ms, &config) {
+        let returns = self.returns.make_contiguous();
+        let table = match risk_table(Series::LogReturns(returns), interval_ms, &config) {
             Ok(table) => table,
             Err(error) => {
                 return RiskReport {
@@ -77,7 +93,7 @@ impl RiskCollector {
             }
         };
         let stressed = risk_table(
-            Series::LogReturns(&self.returns),
+            Series::LogReturns(returns),
             interval_ms,
             &MonteCarloConfig {
                 stressed: true,
@@ -118,7 +134,7 @@ mod tests {
             equity *= 1.0 + ((i * 7919 % 101) as f64 - 50.0) / 10_000.0;
             collector.equity(time, equity);
         }
-        let returns = collector.returns.clone();
+        let returns: Vec<f64> = collector.returns.iter().copied().collect();
         let report = collector.finish();
         let table = report.table.expect("figures");
         assert_eq!((table.interval_ms, table.returns), (300_000, 1_999));
@@ -128,6 +144,16 @@ mod tests {
         assert_eq!(report.stressed.len(), 4);
         let stressed = report.stressed_model.unwrap();
         assert!((stressed.jump_mean - 0.8f64.ln()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_long_curve_keeps_only_its_latest_returns() {
+        let mut collector = RiskCollector::default();
+        for i in 0..(RISK_RETURNS as u64 + 1_000) {
+            collector.equity(i * 60_000, 1.0 + (i % 7) as f64 / 100.0);
+        }
+        assert_eq!(collector.returns.len(), RISK_RETURNS);
+        assert_eq!(collector.finish().table.unwrap().returns, RISK_RETURNS);
     }
 
     #[test]

@@ -92,8 +92,8 @@ pub(crate) fn risk_html(page: &mut String, report: &BacktestReport) {
         return;
     }
     page.push_str(
-        "<p>Value-at-risk (VaR) and expected shortfall (ES) of the strategy's equity, as losses \
-         of its value. Monte Carlo simulates a Merton jump-diffusion fitted to the run's returns; \
+        "<p>Value-at-risk (VaR) and expected shortfall (ES) of the strategy's equity over the \
+         run's latest candles (at most 16,384), as losses of its value. Monte Carlo simulates a Merton jump-diffusion fitted to the run's returns; \
          the stressed model multiplies the jump frequency by 100 with -20% jumps.</p>\n<table><tr><th>horizon</th><th>confidence</th>",
     );
     for (_, _, name) in COLUMNS {

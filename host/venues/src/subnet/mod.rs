@@ -593,73 +593,75 @@ impl Subnet {
         }
     }
 
-    fn quote_stake(&self, tao_in: u128) -> Result<StakeResult, VenueError> {
-        if tao_in == 0 {
+    /// Swap `amount_in` into the pool, TAO for alpha (`tao_in`) or alpha
+    /// for TAO, without changing it: the output, the fee (in the input
+    /// token) and the reserves before and after.
+    fn quote_leg(
+        &self,
+        amount_in: u128,
+        tao_in: bool,
+    ) -> Result<(u128, u128, Reserves, Reserves), VenueError> {
+        if amount_in == 0 {
             return Err(VenueError::ZeroAmount);
         }
-        let alpha_out = self.pool.quote_exact_in(tao_in, true)?;
-        if alpha_out == 0 {
+        let out = self.pool.quote_exact_in(amount_in, tao_in)?;
+        if out == 0 {
+            let (what, gives) = if tao_in {
+                ("a stake", "rao buys no alpha")
+            } else {
+                ("an unstake", "alpha returns no TAO")
+            };
             return Err(VenueError::InsufficientLiquidity {
-                detail: format!(
-                    "a stake of {tao_in} rao buys no alpha on subnet {}",
-                    self.netuid
-                ),
+                detail: format!("{what} of {amount_in} {gives} on subnet {}", self.netuid),
             });
         }
         let before = self.reserves();
-        let after = Reserves {
-            tao: before
-                .tao
-                .checked_add(tao_in)
-                .ok_or(overflow("subnet TAO reserve"))?,
-            alpha: before.alpha - alpha_out,
+        let (reserve_in, reserve_out, name) = if tao_in {
+            (before.tao, before.alpha, "subnet TAO reserve")
+        } else {
+            (before.alpha, before.tao, "subnet alpha reserve")
         };
+        let grown = reserve_in.checked_add(amount_in).ok_or(overflow(name))?;
+        let shrunk = reserve_out - out;
+        let after = if tao_in {
+            Reserves {
+                tao: grown,
+                alpha: shrunk,
+            }
+        } else {
+            Reserves {
+                tao: shrunk,
+                alpha: grown,
+            }
+        };
+        let fee = mul_div_u128(
+            amount_in,
+            u128::from(self.pool.fee_pips),
+            u128::from(PIPS),
+            "fee",
+        )?;
+        Ok((out, fee, before, after))
+    }
+
+    fn quote_stake(&self, tao_in: u128) -> Result<StakeResult, VenueError> {
+        let (alpha_out, fee_tao, before, after) = self.quote_leg(tao_in, true)?;
         Ok(StakeResult {
             netuid: self.netuid,
             tao_in,
             alpha_out,
-            fee_tao: mul_div_u128(
-                tao_in,
-                u128::from(self.pool.fee_pips),
-                u128::from(PIPS),
-                "fee",
-            )?,
+            fee_tao,
             before,
             after,
         })
     }
 
     fn quote_unstake(&self, alpha_in: u128) -> Result<UnstakeResult, VenueError> {
-        if alpha_in == 0 {
-            return Err(VenueError::ZeroAmount);
-        }
-        let tao_out = self.pool.quote_exact_in(alpha_in, false)?;
-        if tao_out == 0 {
-            return Err(VenueError::InsufficientLiquidity {
-                detail: format!(
-                    "an unstake of {alpha_in} alpha returns no TAO on subnet {}",
-                    self.netuid
-                ),
-            });
-        }
-        let before = self.reserves();
-        let after = Reserves {
-            tao: before.tao - tao_out,
-            alpha: before
-                .alpha
-                .checked_add(alpha_in)
-                .ok_or(overflow("subnet alpha reserve"))?,
-        };
+        let (tao_out, fee_alpha, before, after) = self.quote_leg(alpha_in, false)?;
         Ok(UnstakeResult {
             netuid: self.netuid,
             alpha_in,
             tao_out,
-            fee_alpha: mul_div_u128(
-                alpha_in,
-                u128::from(self.pool.fee_pips),
-                u128::from(PIPS),
-                "fee",
-            )?,
+            fee_alpha,
             before,
             after,
         })
