@@ -5,26 +5,7 @@ use stratbox_backtest::PaperRun;
 use stratbox_runtime::{Runtime, RuntimeConfig};
 use stratbox_test_artifacts::Guest;
 
-use crate::support::{eth_tape, paper_run};
-
-/// Everything a tick observably did, except wall-clock time.
-fn fingerprint(run: &PaperRun) -> Vec<String> {
-    run.ticks
-        .iter()
-        .map(|tick| match &tick.result {
-            Ok(report) => format!(
-                "ok {:?} {:?} {:?} {:?} fuel={} {:?}",
-                report.actions,
-                report.trace.emissions,
-                report.trace.logs,
-                report.trace.oracle_reads,
-                report.trace.fuel_used,
-                tick.outcomes
-            ),
-            Err(failure) => format!("err {:?}", failure.error),
-        })
-        .collect()
-}
+use crate::support::{eth_tape, fingerprint, paper_run};
 
 #[test]
 fn rsi_over_5000_candles_is_identical_in_fresh_engines_with_and_without_pooling() {

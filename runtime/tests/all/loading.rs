@@ -7,7 +7,7 @@ use stratbox_runtime::{
 };
 use stratbox_test_artifacts::Guest;
 
-use crate::support::{paper_run, runtime};
+use crate::support::{fingerprint, paper_run, runtime};
 
 #[test]
 fn example_strategies_load_and_report_their_world() {
@@ -351,24 +351,6 @@ fn isolated(config: RuntimeConfig, worker: CompileWorker) -> Runtime {
         .with_compile_isolation(CompileIsolation::Subprocess(worker))
 }
 
-/// Everything a run's ticks observably did, except wall-clock time.
-fn observed(run: &stratbox_backtest::PaperRun) -> Vec<String> {
-    run.ticks
-        .iter()
-        .map(|tick| match &tick.result {
-            Ok(report) => format!(
-                "ok {:?} {:?} {:?} fuel={} {:?}",
-                report.actions,
-                report.trace.logs,
-                report.trace.oracle_reads,
-                report.trace.fuel_used,
-                tick.outcomes
-            ),
-            Err(failure) => format!("err {:?}", failure.error),
-        })
-        .collect()
-}
-
 /// Processes whose command line contains `marker`.
 fn processes_with(marker: &str) -> Vec<String> {
     let mut found = Vec::new();
@@ -403,13 +385,13 @@ fn a_component_compiled_in_a_worker_runs_like_one_compiled_in_process() {
         in_process.load(&bytes).expect("compiles").info()
     );
     let tape = crate::support::eth_tape(1_000);
-    let a = observed(&paper_run(
+    let a = fingerprint(&paper_run(
         &subprocess,
         Guest::RsiMomentum,
         "{}",
         tape.clone(),
     ));
-    let b = observed(&paper_run(&in_process, Guest::RsiMomentum, "{}", tape));
+    let b = fingerprint(&paper_run(&in_process, Guest::RsiMomentum, "{}", tape));
     assert_eq!(a.len(), 1_000);
     assert!(a.iter().all(|tick| tick.starts_with("ok ")), "{:?}", a[0]);
     assert!(a.iter().any(|tick| tick.contains("Swap")), "it trades");

@@ -128,3 +128,22 @@ pub fn count_line(trace: &stratbox_runtime::CallTrace) -> &str {
         .find(|m| m.starts_with("count="))
         .unwrap_or("<no count line>")
 }
+
+/// Everything a tick observably did, except wall-clock time.
+pub fn fingerprint(run: &PaperRun) -> Vec<String> {
+    run.ticks
+        .iter()
+        .map(|tick| match &tick.result {
+            Ok(report) => format!(
+                "ok {:?} {:?} {:?} {:?} fuel={} {:?}",
+                report.actions,
+                report.trace.emissions,
+                report.trace.logs,
+                report.trace.oracle_reads,
+                report.trace.fuel_used,
+                tick.outcomes
+            ),
+            Err(failure) => format!("err {:?}", failure.error),
+        })
+        .collect()
+}
