@@ -496,3 +496,16 @@ pub fn run_cases(cases: Vec<Case>) {
         }
     }
 }
+
+/// The names of `reads` (`price`, `candles`...), in order.
+pub fn read_names(reads: &[OracleRead]) -> Vec<String> {
+    reads
+        .iter()
+        .map(|r| {
+            serde_json::to_value(r).unwrap()["read"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect()
+}

@@ -9,7 +9,7 @@ use stratbox_runtime::policy::{CompiledPolicy, PolicyConfig, PolicyEngine, Polic
 use stratbox_runtime::types::{Action, BlockInfo};
 use stratbox_runtime::{OracleRead, Policy, PolicyContext, PolicyOracle, ReplayOracle, Verdict};
 
-use super::harness::{Desk, assets, lending, swap_in, swap_out};
+use super::harness::{Desk, assets, lending, read_names, swap_in, swap_out};
 
 /// Policy time of a fresh desk: candles close up to it.
 const NOW_MS: u64 = 1_700_000_000_000;
@@ -294,18 +294,6 @@ fn selling_everything_for_the_quote_asset_leaves_nothing_at_risk() {
     let mut desk = desk(HISTORICAL_5PCT, &[("ETH", "10")]);
     desk.accept(&swap_in("ETH", "USDC", "10"));
     desk.accept(&swap_in("ETH", "USDC", "1"));
-}
-
-fn read_names(reads: &[OracleRead]) -> Vec<String> {
-    reads
-        .iter()
-        .map(|r| {
-            serde_json::to_value(r).unwrap()["read"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect()
 }
 
 #[test]

@@ -538,16 +538,7 @@ fn withdrawing_collateral_is_judged_on_health_too() {
 fn policy_reads_are_recorded_in_order() {
     let mut desk = Desk::new(policy!("[borrow]\nmax_ltv = 0.6\n"));
     desk.accept(&lending("borrow", "aave", "USDC", "100"));
-    let reads: Vec<String> = desk
-        .reads
-        .iter()
-        .map(|r| {
-            serde_json::to_value(r).unwrap()["read"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect();
+    let reads = super::harness::read_names(&desk.reads);
     assert_eq!(reads, ["positions", "lending_market", "price"]);
 }
 
