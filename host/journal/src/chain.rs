@@ -9,7 +9,11 @@
 //!
 //! The links cover the calls, and through each tick's input the outcomes
 //! it delivered. Removing the newest calls of a run is not detected by
-//! the chain alone (nothing after them links to them).
+//! the chain alone (nothing after them links to them): the head anchor
+//! beside the journal file (`head.rs`) names each run's newest call and
+//! its link, and [`Journal::verify_chain`] checks it for every run begun
+//! since anchors exist (chain version 2, whose links use their own
+//! domain, so a run cannot be passed off as an older unanchored one).
 
 use hmac::{Hmac, Mac};
 use rusqlite::types::ValueRef;
@@ -24,9 +28,18 @@ use crate::model::{Call, RunId};
 /// What the first link of a run follows.
 const GENESIS: [u8; 32] = [0; 32];
 
-/// Domain of every link, so a link cannot be confused with another use of
-/// the key.
-const DOMAIN: &[u8] = b"stratbox journal chain v1";
+/// Domain of every link of a chain `version`, so a link cannot be confused
+/// with another use of the key, nor a chain with one of another version.
+fn domain(version: u32) -> &'static [u8] {
+    match version {
+        1 => b"stratbox journal chain v1",
+        _ => b"stratbox journal chain v2",
+    }
+}
+
+/// The chain version of runs begun by this build: 2, anchored by the
+/// journal's head file. Version 1 runs (before anchors) have no anchor.
+pub(crate) const CHAIN_VERSION: u32 = 2;
 
 /// The secret a journal's chain is keyed with: 32 bytes derived from a
 /// host-only key (see `stratbox_store::HostKeys::journal_chain`), zeroized
@@ -38,6 +51,11 @@ impl ChainKey {
     /// A chain key from its bytes.
     pub fn from_bytes(bytes: Zeroizing<[u8; 32]>) -> ChainKey {
         ChainKey(bytes)
+    }
+
+    /// The key's bytes, for the journal's own MACs.
+    pub(crate) fn secret(&self) -> &[u8] {
+        self.0.as_slice()
     }
 }
 
@@ -59,19 +77,19 @@ pub struct ChainCheck {
 }
 
 /// The link of a call: `previous` and the call's digest, under `key`.
-fn link(key: Option<&ChainKey>, previous: &[u8], digest: &[u8; 32]) -> Vec<u8> {
+fn link(key: Option<&ChainKey>, version: u32, previous: &[u8], digest: &[u8; 32]) -> Vec<u8> {
     match key {
         Some(key) => {
-            let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key.0.as_slice())
+            let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key.secret())
                 .expect("HMAC takes a key of any length");
-            mac.update(DOMAIN);
+            mac.update(domain(version));
             mac.update(previous);
             mac.update(digest);
             mac.finalize().into_bytes().to_vec()
         }
         None => {
             let mut hash = Sha256::new();
-            hash.update(DOMAIN);
+            hash.update(domain(version));
             hash.update(previous);
             hash.update(digest);
             hash.finalize().to_vec()
@@ -192,19 +210,19 @@ fn previous_link(conn: &Connection, run: RunId, tick: i64) -> Result<Vec<u8>, Jo
 }
 
 /// Link the call just written as `ticks.id = tick` (inside its
-/// transaction).
+/// transaction); returns the link.
 pub(crate) fn link_call(
     conn: &Connection,
     run: RunId,
     tick: i64,
-    key: Option<&ChainKey>,
-) -> Result<(), JournalError> {
+    (key, version): (Option<&ChainKey>, u32),
+) -> Result<Vec<u8>, JournalError> {
     let digest = call_digest(conn, tick)?;
     let previous = previous_link(conn, run, tick)?;
-    let chain = link(key, &previous, &digest);
+    let chain = link(key, version, &previous, &digest);
     conn.prepare_cached("UPDATE ticks SET chain = ?2 WHERE id = ?1")?
-        .execute(params![tick, chain])?;
-    Ok(())
+        .execute(params![tick, &chain])?;
+    Ok(chain)
 }
 
 impl Journal {
@@ -224,6 +242,15 @@ impl Journal {
         )?)
     }
 
+    /// The version of `run`'s chain (1: before head anchors).
+    pub(crate) fn chain_version(&self, run: RunId) -> Result<u32, JournalError> {
+        Ok(self.conn.query_row(
+            "SELECT chain_version FROM deployments WHERE id = ?1",
+            [run.0],
+            |row| row.get(0),
+        )?)
+    }
+
     /// The key to write or check `run`'s links with: `None` for an
     /// unkeyed run; an error for a keyed run this journal has no key for.
     pub(crate) fn key_for(&self, run: RunId) -> Result<Option<&ChainKey>, JournalError> {
@@ -238,9 +265,13 @@ impl Journal {
 
     /// Check every link of `run`, oldest first: a call whose recorded
     /// content or order changed since it was written is named
-    /// ([`JournalError::ChainBroken`]).
+    /// ([`JournalError::ChainBroken`]); then the run's head anchor: its
+    /// newest calls removed give [`JournalError::Truncated`], a missing
+    /// or edited anchor [`JournalError::HeadMissing`] /
+    /// [`JournalError::HeadForged`].
     pub fn verify_chain(&self, run: RunId) -> Result<ChainCheck, JournalError> {
         let key = self.key_for(run)?;
+        let version = self.chain_version(run)?;
         let mut statement = self.conn.prepare(
             "SELECT id, call, sequence, chain FROM ticks WHERE deployment = ?1 ORDER BY id",
         )?;
@@ -263,13 +294,15 @@ impl Journal {
                 "init" => Call::Init,
                 _ => Call::Tick(from_sql_int("sequence", sequence)?),
             };
-            let expected = link(key, &previous, &call_digest(&self.conn, tick)?);
+            let expected = link(key, version, &previous, &call_digest(&self.conn, tick)?);
             if stored.as_deref() != Some(expected.as_slice()) {
                 return Err(JournalError::ChainBroken { run: run.0, call });
             }
             previous = expected;
             calls += 1;
         }
+        drop(statement);
+        self.check_head(run)?;
         Ok(ChainCheck {
             run,
             calls,

@@ -19,6 +19,61 @@ pub enum JournalError {
         /// The first call that does not link.
         call: Call,
     },
+    /// The run's newest anchored call is gone from the journal (or
+    /// changed): calls were removed from its end after they were written,
+    /// or lost by a machine crash under relaxed durability.
+    #[error(
+        "run {run}: the journal lacks its {anchored} as {} records it: the run's newest calls \
+         were removed after they were written (or lost in a machine crash)",
+        path.display()
+    )]
+    Truncated {
+        /// The run.
+        run: i64,
+        /// The newest call the anchor records.
+        anchored: Call,
+        /// The head file.
+        path: PathBuf,
+    },
+    /// A run with calls has no anchor in the head file: the head file was
+    /// deleted or replaced, or the journal was moved without it.
+    #[error(
+        "run {run} has no anchor in {}: its newest calls cannot be checked (a journal file \
+         must be moved together with its `.head` file)",
+        path.display()
+    )]
+    HeadMissing {
+        /// The run.
+        run: i64,
+        /// The head file.
+        path: PathBuf,
+    },
+    /// The run's anchor does not carry the tag of its chain key: the head
+    /// file was edited.
+    #[error("run {run}'s anchor in {} does not verify: the head file was edited", path.display())]
+    HeadForged {
+        /// The run.
+        run: i64,
+        /// The head file.
+        path: PathBuf,
+    },
+    /// The head file cannot be parsed.
+    #[error("head file {} is malformed: {reason}", path.display())]
+    HeadCorrupt {
+        /// The head file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The head file could not be read or written.
+    #[error("head file {}: {source}", path.display())]
+    HeadFile {
+        /// The head file.
+        path: PathBuf,
+        /// What the OS said.
+        #[source]
+        source: std::io::Error,
+    },
     /// The run's chain is keyed with a host key this journal was not
     /// opened with.
     #[error("run {run}'s hash chain is keyed: open the journal with the host key (--key)")]

@@ -10,8 +10,9 @@ use stratbox_runtime::types::ActionId;
 use stratbox_runtime::types::ActionOutcome;
 use stratbox_runtime::{CallTrace, LogRecord, TickFailure, TickInput, TickReport};
 
-use crate::chain::{ChainKey, link_call};
+use crate::chain::{CHAIN_VERSION, ChainKey, link_call};
 use crate::error::{JournalError, from_sql_int, json, sql_int};
+use crate::head::Heads;
 use crate::model::{
     Call, CallOutcome, CallRecord, EmissionRow, NewRun, ReadRow, ResultRow, RunId, RunPolicy,
     RunRecord, RunSummary, SnapshotRef, VerdictKind, level_name, parse_level,
@@ -39,6 +40,8 @@ pub struct Journal {
     path: Option<PathBuf>,
     /// Keys the hash chain of the runs this journal begins.
     pub(crate) chain_key: Option<ChainKey>,
+    /// Each run's newest call, anchored beside the file.
+    pub(crate) heads: Heads,
 }
 
 /// The committed side of a call, as the deployment reports it.
@@ -127,6 +130,7 @@ impl Journal {
         migrate(&mut conn)?;
         Ok(Journal {
             conn,
+            heads: Heads::new(path.as_deref()),
             path,
             chain_key: None,
         })
@@ -176,8 +180,9 @@ impl Journal {
         };
         tx.execute(
             "INSERT INTO deployments (deployment, label, spec, component_sha256, component_path,
-                 policy, policy_version, initial_policy_state, assets, started_ms, chain_keyed)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                 policy, policy_version, initial_policy_state, assets, started_ms, chain_keyed,
+                 chain_version)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             params![
                 run.spec.id,
                 run.label,
@@ -190,6 +195,7 @@ impl Journal {
                 serde_json::to_string(&run.assets).map_err(json("assets"))?,
                 sql_int("time", now)?,
                 self.chain_key.is_some(),
+                CHAIN_VERSION,
             ],
         )?;
         let id = tx.last_insert_rowid();
@@ -271,6 +277,7 @@ impl Journal {
         snapshots: &mut dyn SnapshotSink,
     ) -> Result<(), JournalError> {
         let key = self.key_for(run)?.cloned();
+        let version = self.chain_version(run)?;
         let tx = self.conn.transaction()?;
         let tick = insert_call(
             &tx,
@@ -313,9 +320,11 @@ impl Journal {
                 sealed,
             ])?;
         }
-        link_call(&tx, run, tick, key.as_ref())?;
+        let link = link_call(&tx, run, tick, (key.as_ref(), version))?;
         tx.commit()?;
-        Ok(())
+        // After the commit: the anchor may lag the journal after a crash,
+        // never run ahead of it.
+        self.anchor_head(run, call, &link, key.as_ref())
     }
 
     /// Record what the venue reported for actions released by tick
@@ -806,14 +815,14 @@ pub fn now_ms() -> u64 {
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
-fn call_key(call: Call) -> Result<(&'static str, i64), JournalError> {
+pub(crate) fn call_key(call: Call) -> Result<(&'static str, i64), JournalError> {
     Ok(match call {
         Call::Init => ("init", 0),
         Call::Tick(sequence) => ("tick", sql_int("sequence", sequence)?),
     })
 }
 
-fn parse_call(name: &str, sequence: i64) -> Result<Call, JournalError> {
+pub(crate) fn parse_call(name: &str, sequence: i64) -> Result<Call, JournalError> {
     match name {
         "init" => Ok(Call::Init),
         "tick" => Ok(Call::Tick(from_sql_int("sequence", sequence)?)),

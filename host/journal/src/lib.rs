@@ -18,6 +18,7 @@
 mod candles;
 mod chain;
 mod error;
+mod head;
 mod intents;
 mod journal;
 mod lease;
@@ -32,6 +33,7 @@ mod status;
 
 pub use chain::{ChainCheck, ChainKey};
 pub use error::JournalError;
+pub use head::{head_file, heads_dir};
 pub use intents::{StoredTxIntent, TxIntent, TxStatus};
 pub use journal::{Committed, Durability, Journal, ResumePoint, now_ms};
 pub use lease::{HeldLease, Lease, LeaseHolder};

@@ -57,11 +57,14 @@ impl Journal {
     /// that holds nothing (a process stopped between creating it and
     /// recording its init: no call, result, intent or resume) is removed
     /// first, so that the new run takes its place instead of leaving an
-    /// empty one behind it.
+    /// empty one behind it. A run whose newest calls are gone from the
+    /// journal ([`Journal::check_head`]) is refused: going on from an
+    /// earlier call would release its actions again.
     pub fn resumable_run(&mut self, deployment: &str) -> Result<Option<RunResume>, JournalError> {
         let Some(run) = self.latest_run(deployment)? else {
             return Ok(None);
         };
+        self.check_head(run)?;
         if let Some(resume) = self.run_resume(run)? {
             return Ok(Some(resume));
         }

@@ -7,7 +7,7 @@ use crate::error::JournalError;
 
 /// Schema migrations, oldest first. Never edit one that has shipped; add a
 /// new one.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -203,6 +203,13 @@ CREATE TABLE resumes (
 /// (`location` = `journal`), committed with their call.
 const V6: &str = r#"
 ALTER TABLE snapshots ADD COLUMN sealed BLOB;
+"#;
+
+/// Version 7: `chain_version` of each run: 1 for runs recorded before,
+/// 2 for runs whose newest call is anchored in the journal's head file
+/// (their links use the version's own domain).
+const V7: &str = r#"
+ALTER TABLE deployments ADD COLUMN chain_version INTEGER NOT NULL DEFAULT 1;
 "#;
 
 /// Bring `conn` to [`SCHEMA_VERSION`]; refuse a newer database.

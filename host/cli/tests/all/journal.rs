@@ -111,6 +111,31 @@ fn replay_reports_a_tampered_tick_and_exits_non_zero() {
     );
 }
 
+#[test]
+fn replay_reports_a_journal_whose_newest_ticks_were_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = record(dir.path());
+    // Drop the last 100 ticks with everything recorded with them: what is
+    // left still links, and only the run's head anchor shows the loss.
+    let ticks = "SELECT id FROM ticks WHERE call = 'tick' AND sequence >= 700";
+    rusqlite_open(&journal)
+        .execute_batch(&format!(
+            "DELETE FROM oracle_reads WHERE tick IN ({ticks});
+             DELETE FROM emissions WHERE tick IN ({ticks});
+             DELETE FROM logs WHERE tick IN ({ticks});
+             DELETE FROM snapshots WHERE tick IN ({ticks});
+             DELETE FROM ticks WHERE call = 'tick' AND sequence >= 700;"
+        ))
+        .unwrap();
+    let output = stratbox(&["replay", "1", "--journal", &journal]);
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("the journal lacks its tick 799") && stderr.contains("were removed"),
+        "{stderr}"
+    );
+}
+
 fn rusqlite_open(path: &str) -> rusqlite::Connection {
     rusqlite::Connection::open(path).unwrap()
 }

@@ -144,3 +144,110 @@ fn an_unkeyed_run_still_catches_corruption() {
         })
     ));
 }
+
+/// Remove every row of the run's ticks with `sequence >= from`.
+fn remove_ticks_from(dir: &tempfile::TempDir, from: u64) {
+    let ticks = format!("SELECT id FROM ticks WHERE call = 'tick' AND sequence >= {from}");
+    sql(
+        dir,
+        &format!(
+            "DELETE FROM oracle_reads WHERE tick IN ({ticks});
+             DELETE FROM emissions WHERE tick IN ({ticks});
+             DELETE FROM logs WHERE tick IN ({ticks});
+             DELETE FROM snapshots WHERE tick IN ({ticks});
+             DELETE FROM ticks WHERE call = 'tick' AND sequence >= {from};"
+        ),
+    );
+}
+
+#[test]
+fn removing_a_runs_newest_ticks_is_detected_and_refused_at_resume() {
+    for from in [59, 50] {
+        let dir = tempfile::tempdir().unwrap();
+        let run = keyed_run(&dir);
+        remove_ticks_from(&dir, from);
+        let mut journal = journal_file(&dir).with_chain_key(key(7));
+        // What is left still links: only the anchor shows the loss.
+        match journal.verify_chain(run) {
+            Err(JournalError::Truncated {
+                anchored: Call::Tick(59),
+                ..
+            }) => {}
+            other => panic!("removing ticks {from}..: {other:?}"),
+        }
+        // Resuming from the earlier tick would release its actions again.
+        let deployment = journal.run(run).unwrap().run.spec.id;
+        assert!(matches!(
+            journal.resumable_run(&deployment),
+            Err(JournalError::Truncated { .. })
+        ));
+    }
+}
+
+#[test]
+fn a_removed_or_edited_head_anchor_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = keyed_run(&dir);
+    let head = stratbox_journal::head_file(&dir.path().join("journal.db"), run);
+    let anchored = std::fs::read_to_string(&head).unwrap();
+    // The attacker truncates the journal and points the anchor at what is
+    // left, but cannot tag it without the host key.
+    remove_ticks_from(&dir, 55);
+    let conn = rusqlite::Connection::open(dir.path().join("journal.db")).unwrap();
+    let link: Vec<u8> = conn
+        .query_row(
+            "SELECT chain FROM ticks WHERE call = 'tick' AND sequence = 54",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    drop(conn);
+    let mut file: serde_json::Value = serde_json::from_str(&anchored).unwrap();
+    file["anchor"]["sequence"] = 54.into();
+    file["anchor"]["link"] = hex::encode(&link).into();
+    let mut edited = file.to_string().into_bytes();
+    edited.resize(anchored.len(), b' ');
+    std::fs::write(&head, edited).unwrap();
+    assert!(matches!(
+        journal_file(&dir).with_chain_key(key(7)).verify_chain(run),
+        Err(JournalError::HeadForged { .. })
+    ));
+    // Without its head file a run that holds calls cannot be checked.
+    std::fs::remove_file(&head).unwrap();
+    assert!(matches!(
+        journal_file(&dir).with_chain_key(key(7)).verify_chain(run),
+        Err(JournalError::HeadMissing { .. })
+    ));
+    // Nor can it be passed off as a run recorded before anchors existed.
+    sql(&dir, "UPDATE deployments SET chain_version = 1");
+    assert!(matches!(
+        journal_file(&dir).with_chain_key(key(7)).verify_chain(run),
+        Err(JournalError::ChainBroken {
+            call: Call::Init,
+            ..
+        })
+    ));
+}
+
+#[test]
+fn an_unkeyed_run_is_anchored_too() {
+    // Copying a journal without its WAL file loses its newest commits:
+    // the anchor names what is missing.
+    let dir = tempfile::tempdir().unwrap();
+    let (journal, run, _) = record(
+        journal_file(&dir),
+        Guest::RsiMomentum,
+        &eager(),
+        20,
+        Judge::AllowAll,
+    );
+    drop(journal);
+    remove_ticks_from(&dir, 19);
+    assert!(matches!(
+        journal_file(&dir).verify_chain(run),
+        Err(JournalError::Truncated {
+            anchored: Call::Tick(19),
+            ..
+        })
+    ));
+}

@@ -2,8 +2,9 @@
 //! in the middle of recording a tick leaves the previous committed state
 //! intact.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::{Arc, Mutex};
 
 use stratbox_backtest::PaperRunError;
 use stratbox_journal::{
@@ -14,10 +15,21 @@ use stratbox_test_artifacts::Guest;
 
 use crate::support::{assets, eager, runtime};
 
-/// Stores snapshots until `call`, then fails (or aborts the process).
+/// How [`Breaks`] breaks.
+enum Break {
+    /// The sink fails: the tick is not recorded.
+    Fail,
+    /// The process aborts with the tick's transaction open.
+    Abort,
+    /// Nothing breaks: the head file as it is while the tick is written
+    /// (anchored at the tick before) is kept in `.1`.
+    KeepAnchor(PathBuf, Arc<Mutex<Vec<u8>>>),
+}
+
+/// Stores snapshots until `call`, then breaks.
 struct Breaks {
     at: Call,
-    abort: bool,
+    how: Break,
 }
 
 impl SnapshotSink for Breaks {
@@ -28,18 +40,34 @@ impl SnapshotSink for Breaks {
         _: &CommittedSnapshot<'_>,
     ) -> Result<Option<String>, SnapshotSinkError> {
         if call == self.at {
-            if self.abort {
+            match &self.how {
                 // The tick's rows are written, its transaction is open.
-                std::process::abort();
+                Break::Abort => std::process::abort(),
+                Break::Fail => return Err("the sealed store is full".into()),
+                Break::KeepAnchor(head, kept) => {
+                    *kept.lock().unwrap() = std::fs::read(head).unwrap();
+                }
             }
-            return Err("the sealed store is full".into());
         }
         Ok(Some(format!("store://{call}")))
     }
 }
 
 /// Record RSI ticks into `journal` until the sink breaks at tick 5.
-fn record_until_broken(journal: Journal, abort: bool) -> (Journal, RunId, PaperRunError) {
+fn record_until_broken(journal: Journal, how: Break) -> (Journal, RunId, PaperRunError) {
+    let (journal, run, result) = record_50(journal, how);
+    (journal, run, result.unwrap_err())
+}
+
+/// Record 50 RSI ticks into `journal`, with the sink breaking at tick 5.
+fn record_50(
+    journal: Journal,
+    how: Break,
+) -> (
+    Journal,
+    RunId,
+    Result<stratbox_backtest::PaperRun, PaperRunError>,
+) {
     let tape = stratbox_tape::load_csv(
         &stratbox_test_artifacts::data_dir().join("ETH_BTC-5m.csv"),
         "ETH/BTC",
@@ -59,11 +87,11 @@ fn record_until_broken(journal: Journal, abort: bool) -> (Journal, RunId, PaperR
     };
     let sink = Breaks {
         at: Call::Tick(5),
-        abort,
+        how,
     };
     let mut recorder =
         stratbox_journal::Recorder::start_with(journal, &run, Box::new(sink)).unwrap();
-    let error = stratbox_backtest::run_paper_journaled(
+    let result = stratbox_backtest::run_paper_journaled(
         runtime(),
         &component,
         spec,
@@ -74,10 +102,9 @@ fn record_until_broken(journal: Journal, abort: bool) -> (Journal, RunId, PaperR
         stratbox_runtime::AllowAll,
         &mut recorder,
         |_, _| {},
-    )
-    .unwrap_err();
+    );
     let id = recorder.run();
-    (recorder.into_journal(), id, error)
+    (recorder.into_journal(), id, result)
 }
 
 fn assert_committed_through_tick_4(journal: &Journal, run: RunId) {
@@ -94,7 +121,7 @@ fn assert_committed_through_tick_4(journal: &Journal, run: RunId) {
 
 #[test]
 fn a_failing_snapshot_store_records_nothing_of_the_tick_and_stops_the_run() {
-    let (journal, run, error) = record_until_broken(Journal::in_memory().unwrap(), false);
+    let (journal, run, error) = record_until_broken(Journal::in_memory().unwrap(), Break::Fail);
     match error {
         PaperRunError::Journal { what, source } => {
             assert_eq!(what, "tick 5");
@@ -122,7 +149,7 @@ fn crash_child() {
         return;
     };
     let journal = Journal::open_with(Path::new(&path), Durability::Full).unwrap();
-    record_until_broken(journal, true);
+    record_until_broken(journal, Break::Abort);
     unreachable!("the sink aborts the process at tick 5");
 }
 
@@ -146,4 +173,25 @@ fn a_crash_mid_tick_leaves_the_previous_commit_intact() {
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
         .unwrap();
     assert_eq!(check, "ok");
+}
+
+#[test]
+fn an_anchor_behind_the_journal_is_accepted_as_after_a_crash() {
+    // A process killed between a call's commit and its anchor leaves the
+    // anchor behind the journal: the journal holds more than the anchor
+    // records, which loses nothing.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("journal.db");
+    let head = stratbox_journal::head_file(&path, RunId(1));
+    let kept = Arc::default();
+    let journal = Journal::open_with(&path, Durability::Full).unwrap();
+    let (journal, run, result) =
+        record_50(journal, Break::KeepAnchor(head.clone(), Arc::clone(&kept)));
+    result.unwrap();
+    drop(journal);
+    std::fs::write(&head, &*kept.lock().unwrap()).unwrap();
+    let mut journal = Journal::open_with(&path, Durability::Full).unwrap();
+    assert_eq!(journal.verify_chain(run).unwrap().calls, 51);
+    let resume = journal.resumable_run("crashy").unwrap().unwrap();
+    assert_eq!(resume.next_sequence, 50);
 }
