@@ -9,8 +9,8 @@ use stratbox_runtime::types::{
     Action, Amount, BlockInfo, Candle, Level, MarketCandle, Swap, SwapAmount,
 };
 use stratbox_runtime::{
-    AcceptedAction, CallTrace, DeploymentSpec, Emission, LogRecord, OracleRead, TickInput,
-    TickReport,
+    AcceptedAction, CallTrace, DeploymentSpec, Emission, LogRecord, OracleRead, SeriesPoint,
+    TickInput, TickReport,
 };
 
 use crate::BenchError;
@@ -117,6 +117,10 @@ pub fn tick(sequence: u64) -> (TickInput, TickReport) {
                 response: Ok(0.0513),
             },
         ],
+        series: vec![SeriesPoint {
+            name: "rsi".into(),
+            value: 28.41,
+        }],
         fuel_used: 187_000,
         rebuild_fuel: None,
         duration: Duration::from_micros(3),

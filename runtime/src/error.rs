@@ -296,6 +296,24 @@ pub enum ResourceExceeded {
         /// Limit.
         limit: u32,
     },
+    /// More `logging.series` points than allowed in one tick.
+    #[error("more than {limit} series points recorded in one tick")]
+    SeriesPointsPerTick {
+        /// Limit.
+        limit: u32,
+    },
+    /// More distinct series than the deployment allows.
+    #[error("more than {limit} distinct series recorded by one deployment")]
+    SeriesNames {
+        /// Limit.
+        limit: u32,
+    },
+    /// A series named by an id `oracle.intern` never gave out.
+    #[error("series name id {id} was never interned")]
+    SeriesNameUnknown {
+        /// The id.
+        id: u32,
+    },
     /// The snapshot the guest returned is too large.
     #[error("snapshot is {bytes} bytes, above the {limit}-byte limit")]
     SnapshotBytes {

@@ -13,7 +13,7 @@ pub const WORLD_PACKAGE: &str = "stratbox:strategy";
 
 /// Version of the stratbox world this runtime implements (must equal the
 /// version in `wit/strategy.wit`; a test checks it).
-pub const WORLD_VERSION: &str = "0.2.0";
+pub const WORLD_VERSION: &str = "0.2.1";
 
 /// Interfaces a component may import.
 const IMPORTABLE: [&str; 4] = ["types", "oracle", "actions", "logging"];
@@ -52,7 +52,7 @@ pub struct ComponentInfo {
 
 /// The world version this runtime implements.
 pub fn world_version() -> Version {
-    Version::new(0, 2, 0)
+    Version::new(0, 2, 1)
 }
 
 /// Whether two versions are on the same semver-compatible track, as the

@@ -66,7 +66,8 @@ pub use limits::{
 };
 pub use replay::{ReadMismatch, ReplayFeed, ReplayOracle};
 pub use report::{
-    AcceptedAction, CallTrace, Emission, LogRecord, OracleRead, TickFailure, TickReport,
+    AcceptedAction, CallTrace, Emission, LogRecord, OracleRead, SeriesPoint, TickFailure,
+    TickReport,
 };
 pub use runtime::{ArtifactKeyInputs, EngineError, RUNTIME_VERSION, Runtime, StrategyComponent};
 pub use secret::SecretBytes;

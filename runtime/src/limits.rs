@@ -15,7 +15,8 @@ const MIB: u64 = 1 << 20;
 /// the defaults are [`Limits::rust`]'s (and [`Limits::python`]'s). Every
 /// tick's journal record is bounded by these limits together: its oracle
 /// answers by `oracle_bytes_per_tick`, its logs by `log_bytes_per_tick`, its
-/// actions by `actions_per_tick` times `action_text_bytes`.
+/// actions by `actions_per_tick` times `action_text_bytes`, its series
+/// points by `series_points_per_tick`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Limits {
@@ -69,6 +70,10 @@ pub struct Limits {
     /// Bytes of all interned names together, over the deployment's life.
     /// Default 256 KiB.
     pub interned_name_bytes: u32,
+    /// Points a tick may record with `logging.series`. Default 64.
+    pub series_points_per_tick: u32,
+    /// Distinct series a deployment may record over its life. Default 32.
+    pub series_names: u32,
 }
 
 /// Which defaults a strategy runs under: chosen by the host for the
@@ -118,6 +123,8 @@ impl Limits {
             snapshot_bytes: 1 << 20,
             interned_names: 4_096,
             interned_name_bytes: 256 * 1024,
+            series_points_per_tick: 64,
+            series_names: 32,
         }
     }
 

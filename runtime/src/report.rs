@@ -134,6 +134,9 @@ pub struct CallTrace {
     pub logs: Vec<LogRecord>,
     /// Oracle reads, in order.
     pub oracle_reads: Vec<OracleRead>,
+    /// Series points (`logging.series`), in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub series: Vec<SeriesPoint>,
     /// Fuel consumed by the tick's calls (excluding a rebuild).
     pub fuel_used: u64,
     /// Fuel consumed rebuilding the instance before the tick, if it was
@@ -142,6 +145,16 @@ pub struct CallTrace {
     /// Wall-clock time of the whole call sequence. Not deterministic.
     #[serde(with = "duration_nanos")]
     pub duration: Duration,
+}
+
+/// One point of a named series a strategy recorded (`logging.series`):
+/// always finite (non-finite values are gaps, not recorded).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SeriesPoint {
+    /// The series' name.
+    pub name: Arc<str>,
+    /// Its value at this tick.
+    pub value: f64,
 }
 
 /// A successful tick.

@@ -1,6 +1,7 @@
 //! The data of a deployment's store: the embedder's oracle and policy, the
 //! per-tick buffers, and the host side of every import of the world.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use wasmtime::ResourceLimiter;
@@ -11,7 +12,7 @@ use crate::error::{ResourceExceeded, TickError};
 use crate::host::{LogSink, Oracle, Policy, PolicyContext, PolicyOracle, Verdict};
 use crate::limits::Limits;
 use crate::names::{NameId, NameTable};
-use crate::report::{AcceptedAction, CallTrace, Emission, LogRecord, OracleRead};
+use crate::report::{AcceptedAction, CallTrace, Emission, LogRecord, OracleRead, SeriesPoint};
 use crate::types::{
     Action, ActionId, Amount, AssetAmount, BlockInfo, Candle, Denial, DeploymentInfo, LendingState,
     Level, MarketCandle, OracleError, PoolState, Position, Rejection, VaultState,
@@ -51,6 +52,7 @@ struct Budget {
     reads: u32,
     log_bytes: u32,
     oracle_bytes: u64,
+    series_points: u32,
 }
 
 /// Bytes one candle takes in an answer (a timestamp and five `f64`s).
@@ -71,6 +73,9 @@ pub(crate) struct HostState {
     pub(crate) accepted: Vec<AcceptedAction>,
     /// What the guest's name ids stand for; kept across instance rebuilds.
     pub(crate) names: NameTable,
+    /// The ids of the series recorded so far (`logging.series`); kept
+    /// across instance rebuilds, like the names.
+    series_names: HashSet<NameId>,
     /// The current tick's candles as the guest sees them (`tick-candles`).
     pub(crate) tick_candles: Vec<wit_types::MarketCandle>,
     /// Bytes of linear memory the current instance holds, over all of its
@@ -105,6 +110,7 @@ impl HostState {
             trace: CallTrace::default(),
             accepted: Vec::new(),
             names: NameTable::default(),
+            series_names: HashSet::new(),
             tick_candles: Vec::new(),
             memory_bytes: 0,
         }
@@ -481,6 +487,40 @@ impl logging::Host for HostState {
             sink.log(&self.deployment.id, self.sequence, level, &message);
         }
         self.trace.logs.push(LogRecord { level, message });
+        Ok(())
+    }
+
+    fn series(&mut self, name: NameId, value: f64) -> wasmtime::Result<()> {
+        // Series describe ticks: a point recorded by `init`, `snapshot` or
+        // `restore` (or a rebuild) is dropped, as the world documents.
+        if !matches!(self.phase, Phase::Tick | Phase::Outcome) {
+            return Ok(());
+        }
+        let resource = |error| Err(wasmtime::Error::new(TickError::Resource(error)));
+        let Some(series) = self.names.get(name).map(Arc::clone) else {
+            return resource(ResourceExceeded::SeriesNameUnknown { id: name });
+        };
+        self.budget.series_points += 1;
+        let limit = self.limits.series_points_per_tick;
+        if self.budget.series_points > limit {
+            return resource(ResourceExceeded::SeriesPointsPerTick { limit });
+        }
+        if !self.series_names.contains(&name) {
+            let limit = self.limits.series_names;
+            if self.series_names.len() >= limit as usize {
+                return resource(ResourceExceeded::SeriesNames { limit });
+            }
+            self.series_names.insert(name);
+        }
+        // A non-finite value (an indicator still warming up) is a gap, not a
+        // point; -0.0 is 0.0. Every recorded value then survives JSON and
+        // SQLite exactly.
+        if value.is_finite() {
+            self.trace.series.push(SeriesPoint {
+                name: series,
+                value: value + 0.0,
+            });
+        }
         Ok(())
     }
 }

@@ -65,6 +65,7 @@ fn main() {
         }
         paths.push(("WORLD_V1", component_path("WORLD_V1")));
         paths.push(("WORLD_V0_1", component_path("WORLD_V0_1")));
+        paths.push(("WORLD_V0_2_0", component_path("WORLD_V0_2_0")));
         paths.push(("NO_EXPORT", component_path("NO_EXPORT")));
         paths.push(("MINIMAL", component_path("MINIMAL")));
         paths.push(("WRONG_EXPORT_TYPES", component_path("WRONG_EXPORT_TYPES")));
@@ -102,6 +103,10 @@ fn main() {
         paths.push((
             "WORLD_V0_1",
             write(&component_path("WORLD_V0_1"), &minimal(&previous_wit)),
+        ));
+        paths.push((
+            "WORLD_V0_2_0",
+            write(&component_path("WORLD_V0_2_0"), &world_v0_2_0(&wit)),
         ));
         paths.push((
             "NO_EXPORT",
@@ -174,14 +179,31 @@ fn build(
 /// it and name both versions.
 fn world_v1(wit: &str) -> Vec<u8> {
     let bumped = wit.replace(
-        "package stratbox:strategy@0.2.0;",
+        "package stratbox:strategy@0.2.1;",
         "package stratbox:strategy@1.0.0;",
     );
     assert_ne!(
         bumped, wit,
-        "wit/strategy.wit must declare stratbox:strategy@0.2.0"
+        "wit/strategy.wit must declare stratbox:strategy@0.2.1"
     );
     dummy_component(&[], &bumped, "strategy-world").unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// A component of the world's previous patch release, 0.2.0 (before
+/// `logging.series`): semver-compatible, so the runtime must still link it.
+fn world_v0_2_0(wit: &str) -> Vec<u8> {
+    let previous = wit
+        .replace(
+            "package stratbox:strategy@0.2.1;",
+            "package stratbox:strategy@0.2.0;",
+        )
+        .replace("    series: func(name: name-id, value: f64);\n", "")
+        .replace("use types.{level, name-id};", "use types.{level};");
+    assert!(
+        previous.contains("@0.2.0;") && !previous.contains("series: func"),
+        "wit/strategy.wit must declare 0.2.1 with `logging.series`"
+    );
+    dummy_component(&[], &previous, "strategy-world").unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// The smallest component of the stratbox world that loads (its functions
@@ -206,7 +228,7 @@ fn wrong_export_types(wit: &str) -> Vec<u8> {
 
 /// A component that imports the oracle but exports no strategy.
 fn no_export(wit: &str) -> Vec<u8> {
-    let world = "package fixture:no-export;\n\nworld reader {\n    import stratbox:strategy/oracle@0.2.0;\n}\n";
+    let world = "package fixture:no-export;\n\nworld reader {\n    import stratbox:strategy/oracle@0.2.1;\n}\n";
     dummy_component(&[wit], world, "reader").unwrap_or_else(|e| panic!("{e}"))
 }
 

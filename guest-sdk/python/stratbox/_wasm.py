@@ -296,3 +296,6 @@ class WasmHost:
 
     def log(self, level: Level, message: str) -> None:
         wit_logging.log(_LEVELS[level], message)
+
+    def series(self, name: str, value: float) -> None:
+        wit_logging.series(name_id(name), float(value))

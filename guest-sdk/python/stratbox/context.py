@@ -160,6 +160,14 @@ class Context:
         host. (``print`` and the ``logging`` module also end up here.)"""
         self._host.log(level, message)
 
+    def series(self, name: str, value: float) -> None:
+        """Record this tick's point of the named series (an indicator, a
+        signal): journaled with the tick and plotted by reports. At most 64
+        points per tick and 32 distinct series per deployment by default;
+        more end the tick with a resource error. Points recorded outside a
+        tick (in ``init``, ``snapshot``, ``restore``) are dropped."""
+        self._host.series(name, value)
+
     def debug(self, message: str) -> None:
         """Log at debug level."""
         self._host.log(Level.DEBUG, message)

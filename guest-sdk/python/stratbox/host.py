@@ -77,3 +77,7 @@ class Host(Protocol):
     def log(self, level: Level, message: str) -> None:
         """See ``logging.log``."""
         ...
+
+    def series(self, name: str, value: float) -> None:
+        """See ``logging.series``."""
+        ...

@@ -45,6 +45,7 @@ class StubHost:
     policy: Optional[Callable[[Action], Optional[Verdict]]] = None
     emitted: list[tuple[Action, Verdict]] = field(default_factory=list)
     logs: list[tuple[Level, str]] = field(default_factory=list)
+    series_points: list[tuple[str, float]] = field(default_factory=list)
     next_action_id: int = 1
 
     def deployment(self) -> DeploymentInfo:
@@ -90,6 +91,9 @@ class StubHost:
 
     def log(self, level: Level, message: str) -> None:
         self.logs.append((level, message))
+
+    def series(self, name: str, value: float) -> None:
+        self.series_points.append((name, value))
 
 
 def _lookup(table: dict[Any, Any], key: Any, subject: str) -> Any:

@@ -232,6 +232,15 @@ impl<'a> Context<'a> {
         self.host.log(level, message)
     }
 
+    /// Record this tick's point of the named series (an indicator, a
+    /// signal): journaled with the tick and plotted by reports. At most
+    /// 64 points per tick and 32 distinct series per deployment by
+    /// default; more end the tick with a resource error. Points recorded
+    /// outside a tick (in `init`, `snapshot`, `restore`) are dropped.
+    pub fn series(&mut self, name: &str, value: f64) {
+        self.host.series(name, value)
+    }
+
     /// Log at debug level.
     pub fn debug(&mut self, message: &str) {
         self.log(Level::Debug, message)

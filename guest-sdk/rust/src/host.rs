@@ -56,6 +56,11 @@ pub trait Host {
     fn emit(&mut self, action: &Action) -> Result<ActionId, Rejection>;
     /// See `logging.log`.
     fn log(&mut self, level: Level, message: &str);
+    /// See `logging.series`: this tick's point of the series `name`. A
+    /// native stand-in may ignore it (the default).
+    fn series(&mut self, name: &str, value: f64) {
+        let _ = (name, value);
+    }
 }
 
 /// The host of a running component: every call crosses into the runtime.
@@ -100,5 +105,8 @@ impl Host for WasmHost {
     }
     fn log(&mut self, level: Level, message: &str) {
         logging::log(level, message)
+    }
+    fn series(&mut self, name: &str, value: f64) {
+        logging::series(names::id(name), value)
     }
 }

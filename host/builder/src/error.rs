@@ -134,7 +134,7 @@ pub enum BuildError {
     /// The strategy imports bindings of an interface that the stratbox world
     /// does not have: it was written for another world.
     #[error(
-        "{at}: `{module}` is not part of the stratbox world (stratbox:strategy@0.2.0 offers oracle, actions and logging); use the stratbox SDK"
+        "{at}: `{module}` is not part of the stratbox world (stratbox:strategy@0.2.1 offers oracle, actions and logging); use the stratbox SDK"
     )]
     WrongWorld {
         /// Where it is imported.

@@ -55,7 +55,7 @@ mod tests {
 
     #[test]
     fn foreign_imports_are_named() {
-        let world = "package fixture:clock;\n\ninterface wall { now: func() -> u64; }\n\nworld w {\n    import wall;\n    import stratbox:strategy/oracle@0.2.0;\n}\n";
+        let world = "package fixture:clock;\n\ninterface wall { now: func() -> u64; }\n\nworld w {\n    import wall;\n    import stratbox:strategy/oracle@0.2.1;\n}\n";
         let component = dummy_component(&[WORLD], world, "w").expect("dummy component");
         match check_world_imports(&component) {
             Err(BuildError::ForeignImports { imports }) => {

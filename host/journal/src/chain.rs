@@ -144,8 +144,13 @@ fn feed_rows(
 }
 
 /// The digest of the call stored as `ticks.id = tick`: its row (but its
-/// link) and every row recorded with it, exactly as stored.
-pub(crate) fn call_digest(conn: &Connection, tick: i64) -> Result<[u8; 32], JournalError> {
+/// link) and every row recorded with it, exactly as stored. Chain version
+/// 1 predates the `series` table, which version 2 covers.
+pub(crate) fn call_digest(
+    conn: &Connection,
+    tick: i64,
+    version: u32,
+) -> Result<[u8; 32], JournalError> {
     let mut hash = Sha256::new();
     feed_rows(
         conn,
@@ -187,6 +192,15 @@ pub(crate) fn call_digest(conn: &Connection, tick: i64) -> Result<[u8; 32], Jour
          WHERE tick = ?1",
         tick,
     )?;
+    if version >= 2 {
+        feed_rows(
+            conn,
+            &mut hash,
+            "series",
+            "SELECT position, name, value FROM series WHERE tick = ?1 ORDER BY position",
+            tick,
+        )?;
+    }
     Ok(hash.finalize().into())
 }
 
@@ -217,7 +231,7 @@ pub(crate) fn link_call(
     tick: i64,
     (key, version): (Option<&ChainKey>, u32),
 ) -> Result<Vec<u8>, JournalError> {
-    let digest = call_digest(conn, tick)?;
+    let digest = call_digest(conn, tick, version)?;
     let previous = previous_link(conn, run, tick)?;
     let chain = link(key, version, &previous, &digest);
     conn.prepare_cached("UPDATE ticks SET chain = ?2 WHERE id = ?1")?
@@ -294,7 +308,12 @@ impl Journal {
                 "init" => Call::Init,
                 _ => Call::Tick(from_sql_int("sequence", sequence)?),
             };
-            let expected = link(key, version, &previous, &call_digest(&self.conn, tick)?);
+            let expected = link(
+                key,
+                version,
+                &previous,
+                &call_digest(&self.conn, tick, version)?,
+            );
             if stored.as_deref() != Some(expected.as_slice()) {
                 return Err(JournalError::ChainBroken { run: run.0, call });
             }

@@ -8,7 +8,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use sha2::{Digest, Sha256};
 use stratbox_runtime::types::ActionId;
 use stratbox_runtime::types::ActionOutcome;
-use stratbox_runtime::{CallTrace, LogRecord, TickFailure, TickInput, TickReport};
+use stratbox_runtime::{CallTrace, LogRecord, SeriesPoint, TickFailure, TickInput, TickReport};
 
 use crate::chain::{CHAIN_VERSION, ChainKey, link_call};
 use crate::error::{JournalError, from_sql_int, json, sql_int};
@@ -586,6 +586,7 @@ impl Journal {
             oracle_reads: self.reads(tick)?,
             emissions: self.emissions(tick)?,
             logs: self.logs(tick)?,
+            series: self.series(tick)?,
             snapshot: self.snapshot(tick)?,
             policy_state: state,
             results: match call {
@@ -663,6 +664,19 @@ impl Journal {
             })
         })
         .collect()
+    }
+
+    fn series(&self, tick: i64) -> Result<Vec<SeriesPoint>, JournalError> {
+        let mut statement = self
+            .conn
+            .prepare_cached("SELECT name, value FROM series WHERE tick = ?1 ORDER BY position")?;
+        let rows = statement.query_map([tick], |row| {
+            Ok(SeriesPoint {
+                name: row.get::<_, String>(0)?.into(),
+                value: row.get(1)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     fn snapshot(&self, tick: i64) -> Result<Option<SnapshotRef>, JournalError> {
@@ -929,6 +943,12 @@ fn insert_rows(tx: &Transaction<'_>, tick: i64, trace: &CallTrace) -> Result<(),
             level_name(log.level),
             log.message
         ])?;
+    }
+    let mut series = tx.prepare_cached(
+        "INSERT INTO series (tick, position, name, value) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for (position, point) in trace.series.iter().enumerate() {
+        series.execute(params![tick, position as i64, &*point.name, point.value])?;
     }
     Ok(())
 }

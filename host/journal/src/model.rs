@@ -8,7 +8,9 @@ use serde::{Serialize, Serializer};
 use serde_json::Value;
 use stratbox_runtime::policy::AssetCatalog;
 use stratbox_runtime::types::{ActionOutcome, Level, Rejection};
-use stratbox_runtime::{DeploymentSpec, Emission, LogRecord, OracleRead, TickError, TickInput};
+use stratbox_runtime::{
+    DeploymentSpec, Emission, LogRecord, OracleRead, SeriesPoint, TickError, TickInput,
+};
 
 use crate::error::{JournalError, json};
 
@@ -320,6 +322,8 @@ pub struct CallRecord {
     pub emissions: Vec<EmissionRow>,
     /// Logs, in order.
     pub logs: Vec<LogRecord>,
+    /// Series points, in order.
+    pub series: Vec<SeriesPoint>,
     /// The committed snapshot, if any.
     pub snapshot: Option<SnapshotRef>,
     /// The policy's state after the call.

@@ -351,6 +351,11 @@ fn compare(recorded: &CallRecord, got: &Replayed) -> Result<(), ReplayError> {
     {
         return diverged(format!("logs[{index}]"), expected, actual);
     }
+    if let Some((index, expected, actual)) =
+        first_difference(&recorded.series, &got.trace.series, json_text)
+    {
+        return diverged(format!("series[{index}]"), expected, actual);
+    }
     if recorded.outcome != got.outcome {
         return diverged(
             "outcome".into(),

@@ -7,7 +7,7 @@ use crate::error::JournalError;
 
 /// Schema migrations, oldest first. Never edit one that has shipped; add a
 /// new one.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -210,6 +210,19 @@ ALTER TABLE snapshots ADD COLUMN sealed BLOB;
 /// (their links use the version's own domain).
 const V7: &str = r#"
 ALTER TABLE deployments ADD COLUMN chain_version INTEGER NOT NULL DEFAULT 1;
+"#;
+
+/// Version 8: `series`, the points a call recorded with `logging.series`
+/// (world 0.2.1), in order; values are finite (the runtime records no
+/// other).
+const V8: &str = r#"
+CREATE TABLE series (
+    tick     INTEGER NOT NULL REFERENCES ticks(id),
+    position INTEGER NOT NULL,
+    name     TEXT NOT NULL,
+    value    REAL NOT NULL,
+    PRIMARY KEY (tick, position)
+);
 "#;
 
 /// Bring `conn` to [`SCHEMA_VERSION`]; refuse a newer database.

@@ -340,7 +340,7 @@ fn a_manifest_naming_another_world_version_is_refused_on_opening() {
     assert_eq!(manifest.world_version, stratbox_runtime::WORLD_VERSION);
     runtime().open_bundle(&honest, &kek).unwrap();
 
-    for claimed in ["0.1.0", "0.2.1", "1.0.0", "not a version"] {
+    for claimed in ["0.1.0", "0.2.0", "0.2.2", "1.0.0", "not a version"] {
         let mut lying = manifest.clone();
         lying.world_version = claimed.to_owned();
         let bundle = seal_bundle(&component, &lying, &kek).unwrap();

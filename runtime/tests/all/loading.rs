@@ -7,7 +7,7 @@ use stratbox_runtime::{
 };
 use stratbox_test_artifacts::Guest;
 
-use crate::support::{fingerprint, paper_run, runtime};
+use crate::support::{fingerprint, isolated, paper_run, processes_with, runtime, worker};
 
 #[test]
 fn example_strategies_load_and_report_their_world() {
@@ -20,11 +20,11 @@ fn example_strategies_load_and_report_their_world() {
                 .as_ref()
                 .map(ToString::to_string)
                 .as_deref(),
-            Some("0.2.0")
+            Some("0.2.1")
         );
         assert!(
             info.exports
-                .contains(&"stratbox:strategy/strategy@0.2.0".to_owned())
+                .contains(&"stratbox:strategy/strategy@0.2.1".to_owned())
         );
         assert!(
             info.imports
@@ -70,7 +70,7 @@ fn wasip2_component_is_refused_with_every_wasi_import() {
 }
 
 /// Loading `guest` fails with a world version mismatch that names this
-/// runtime's version (0.2.0) and `found`, in the value and in the message.
+/// runtime's version (0.2.1) and `found`, in the value and in the message.
 fn assert_refused_naming_both_versions(guest: Guest, found: &str) {
     let error = runtime().load(&guest.bytes()).expect_err("refused");
     match &error {
@@ -78,14 +78,14 @@ fn assert_refused_naming_both_versions(guest: Guest, found: &str) {
             expected,
             found: version,
         } => {
-            assert_eq!(expected.to_string(), "0.2.0");
+            assert_eq!(expected.to_string(), "0.2.1");
             assert_eq!(version.to_string(), found);
         }
         other => panic!("expected WorldVersionMismatch, got {other:?}"),
     }
     let message = error.to_string();
     assert!(
-        message.contains("0.2.0") && message.contains(found),
+        message.contains("0.2.1") && message.contains(found),
         "{message}"
     );
 }
@@ -337,32 +337,6 @@ fn runtimes_whose_settings_do_not_change_compiled_code_share_artifacts() {
         assert!(matches!(outcome, CacheOutcome::Hit), "{outcome:?}");
     }
     assert_eq!(cache.len(), 1);
-}
-
-/// The runtime's own compile worker program.
-fn worker() -> CompileWorker {
-    CompileWorker::new(env!("CARGO_BIN_EXE_stratbox-compile-worker"))
-}
-
-/// A runtime of `config` that compiles in `worker`.
-fn isolated(config: RuntimeConfig, worker: CompileWorker) -> Runtime {
-    Runtime::new(config)
-        .expect("runtime")
-        .with_compile_isolation(CompileIsolation::Subprocess(worker))
-}
-
-/// Processes whose command line contains `marker`.
-fn processes_with(marker: &str) -> Vec<String> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
-            continue;
-        };
-        if String::from_utf8_lossy(&cmdline).contains(marker) {
-            found.push(entry.file_name().to_string_lossy().into_owned());
-        }
-    }
-    found
 }
 
 #[test]

@@ -7,8 +7,8 @@ use std::sync::{Arc, LazyLock, Mutex};
 use stratbox_backtest::{PaperMarket, PaperMarketConfig, PaperRun, run_paper};
 use stratbox_runtime::types::{Action, ActionId, ActionOutcome, BlockInfo};
 use stratbox_runtime::{
-    AcceptedAction, AllowAll, DeploymentSpec, Oracle, Policy, PolicyContext, Runtime,
-    RuntimeConfig, StrategyComponent, Verdict,
+    AcceptedAction, AllowAll, CompileIsolation, CompileWorker, DeploymentSpec, Oracle, Policy,
+    PolicyContext, Runtime, RuntimeConfig, StrategyComponent, Verdict,
 };
 use stratbox_tape::Tape;
 use stratbox_test_artifacts::{Guest, data_dir};
@@ -146,4 +146,30 @@ pub fn fingerprint(run: &PaperRun) -> Vec<String> {
             Err(failure) => format!("err {:?}", failure.error),
         })
         .collect()
+}
+
+/// The runtime's own compile worker program.
+pub fn worker() -> CompileWorker {
+    CompileWorker::new(env!("CARGO_BIN_EXE_stratbox-compile-worker"))
+}
+
+/// A runtime of `config` that compiles in `worker`.
+pub fn isolated(config: RuntimeConfig, worker: CompileWorker) -> Runtime {
+    Runtime::new(config)
+        .expect("runtime")
+        .with_compile_isolation(CompileIsolation::Subprocess(worker))
+}
+
+/// Processes whose command line contains `marker`.
+pub fn processes_with(marker: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        if String::from_utf8_lossy(&cmdline).contains(marker) {
+            found.push(entry.file_name().to_string_lossy().into_owned());
+        }
+    }
+    found
 }

@@ -7,9 +7,9 @@
 // Built by `stratbox build` with componentize-js (all WASI features
 // disabled): the component imports only the stratbox world.
 
-import { emit } from 'stratbox:strategy/actions@0.2.0';
-import { log } from 'stratbox:strategy/logging@0.2.0';
-import { name, tickCandles } from 'stratbox:strategy/oracle@0.2.0';
+import { emit } from 'stratbox:strategy/actions@0.2.1';
+import { log, series } from 'stratbox:strategy/logging@0.2.1';
+import { intern, name, tickCandles } from 'stratbox:strategy/oracle@0.2.1';
 
 const DEFAULTS = {
   market: 'ETH/BTC',
@@ -80,6 +80,7 @@ class Rsi {
 let config = null;
 let orderSize = 0n;
 let rsi = null;
+let rsiSeries = null;
 // flat -> entering -> long -> exiting -> flat; a failed fill goes back.
 let position = { stage: 'flat', pending: null, held: 0n, lastAttemptMs: null };
 
@@ -142,6 +143,10 @@ function tick(ctx) {
     if (marketName(market) !== config.market) continue;
     const value = rsi.update(candle.close);
     if (value === null) continue;
+    // Plotted by reports in a pane of its own. The id is learned once per
+    // instance (ids are never kept in a snapshot).
+    rsiSeries ??= intern('rsi');
+    series(rsiSeries, value);
     let result = null;
     if (value < config.oversold) {
       if (position.stage === 'flat' && coolDown(nowMs)) {

@@ -71,7 +71,13 @@ class BollingerReversion(stratbox.Strategy):
                 continue
             close = market_candle.candle.close
             bands = state["bands"].update(close)
-            if bands is None or not self._cooled_down(now):
+            if bands is None:
+                continue
+            # Plotted over the price by reports.
+            ctx.series("overlay:upper band", bands.upper)
+            ctx.series("overlay:middle band", bands.middle)
+            ctx.series("overlay:lower band", bands.lower)
+            if not self._cooled_down(now):
                 continue
             stage = state["stage"]
             if stage.is_in("flat") and close < bands.lower:

@@ -29,6 +29,9 @@ pub enum Guest {
     /// A dummy component of the previous world, `stratbox:strategy@0.1.0`
     /// (`tests/artifacts/wit-0.1`), which the runtime no longer runs.
     WorldV0_1,
+    /// A dummy component of the world's previous patch release,
+    /// `stratbox:strategy@0.2.0` (no `logging.series`), which still links.
+    WorldV0_2_0,
     /// A dummy component importing the oracle and exporting nothing.
     NoExport,
     /// A dummy component of the current world's version whose `snapshot`
@@ -71,6 +74,7 @@ impl Guest {
             Guest::WorldV0_1 => paths::WORLD_V0_1,
             Guest::NoExport => paths::NO_EXPORT,
             Guest::WrongExportTypes => paths::WRONG_EXPORT_TYPES,
+            Guest::WorldV0_2_0 => paths::WORLD_V0_2_0,
             Guest::Canary => paths::CANARY,
             Guest::Minimal => paths::MINIMAL,
             Guest::Empty => paths::EMPTY,

@@ -12,15 +12,15 @@ fn inspect_shows_the_world_imports_and_exports() {
     let (stdout, stderr) = text(&output);
     assert!(output.status.success(), "{stderr}");
     assert!(
-        stdout.contains("world       stratbox:strategy@0.2.0"),
+        stdout.contains("world       stratbox:strategy@0.2.1"),
         "{stdout}"
     );
     assert!(
-        stdout.contains("import      stratbox:strategy/oracle@0.2.0"),
+        stdout.contains("import      stratbox:strategy/oracle@0.2.1"),
         "{stdout}"
     );
     assert!(
-        stdout.contains("export      stratbox:strategy/strategy@0.2.0"),
+        stdout.contains("export      stratbox:strategy/strategy@0.2.1"),
         "{stdout}"
     );
 }
@@ -30,7 +30,7 @@ fn inspect_json_is_machine_readable() {
     let output = stratbox(&["inspect", "--json", path(Guest::EmaCrossover)]);
     assert!(output.status.success());
     let info: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
-    assert_eq!(info["world_version"], "0.2.0");
+    assert_eq!(info["world_version"], "0.2.1");
     assert_eq!(info["sha256"].as_str().map(str::len), Some(64));
 }
 

@@ -251,3 +251,26 @@ fn an_unkeyed_run_is_anchored_too() {
         })
     ));
 }
+
+#[test]
+fn an_edited_series_point_breaks_the_chain_at_its_tick() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = journal_file(&dir).with_chain_key(key(7));
+    let (journal, run, _) = record(journal, Guest::EmaCrossover, "{}", 80, Judge::AllowAll);
+    let call = journal.call(run, Call::Tick(60)).unwrap();
+    let names: Vec<_> = call.series.iter().map(|p| &*p.name).collect();
+    assert_eq!(names, ["overlay:ema fast", "overlay:ema slow"]);
+    drop(journal);
+    sql(
+        &dir,
+        "UPDATE series SET value = value * 2 WHERE position = 0
+           AND tick = (SELECT id FROM ticks WHERE call = 'tick' AND sequence = 60)",
+    );
+    assert!(matches!(
+        journal_file(&dir).with_chain_key(key(7)).verify_chain(run),
+        Err(JournalError::ChainBroken {
+            call: Call::Tick(60),
+            ..
+        })
+    ));
+}

@@ -51,15 +51,19 @@ fn a_recorded_python_run_replays_identically() {
     // The run is a real one: the Python strategy traded, logged and was
     // judged by the policy.
     let run = journal.runs().unwrap()[0].id;
-    let (mut emissions, mut logs) = (0, 0);
+    let (mut emissions, mut logs, mut series) = (0, 0, 0);
     for sequence in journal.tick_sequences(run).unwrap() {
         let call = journal.call(run, Call::Tick(sequence)).unwrap();
         emissions += call.emissions.len();
         logs += call.logs.len();
+        series += call.series.len();
         assert!(call.snapshot.is_some(), "tick {sequence} committed nothing");
     }
     assert!(emissions > 0, "the Bollinger strategy emitted nothing");
     assert!(logs > 0, "the Bollinger strategy logged nothing");
+    // Its three bands, once warm, at every tick: journaled, and replayed
+    // identically above.
+    assert!(series > 2_500, "{series} series points");
 }
 
 #[test]

@@ -50,6 +50,7 @@ fn every_table_of_the_issue_exists() {
             "oracle_reads",
             "policy_versions",
             "resumes",
+            "series",
             "snapshots",
             "ticks",
             "tx_intents"

@@ -106,6 +106,9 @@ impl Strategy for EmaCrossover {
             else {
                 continue;
             };
+            // Plotted over the price by reports.
+            ctx.series(SERIES_FAST, fast);
+            ctx.series(SERIES_SLOW, slow);
             let trend = if fast > slow { Trend::Up } else { Trend::Down };
             let crossed = self.trend.is_some_and(|previous| previous != trend);
             self.trend = Some(trend);
@@ -134,5 +137,9 @@ impl Strategy for EmaCrossover {
         Ok(())
     }
 }
+
+/// Series names (`ctx.series`) of the two averages.
+const SERIES_FAST: &str = "overlay:ema fast";
+const SERIES_SLOW: &str = "overlay:ema slow";
 
 stratbox_sdk::export_strategy!(EmaCrossover);
