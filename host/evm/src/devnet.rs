@@ -237,6 +237,20 @@ impl Artifacts {
     /// The creation bytecode of the artifact at `relative` (a path below
     /// `node_modules`, e.g. `@uniswap/v2-core/build/UniswapV2Factory.json`).
     pub fn bytecode(&self, relative: &str) -> Result<Vec<u8>, DevnetError> {
+        self.linked_bytecode(relative, &[])
+    }
+
+    /// The creation bytecode of the Hardhat artifact at `relative` with
+    /// its libraries linked: every placeholder (`__$<34 hex>$__`, 20 bytes)
+    /// that the artifact's `linkReferences` lists under a library's name
+    /// becomes that library's address in `libraries`. An error if a
+    /// referenced library is not given or a listed offset holds no
+    /// placeholder.
+    pub fn linked_bytecode(
+        &self,
+        relative: &str,
+        libraries: &[(&str, Address)],
+    ) -> Result<Vec<u8>, DevnetError> {
         let path = self.node_modules.join(relative);
         let bad = |reason: String| DevnetError::Artifact {
             path: path.clone(),
@@ -246,10 +260,37 @@ impl Artifacts {
             std::fs::read_to_string(&path).map_err(|_| DevnetError::Missing(path.clone()))?;
         let json: serde_json::Value =
             serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
-        let code = json["bytecode"]
+        let mut code = json["bytecode"]
             .as_str()
-            .ok_or_else(|| bad("no `bytecode` string".into()))?;
-        hex::decode(code.trim_start_matches("0x")).map_err(|e| bad(e.to_string()))
+            .ok_or_else(|| bad("no `bytecode` string".into()))?
+            .trim_start_matches("0x")
+            .to_owned();
+        let references = json["linkReferences"].as_object().into_iter().flatten();
+        for (source, names) in references {
+            for (name, places) in names.as_object().into_iter().flatten() {
+                let address = libraries
+                    .iter()
+                    .find(|(library, _)| library == name)
+                    .map(|(_, address)| hex::encode(address))
+                    .ok_or_else(|| bad(format!("library {name} ({source}) not given")))?;
+                for place in places.as_array().into_iter().flatten() {
+                    let (Some(start), Some(20)) =
+                        (place["start"].as_u64(), place["length"].as_u64())
+                    else {
+                        return Err(bad(format!("link reference {place} of {name}")));
+                    };
+                    // Offsets count bytes; the code is hex, two digits a byte.
+                    let at = usize::try_from(start)
+                        .unwrap_or(usize::MAX)
+                        .saturating_mul(2);
+                    if code.get(at..at + 3) != Some("__$") || code.len() < at + 40 {
+                        return Err(bad(format!("no placeholder of {name} at byte {start}")));
+                    }
+                    code.replace_range(at..at + 40, &address);
+                }
+            }
+        }
+        hex::decode(&code).map_err(|e| bad(format!("{e} (an unlinked library?)")))
     }
 }
 

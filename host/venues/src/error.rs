@@ -47,6 +47,17 @@ pub enum VenueError {
         /// Its name.
         name: String,
     },
+    /// A supply or borrow would take a reserve past its cap (Aave's
+    /// `SUPPLY_CAP_EXCEEDED` / `BORROW_CAP_EXCEEDED`).
+    #[error("the {asset} {cap} cap of {limit_tokens} tokens would be exceeded")]
+    CapExceeded {
+        /// Which cap.
+        cap: CapKind,
+        /// The reserve's asset.
+        asset: String,
+        /// The cap, whole tokens.
+        limit_tokens: u128,
+    },
     /// A redemption was claimed before its waiting period ended.
     #[error("not claimable before {claimable_at_ms} (now {now_ms})")]
     NotYetClaimable {
@@ -55,4 +66,22 @@ pub enum VenueError {
         /// Now.
         now_ms: u64,
     },
+}
+
+/// Which cap of a lending reserve ([`VenueError::CapExceeded`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CapKind {
+    /// Total supplied, treasury's share included.
+    Supply,
+    /// Total borrowed.
+    Borrow,
+}
+
+impl std::fmt::Display for CapKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            CapKind::Supply => "supply",
+            CapKind::Borrow => "borrow",
+        })
+    }
 }

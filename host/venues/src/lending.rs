@@ -4,12 +4,19 @@
 //! (1e18), and liquidation below a health factor of 1.
 //!
 //! The arithmetic follows Aave v3.0 (`aave-v3-core` 1.19, the
-//! `@aave/core-v3` npm artifacts) to the wei for a single-market account
-//! without e-mode, isolation mode, stable debt, supply/borrow caps or a
-//! liquidation protocol fee:
+//! `@aave/core-v3` npm artifacts) to the wei for accounts without e-mode,
+//! isolation mode or stable debt, and markets without unbacked aTokens, a
+//! liquidation protocol fee or flash loans; a differential test
+//! (`host/evm/tests/all/aave.rs`) checks it against the deployed contracts:
 //!
 //! - `WadRayMath`/`PercentageMath`: `rayMul`, `rayDiv`, `wadDiv`,
 //!   `percentMul`, `percentDiv` round half up;
+//! - `ReserveLogic`: a reserve's indices, rates and the treasury's share
+//!   (`accruedToTreasury`) change only when an operation touches it
+//!   (`updateState`, then `updateInterestRates` with the operation's
+//!   inflow or outflow); between updates balances and account data grow
+//!   with the normalized indices (`getNormalizedIncome`/`getNormalizedDebt`)
+//!   at the pool's clock ([`LendingPool::advance`]);
 //! - `MathUtils.calculateLinearInterest` for the supply (liquidity) index and
 //!   `MathUtils.calculateCompoundedInterest` (three-term binomial expansion
 //!   of `(1 + r/SECONDS_PER_YEAR)^t`) for the variable-borrow index, over
@@ -18,9 +25,10 @@
 //!   debt only);
 //! - `GenericLogic.calculateUserAccountData` (values in the oracle's base
 //!   currency, rounded down; weighted average LTV and liquidation
-//!   threshold; health factor);
-//! - `ValidationLogic.validateBorrow` (collateral needed by LTV) and the
-//!   health-factor check after a withdrawal;
+//!   threshold; health factor; available borrows);
+//! - `ValidationLogic`: supply and borrow caps, `validateBorrow`
+//!   (collateral needed by LTV) and the health-factor check after
+//!   withdrawing collateral;
 //! - `LiquidationLogic`: close factor 50% (`DEFAULT_LIQUIDATION_CLOSE_FACTOR`)
 //!   above a health factor of 0.95 (`CLOSE_FACTOR_HF_THRESHOLD`), 100%
 //!   (`MAX_LIQUIDATION_CLOSE_FACTOR`) at or below it, and
@@ -37,8 +45,8 @@ use std::collections::BTreeMap;
 use alloy_primitives::U256;
 use serde::{Deserialize, Serialize};
 
-use crate::VenueError;
 use crate::math::to_u128;
+use crate::{CapKind, VenueError};
 
 /// 1e27: fixed-point scale of rates and indices (Aave's RAY).
 pub const RAY: u128 = 1_000_000_000_000_000_000_000_000_000;
@@ -240,6 +248,41 @@ impl InterestRateModel {
         };
         self.base_rate.saturating_add(variable)
     }
+
+    /// The rates Aave v3.0's
+    /// `DefaultReserveInterestRateStrategy.calculateInterestRates` sets for
+    /// a reserve with `total_debt` of variable debt and `available` tokens
+    /// held by its aToken (the operation's inflow or outflow included), no
+    /// stable debt and no unbacked aTokens: (liquidity rate, variable
+    /// borrow rate), annual, RAY.
+    ///
+    /// The usage ratio is `rayDiv(debt, available + debt)`; the liquidity
+    /// rate is `percentMul(rayMul(overallBorrowRate, usage), 100% - reserve
+    /// factor)`, where the overall borrow rate is the debt-weighted rate
+    /// `rayDiv(rayMul(debt_ray, rate), debt_ray)` (`debt_ray` = the debt
+    /// scaled to RAY by `wadToRay`). Without debt the borrow rate is the
+    /// base rate and the liquidity rate zero.
+    pub fn rates(
+        &self,
+        total_debt: u128,
+        available: u128,
+        reserve_factor_bps: u32,
+    ) -> Result<(u128, u128), VenueError> {
+        if total_debt == 0 {
+            return Ok((0, self.borrow_rate(0)));
+        }
+        let what = "interest rates";
+        let usage = ray_div(
+            total_debt,
+            available.checked_add(total_debt).ok_or(overflow(what))?,
+        )?;
+        let borrow_rate = self.borrow_rate(usage);
+        let debt_ray = total_debt.checked_mul(RAY / WAD).ok_or(overflow(what))?;
+        let overall = ray_div(ray_mul(debt_ray, borrow_rate)?, debt_ray)?;
+        let keep = PERCENTAGE_FACTOR - u128::from(reserve_factor_bps).min(PERCENTAGE_FACTOR);
+        let liquidity_rate = percent_mul(ray_mul(overall, usage)?, keep)?;
+        Ok((liquidity_rate, borrow_rate))
+    }
 }
 
 /// Risk and rate parameters of one asset.
@@ -247,7 +290,10 @@ impl InterestRateModel {
 pub struct ReserveConfig {
     /// Token decimals (for valuation).
     pub decimals: u8,
-    /// Maximum loan-to-value of this asset as collateral, bps.
+    /// Maximum loan-to-value of this asset as collateral, bps. Zero means
+    /// a supply of it is not collateral (Aave enables a first supply as
+    /// collateral only if the asset's LTV is not zero), so it counts
+    /// neither for borrowing nor for the health factor.
     pub ltv_bps: u32,
     /// Collateral value counted by the health factor, bps. Zero means the
     /// asset does not count as collateral.
@@ -261,20 +307,48 @@ pub struct ReserveConfig {
     pub rates: InterestRateModel,
 }
 
-/// State of one asset's reserve.
+impl ReserveConfig {
+    /// Whether a supply of the asset is collateral: Aave v3.0 enables a
+    /// first supply as collateral when the asset's LTV is not zero
+    /// (`validateUseAsCollateral`, outside isolation mode), and counts
+    /// collateral whose liquidation threshold is not zero.
+    fn is_collateral(&self) -> bool {
+        self.ltv_bps != 0 && self.liquidation_threshold_bps != 0
+    }
+}
+
+/// Largest supply or borrow cap Aave v3.0 stores (36 bits, whole tokens).
+pub const MAX_CAP: u128 = 68_719_476_735;
+
+/// State of one asset's reserve, as Aave v3.0's `ReserveData`: indices
+/// and rates change only when an operation touches the reserve (an
+/// update); between updates balances grow with the normalized indices.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reserve {
     /// Parameters.
     pub config: ReserveConfig,
-    /// Supplied, in units of the liquidity index.
+    /// Supplied, in units of the liquidity index (the aToken's scaled
+    /// total supply; the treasury's share is `accrued_to_treasury`).
     supply_scaled: u128,
     /// Borrowed, in units of the borrow index.
     debt_scaled: u128,
-    /// Growth of a unit supplied since creation (RAY).
+    /// Growth of a unit supplied up to the last update (RAY).
     liquidity_index: u128,
-    /// Growth of a unit borrowed since creation (RAY).
+    /// Growth of a unit borrowed up to the last update (RAY).
     borrow_index: u128,
-    /// Tokens held by the reserve (supplied minus lent out).
+    /// Supply rate set by the last update (RAY, annual).
+    liquidity_rate: u128,
+    /// Variable borrow rate set by the last update (RAY, annual).
+    variable_borrow_rate: u128,
+    /// The treasury's share of interest, scaled by the liquidity index,
+    /// not yet minted to it (Aave's `accruedToTreasury`).
+    accrued_to_treasury: u128,
+    /// Supply cap in whole tokens, 0 for none.
+    supply_cap: u128,
+    /// Borrow cap in whole tokens, 0 for none.
+    borrow_cap: u128,
+    /// Tokens held by the reserve (supplied minus lent out: the aToken's
+    /// balance of the underlying).
     cash: u128,
     last_update_ms: u64,
 }
@@ -308,6 +382,9 @@ pub struct AccountData {
     /// Debt value in the price feed's base currency (rounded down per
     /// asset).
     pub total_debt_base: u128,
+    /// What may still be borrowed, in the base currency:
+    /// `percentMul(collateral, ltv) - debt`, or zero.
+    pub available_borrows_base: u128,
     /// Collateral-weighted loan-to-value, bps (rounded down).
     pub ltv_bps: u128,
     /// Collateral-weighted liquidation threshold, bps (rounded down).
@@ -318,10 +395,16 @@ pub struct AccountData {
 }
 
 /// A lending pool of several reserves and accounts.
+///
+/// Time only moves forward: an operation at a time before the pool's
+/// clock happens at the clock's time.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct LendingPool {
     reserves: BTreeMap<String, Reserve>,
     accounts: BTreeMap<String, Account>,
+    /// The latest time the pool was told (ms): balances, account data and
+    /// normalized indices are valued at it.
+    now_ms: u64,
 }
 
 fn unknown(what: &'static str, name: &str) -> VenueError {
@@ -343,11 +426,31 @@ fn elapsed_seconds(from_ms: u64, to_ms: u64) -> u64 {
 }
 
 impl Reserve {
+    fn new(config: ReserveConfig, now_ms: u64) -> Reserve {
+        // Aave's `initReserve`: indices at 1, rates zero until the first
+        // operation sets them.
+        Reserve {
+            config,
+            supply_scaled: 0,
+            debt_scaled: 0,
+            liquidity_index: RAY,
+            borrow_index: RAY,
+            liquidity_rate: 0,
+            variable_borrow_rate: 0,
+            accrued_to_treasury: 0,
+            supply_cap: 0,
+            borrow_cap: 0,
+            cash: 0,
+            last_update_ms: now_ms,
+        }
+    }
+
     fn total_debt(&self) -> u128 {
         ray_mul(self.debt_scaled, self.borrow_index).unwrap_or(u128::MAX)
     }
 
-    /// Borrowed / (cash + borrowed), RAY (`rayDiv`, Aave's usage ratio).
+    /// Borrowed / (cash + borrowed) at the last update, RAY (`rayDiv`,
+    /// Aave's borrow usage ratio): what the current rates were set from.
     pub fn utilization(&self) -> u128 {
         let debt = self.total_debt();
         if debt == 0 {
@@ -356,71 +459,146 @@ impl Reserve {
         ray_div(debt, self.cash.saturating_add(debt)).unwrap_or(RAY)
     }
 
-    /// Annual variable borrow rate now, RAY.
+    /// Annual variable borrow rate set by the last update, RAY (Aave's
+    /// `currentVariableBorrowRate`; zero before the first operation).
     pub fn borrow_rate(&self) -> u128 {
-        self.config.rates.borrow_rate(self.utilization())
+        self.variable_borrow_rate
     }
 
-    /// Annual supply (liquidity) rate now, as Aave v3.0:
-    /// `percentMul(rayMul(overallBorrowRate, utilization), 100% - reserve
-    /// factor)`, where the overall borrow rate is the debt-weighted rate
-    /// `rayDiv(rayMul(debt_ray, rate), debt_ray)` (`debt_ray` = total debt
-    /// scaled to RAY by `wadToRay`).
+    /// Annual supply (liquidity) rate set by the last update, RAY (Aave's
+    /// `currentLiquidityRate`); see [`InterestRateModel::rates`].
     pub fn supply_rate(&self) -> u128 {
-        let debt = self.total_debt();
-        if debt == 0 {
-            return 0;
-        }
-        let rate = self.borrow_rate();
-        let result = (|| {
-            let debt_ray = debt
-                .checked_mul(1_000_000_000)
-                .ok_or(overflow("supply rate"))?;
-            let overall = ray_div(ray_mul(debt_ray, rate)?, debt_ray)?;
-            let gross = ray_mul(overall, self.utilization())?;
-            let keep = PERCENTAGE_FACTOR
-                - u128::from(self.config.reserve_factor_bps).min(PERCENTAGE_FACTOR);
-            percent_mul(gross, keep)
-        })();
-        result.unwrap_or(0)
+        self.liquidity_rate
     }
 
-    /// The reserve with its indices grown to `now_ms` (Aave's
-    /// `ReserveLogic._updateIndexes`), without mutating `self`.
-    fn accrued(&self, now_ms: u64) -> Result<Reserve, VenueError> {
-        let mut next = self.clone();
-        let seconds = elapsed_seconds(self.last_update_ms, now_ms);
-        if seconds == 0 {
-            return Ok(next);
-        }
-        let (borrow_rate, supply_rate) = (self.borrow_rate(), self.supply_rate());
-        if supply_rate != 0 {
-            next.liquidity_index =
-                ray_mul(linear_interest(supply_rate, seconds)?, self.liquidity_index)?;
-        }
-        if self.debt_scaled != 0 {
-            next.borrow_index = ray_mul(
-                compounded_interest(borrow_rate, seconds)?,
-                self.borrow_index,
-            )?;
-        }
-        next.last_update_ms = now_ms;
-        Ok(next)
-    }
-
-    /// Liquidity index (RAY).
+    /// Liquidity index at the last update (RAY).
     pub fn liquidity_index(&self) -> u128 {
         self.liquidity_index
     }
 
-    /// Variable borrow index (RAY).
+    /// Variable borrow index at the last update (RAY).
     pub fn borrow_index(&self) -> u128 {
         self.borrow_index
+    }
+
+    /// The liquidity index grown to `now_ms` without an update (Aave's
+    /// `getNormalizedIncome`: linear interest at the current rate).
+    pub fn normalized_income(&self, now_ms: u64) -> Result<u128, VenueError> {
+        let seconds = elapsed_seconds(self.last_update_ms, now_ms);
+        if seconds == 0 {
+            return Ok(self.liquidity_index);
+        }
+        ray_mul(
+            linear_interest(self.liquidity_rate, seconds)?,
+            self.liquidity_index,
+        )
+    }
+
+    /// The variable borrow index grown to `now_ms` without an update
+    /// (Aave's `getNormalizedDebt`: compounded interest at the current
+    /// rate).
+    pub fn normalized_debt(&self, now_ms: u64) -> Result<u128, VenueError> {
+        let seconds = elapsed_seconds(self.last_update_ms, now_ms);
+        if seconds == 0 {
+            return Ok(self.borrow_index);
+        }
+        ray_mul(
+            compounded_interest(self.variable_borrow_rate, seconds)?,
+            self.borrow_index,
+        )
     }
 
     /// Tokens the reserve holds (supplied minus lent out), base units.
     pub fn cash(&self) -> u128 {
         self.cash
+    }
+
+    /// Total supply in units of the liquidity index (the aToken's
+    /// `scaledTotalSupply`).
+    pub fn scaled_total_supply(&self) -> u128 {
+        self.supply_scaled
+    }
+
+    /// Total variable debt in units of the borrow index (the debt token's
+    /// `scaledTotalSupply`).
+    pub fn scaled_total_debt(&self) -> u128 {
+        self.debt_scaled
+    }
+
+    /// The treasury's share of interest not yet minted to it, scaled by
+    /// the liquidity index (Aave's `accruedToTreasury`).
+    pub fn accrued_to_treasury(&self) -> u128 {
+        self.accrued_to_treasury
+    }
+
+    /// When the reserve was last updated (ms).
+    pub fn last_update_ms(&self) -> u64 {
+        self.last_update_ms
+    }
+
+    /// Supply cap in whole tokens (0: none).
+    pub fn supply_cap(&self) -> u128 {
+        self.supply_cap
+    }
+
+    /// Borrow cap in whole tokens (0: none).
+    pub fn borrow_cap(&self) -> u128 {
+        self.borrow_cap
+    }
+
+    /// Aave's `ReserveLogic.updateState`: once per second at most, grow
+    /// the liquidity index (if the supply rate is not zero) and the borrow
+    /// index (if anything is borrowed) to `now_ms`, and set aside the
+    /// reserve factor's share of the interest borrowers accrued for the
+    /// treasury.
+    fn update_state(&mut self, now_ms: u64) -> Result<(), VenueError> {
+        let seconds = elapsed_seconds(self.last_update_ms, now_ms);
+        if seconds == 0 {
+            return Ok(());
+        }
+        let previous_borrow_index = self.borrow_index;
+        if self.liquidity_rate != 0 {
+            self.liquidity_index = ray_mul(
+                linear_interest(self.liquidity_rate, seconds)?,
+                self.liquidity_index,
+            )?;
+        }
+        if self.debt_scaled != 0 {
+            self.borrow_index = ray_mul(
+                compounded_interest(self.variable_borrow_rate, seconds)?,
+                self.borrow_index,
+            )?;
+        }
+        let reserve_factor = u128::from(self.config.reserve_factor_bps).min(PERCENTAGE_FACTOR);
+        if reserve_factor != 0 {
+            let before = ray_mul(self.debt_scaled, previous_borrow_index)?;
+            let after = ray_mul(self.debt_scaled, self.borrow_index)?;
+            let share = percent_mul(after.saturating_sub(before), reserve_factor)?;
+            if share != 0 {
+                self.accrued_to_treasury = self
+                    .accrued_to_treasury
+                    .checked_add(ray_div(share, self.liquidity_index)?)
+                    .ok_or(overflow("treasury accrual"))?;
+            }
+        }
+        self.last_update_ms = now_ms;
+        Ok(())
+    }
+
+    /// Aave's `ReserveLogic.updateInterestRates`: set the rates from the
+    /// debt at the current borrow index and `available` tokens held.
+    fn update_rates(&mut self, available: u128) -> Result<(), VenueError> {
+        let debt = ray_mul(self.debt_scaled, self.borrow_index)?;
+        (self.liquidity_rate, self.variable_borrow_rate) =
+            self.config
+                .rates
+                .rates(debt, available, self.config.reserve_factor_bps)?;
+        Ok(())
+    }
+
+    /// `cap` whole tokens in base units.
+    fn cap_units(&self, cap: u128) -> U256 {
+        u256(cap) * unit(self.config.decimals)
     }
 }
 
@@ -430,20 +608,50 @@ impl LendingPool {
         Self::default()
     }
 
-    /// List an asset.
+    /// The pool's clock: the latest time it was told, ms.
+    pub fn now_ms(&self) -> u64 {
+        self.now_ms
+    }
+
+    /// `now_ms`, or the clock if that is later.
+    fn at(&self, now_ms: u64) -> u64 {
+        now_ms.max(self.now_ms)
+    }
+
+    /// List an asset (Aave's `initReserves`): indices at 1, rates zero
+    /// until its first operation, no caps.
     pub fn add_reserve(&mut self, asset: &str, config: ReserveConfig, now_ms: u64) {
-        self.reserves.insert(
-            asset.to_owned(),
-            Reserve {
-                config,
-                supply_scaled: 0,
-                debt_scaled: 0,
-                liquidity_index: RAY,
-                borrow_index: RAY,
-                cash: 0,
-                last_update_ms: now_ms,
-            },
-        );
+        let now = self.at(now_ms);
+        self.reserves
+            .insert(asset.to_owned(), Reserve::new(config, now));
+        self.now_ms = now;
+    }
+
+    /// Set `asset`'s supply cap, whole tokens (0: none), as Aave's
+    /// `PoolConfigurator.setSupplyCap`: a supply is refused if the reserve's
+    /// supply (the treasury's accrued share included) would exceed it.
+    pub fn set_supply_cap(&mut self, asset: &str, cap: u128) -> Result<(), VenueError> {
+        Self::check_cap(cap)?;
+        self.reserve_mut(asset)?.supply_cap = cap;
+        Ok(())
+    }
+
+    /// Set `asset`'s borrow cap, whole tokens (0: none), as Aave's
+    /// `PoolConfigurator.setBorrowCap`: a borrow is refused if the
+    /// reserve's total debt would exceed it.
+    pub fn set_borrow_cap(&mut self, asset: &str, cap: u128) -> Result<(), VenueError> {
+        Self::check_cap(cap)?;
+        self.reserve_mut(asset)?.borrow_cap = cap;
+        Ok(())
+    }
+
+    fn check_cap(cap: u128) -> Result<(), VenueError> {
+        if cap > MAX_CAP {
+            return Err(VenueError::InvalidRange {
+                detail: format!("cap {cap} above the largest Aave stores, {MAX_CAP}"),
+            });
+        }
+        Ok(())
     }
 
     /// A reserve.
@@ -451,14 +659,27 @@ impl LendingPool {
         self.reserves.get(asset)
     }
 
-    /// Accrue interest on every reserve up to `now_ms`. On error nothing
-    /// changes.
+    /// Let time pass to `now_ms` without touching any reserve, as blocks
+    /// without operations on chain: balances and account data grow with
+    /// the normalized indices, while stored indices and rates stay until
+    /// an operation updates the reserve.
+    pub fn advance(&mut self, now_ms: u64) {
+        self.now_ms = self.at(now_ms);
+    }
+
+    /// Update every reserve at `now_ms` as an operation that moves nothing
+    /// would (indices, the treasury's share, then rates from the grown
+    /// debt), standing for the market's other users, whose operations
+    /// update a reserve on chain. On error nothing changes.
     pub fn accrue(&mut self, now_ms: u64) -> Result<(), VenueError> {
-        let mut next = BTreeMap::new();
-        for (asset, reserve) in &self.reserves {
-            next.insert(asset.clone(), reserve.accrued(now_ms)?);
+        let now = self.at(now_ms);
+        let mut next = self.reserves.clone();
+        for reserve in next.values_mut() {
+            reserve.update_state(now)?;
+            reserve.update_rates(reserve.cash)?;
         }
         self.reserves = next;
+        self.now_ms = now;
         Ok(())
     }
 
@@ -474,7 +695,9 @@ impl LendingPool {
             .ok_or_else(|| unknown("lending asset", asset))
     }
 
-    fn scaled_supply(&self, account: &str, asset: &str) -> u128 {
+    /// `account`'s supply of `asset` in units of the liquidity index (its
+    /// aToken `scaledBalanceOf`).
+    pub fn scaled_supply(&self, account: &str, asset: &str) -> u128 {
         self.accounts
             .get(account)
             .and_then(|a| a.supplied.get(asset))
@@ -482,7 +705,9 @@ impl LendingPool {
             .unwrap_or(0)
     }
 
-    fn scaled_debt(&self, account: &str, asset: &str) -> u128 {
+    /// `account`'s debt in `asset` in units of the borrow index (its
+    /// variable debt token `scaledBalanceOf`).
+    pub fn scaled_debt(&self, account: &str, asset: &str) -> u128 {
         self.accounts
             .get(account)
             .and_then(|a| a.borrowed.get(asset))
@@ -490,27 +715,59 @@ impl LendingPool {
             .unwrap_or(0)
     }
 
-    /// What `account` has supplied of `asset`, interest included
-    /// (`rayMul(scaled, liquidityIndex)`, as an aToken balance).
+    fn set_scaled_supply(&mut self, account: &str, asset: &str, scaled: u128) {
+        self.accounts
+            .entry(account.to_owned())
+            .or_default()
+            .supplied
+            .insert(asset.to_owned(), scaled);
+    }
+
+    fn set_scaled_debt(&mut self, account: &str, asset: &str, scaled: u128) {
+        self.accounts
+            .entry(account.to_owned())
+            .or_default()
+            .borrowed
+            .insert(asset.to_owned(), scaled);
+    }
+
+    /// Whether `account` owes anything (Aave's `isBorrowingAny`).
+    fn is_borrowing(&self, account: &str) -> bool {
+        self.accounts
+            .get(account)
+            .is_some_and(|a| a.borrowed.values().any(|scaled| *scaled != 0))
+    }
+
+    /// What `account` has supplied of `asset` now, interest included
+    /// (`rayMul(scaled, normalizedIncome)`, as an aToken balance).
     pub fn supplied(&self, account: &str, asset: &str) -> u128 {
         let scaled = self.scaled_supply(account, asset);
-        self.reserves
-            .get(asset)
-            .map_or(0, |r| ray_mul(scaled, r.liquidity_index).unwrap_or(0))
+        self.reserves.get(asset).map_or(0, |r| {
+            r.normalized_income(self.now_ms)
+                .and_then(|index| ray_mul(scaled, index))
+                .unwrap_or(0)
+        })
     }
 
-    /// What `account` owes of `asset`, interest included
-    /// (`rayMul(scaled, borrowIndex)`, as a variable-debt-token balance).
+    /// What `account` owes of `asset` now, interest included
+    /// (`rayMul(scaled, normalizedDebt)`, as a variable-debt-token balance).
     pub fn borrowed(&self, account: &str, asset: &str) -> u128 {
         let scaled = self.scaled_debt(account, asset);
-        self.reserves
-            .get(asset)
-            .map_or(0, |r| ray_mul(scaled, r.borrow_index).unwrap_or(u128::MAX))
+        if scaled == 0 {
+            return 0;
+        }
+        self.reserves.get(asset).map_or(0, |r| {
+            r.normalized_debt(self.now_ms)
+                .and_then(|index| ray_mul(scaled, index))
+                .unwrap_or(u128::MAX)
+        })
     }
 
-    /// Deposit `amount` of `asset` as supply (and collateral): mints
-    /// `rayDiv(amount, liquidityIndex)` scaled units. On error nothing
-    /// changes.
+    /// Deposit `amount` of `asset` as supply, as Aave v3.0's `supply`:
+    /// update the reserve, check the supply cap, mint
+    /// `rayDiv(amount, liquidityIndex)` scaled units (refused if that is
+    /// zero), set the rates. The supply is collateral if the asset's LTV
+    /// is not zero. On error nothing changes.
     pub fn supply(
         &mut self,
         account: &str,
@@ -521,7 +778,26 @@ impl LendingPool {
         if amount == 0 {
             return Err(VenueError::ZeroAmount);
         }
-        let reserve = self.reserve_ref(asset)?.accrued(now_ms)?;
+        let now = self.at(now_ms);
+        let mut reserve = self.reserve_ref(asset)?.clone();
+        reserve.update_state(now)?;
+        if reserve.supply_cap != 0 {
+            let what = "supply cap";
+            let supplied = ray_mul(
+                reserve
+                    .supply_scaled
+                    .checked_add(reserve.accrued_to_treasury)
+                    .ok_or(overflow(what))?,
+                reserve.liquidity_index,
+            )?;
+            if u256(supplied) + u256(amount) > reserve.cap_units(reserve.supply_cap) {
+                return Err(VenueError::CapExceeded {
+                    cap: CapKind::Supply,
+                    asset: asset.to_owned(),
+                    limit_tokens: reserve.supply_cap,
+                });
+            }
+        }
         let scaled = ray_div(amount, reserve.liquidity_index)?;
         if scaled == 0 {
             return Err(VenueError::ZeroAmount);
@@ -534,21 +810,20 @@ impl LendingPool {
         ) else {
             return Err(overflow("lending supply"));
         };
-        *self.reserve_mut(asset)? = Reserve {
-            supply_scaled: total,
-            cash,
-            ..reserve
-        };
-        self.accounts
-            .entry(account.to_owned())
-            .or_default()
-            .supplied
-            .insert(asset.to_owned(), held);
+        reserve.supply_scaled = total;
+        reserve.cash = cash;
+        reserve.update_rates(cash)?;
+        *self.reserve_mut(asset)? = reserve;
+        self.set_scaled_supply(account, asset, held);
+        self.now_ms = now;
         Ok(())
     }
 
-    /// Withdraw supplied `asset`, if the reserve has the cash and the
-    /// account's health factor stays at or above 1. On error nothing
+    /// Withdraw supplied `asset` (`u128::MAX`: everything), as Aave v3.0's
+    /// `withdraw`: update the reserve, burn `rayDiv(amount,
+    /// liquidityIndex)` scaled units, set the rates; if the asset is
+    /// collateral and the account owes anything, its health factor must
+    /// stay at or above 1. Returns the amount withdrawn. On error nothing
     /// changes.
     pub fn withdraw(
         &mut self,
@@ -557,13 +832,23 @@ impl LendingPool {
         amount: u128,
         now_ms: u64,
         price: &PriceFeed<'_>,
-    ) -> Result<(), VenueError> {
+    ) -> Result<u128, VenueError> {
         if amount == 0 {
             return Err(VenueError::ZeroAmount);
         }
+        let now = self.at(now_ms);
         let mut after = self.clone();
-        after.accrue(now_ms)?;
+        after.now_ms = now;
+        after.reserve_mut(asset)?.update_state(now)?;
         let available = after.supplied(account, asset);
+        let amount = if amount == u128::MAX {
+            available
+        } else {
+            amount
+        };
+        if amount == 0 {
+            return Err(VenueError::ZeroAmount);
+        }
         if amount > available {
             return Err(VenueError::InsufficientBalance {
                 needed: amount,
@@ -571,18 +856,23 @@ impl LendingPool {
             });
         }
         after.take_supply(account, asset, amount, amount == available)?;
-        let hf = after.account_data(account, price)?.health_factor;
-        if hf < HEALTH_FACTOR_LIQUIDATION_THRESHOLD {
-            return Err(VenueError::Undercollateralized {
-                detail: format!("health factor would be {hf} (WAD)"),
-            });
+        let reserve = after.reserve_mut(asset)?;
+        reserve.update_rates(reserve.cash)?;
+        if reserve.config.is_collateral() && after.is_borrowing(account) {
+            let hf = after.account_data(account, price)?.health_factor;
+            if hf < HEALTH_FACTOR_LIQUIDATION_THRESHOLD {
+                return Err(VenueError::Undercollateralized {
+                    detail: format!("health factor would be {hf} (WAD)"),
+                });
+            }
         }
         *self = after;
-        Ok(())
+        Ok(amount)
     }
 
     /// Burn `rayDiv(amount, liquidityIndex)` scaled supply (all of it if
-    /// `all`) and pay `amount` out of the reserve. Checks before mutating.
+    /// `all`) and pay `amount` out of the reserve; rates are left to the
+    /// caller. Checks before mutating.
     fn take_supply(
         &mut self,
         account: &str,
@@ -602,25 +892,25 @@ impl LendingPool {
         } else {
             ray_div(amount, reserve.liquidity_index)?.min(held)
         };
+        if scaled == 0 {
+            // Aave's aToken refuses to burn nothing (`INVALID_BURN_AMOUNT`).
+            return Err(VenueError::ZeroAmount);
+        }
         let reserve = self.reserve_mut(asset)?;
         reserve.supply_scaled = reserve.supply_scaled.saturating_sub(scaled);
         reserve.cash -= amount;
-        if let Some(entry) = self
-            .accounts
-            .get_mut(account)
-            .and_then(|a| a.supplied.get_mut(asset))
-        {
-            *entry -= scaled;
-        }
+        self.set_scaled_supply(account, asset, held - scaled);
         Ok(())
     }
 
-    /// Borrow `amount` of `asset`, as Aave's `validateBorrow`: the account
-    /// must hold collateral with a loan-to-value, its health factor must be
-    /// above 1, and
+    /// Borrow `amount` of `asset` at the variable rate, as Aave v3.0's
+    /// `borrow` (`validateBorrow`): update the reserve; the reserve's debt
+    /// must stay within its borrow cap; the account must hold collateral
+    /// with a loan-to-value, its health factor must be above 1, and
     /// `percentDiv(debt + amount value, ltv) <= collateral` (values in the
-    /// price feed's base currency). Mints `rayDiv(amount, borrowIndex)`
-    /// scaled debt. On error nothing changes.
+    /// price feed's base currency); the reserve must hold `amount`. Mints
+    /// `rayDiv(amount, borrowIndex)` scaled debt, sets the rates. On error
+    /// nothing changes.
     pub fn borrow(
         &mut self,
         account: &str,
@@ -632,13 +922,20 @@ impl LendingPool {
         if amount == 0 {
             return Err(VenueError::ZeroAmount);
         }
+        let now = self.at(now_ms);
         let mut after = self.clone();
-        after.accrue(now_ms)?;
+        after.now_ms = now;
+        after.reserve_mut(asset)?.update_state(now)?;
         let reserve = after.reserve_ref(asset)?;
-        if amount > reserve.cash {
-            return Err(VenueError::InsufficientLiquidity {
-                detail: format!("reserve holds {} {asset}", reserve.cash),
-            });
+        if reserve.borrow_cap != 0 {
+            let debt = ray_mul(reserve.debt_scaled, reserve.borrow_index)?;
+            if u256(debt) + u256(amount) > reserve.cap_units(reserve.borrow_cap) {
+                return Err(VenueError::CapExceeded {
+                    cap: CapKind::Borrow,
+                    asset: asset.to_owned(),
+                    limit_tokens: reserve.borrow_cap,
+                });
+            }
         }
         let data = after.account_data(account, price)?;
         if data.total_collateral_base == 0 || data.ltv_bps == 0 {
@@ -670,6 +967,11 @@ impl LendingPool {
         if scaled == 0 {
             return Err(VenueError::ZeroAmount);
         }
+        if amount > reserve.cash {
+            return Err(VenueError::InsufficientLiquidity {
+                detail: format!("reserve holds {} {asset}", reserve.cash),
+            });
+        }
         let held = after.scaled_debt(account, asset);
         let (Some(total), Some(held)) = (
             reserve.debt_scaled.checked_add(scaled),
@@ -680,46 +982,45 @@ impl LendingPool {
         let reserve = after.reserve_mut(asset)?;
         reserve.debt_scaled = total;
         reserve.cash -= amount;
-        after
-            .accounts
-            .entry(account.to_owned())
-            .or_default()
-            .borrowed
-            .insert(asset.to_owned(), held);
+        reserve.update_rates(reserve.cash)?;
+        after.set_scaled_debt(account, asset, held);
         *self = after;
         Ok(())
     }
 
     /// Debt owed by borrowers outside the simulation (no account, no
-    /// collateral checks): sets a market's starting utilization.
+    /// collateral checks, no cap): sets a market's starting utilization.
     pub fn add_external_debt(
         &mut self,
         asset: &str,
         amount: u128,
         now_ms: u64,
     ) -> Result<(), VenueError> {
-        let reserve = self.reserve_ref(asset)?.accrued(now_ms)?;
+        let now = self.at(now_ms);
+        let mut reserve = self.reserve_ref(asset)?.clone();
+        reserve.update_state(now)?;
         if amount > reserve.cash {
             return Err(VenueError::InsufficientLiquidity {
                 detail: format!("reserve holds {} {asset}", reserve.cash),
             });
         }
         let scaled = ray_div(amount, reserve.borrow_index)?;
-        let total = reserve
+        reserve.debt_scaled = reserve
             .debt_scaled
             .checked_add(scaled)
             .ok_or(overflow("external debt"))?;
-        *self.reserve_mut(asset)? = Reserve {
-            debt_scaled: total,
-            cash: reserve.cash - amount,
-            ..reserve
-        };
+        reserve.cash -= amount;
+        reserve.update_rates(reserve.cash)?;
+        *self.reserve_mut(asset)? = reserve;
+        self.now_ms = now;
         Ok(())
     }
 
-    /// Repay up to `amount` of `asset` debt; returns what was repaid. Burns
-    /// `rayDiv(repaid, borrowIndex)` scaled debt (all of it when the whole
-    /// debt is repaid). On error nothing changes.
+    /// Repay up to `amount` of `asset` debt (`u128::MAX`: all of it), as
+    /// Aave v3.0's `repay`; returns what was repaid. Updates the reserve,
+    /// burns `rayDiv(repaid, borrowIndex)` scaled debt (all of it when the
+    /// whole debt is repaid), sets the rates. Refused if nothing is owed.
+    /// On error nothing changes.
     pub fn repay(
         &mut self,
         account: &str,
@@ -730,18 +1031,30 @@ impl LendingPool {
         if amount == 0 {
             return Err(VenueError::ZeroAmount);
         }
+        let now = self.at(now_ms);
         let mut after = self.clone();
-        after.accrue(now_ms)?;
-        after.reserve_ref(asset)?;
+        after.now_ms = now;
+        after.reserve_mut(asset)?.update_state(now)?;
         let owed = after.borrowed(account, asset);
+        if owed == 0 {
+            // Aave: `NO_DEBT_OF_SELECTED_TYPE`.
+            return Err(unknown("lending debt", &format!("{asset} of {account}")));
+        }
         let repaid = amount.min(owed);
         after.burn_debt(account, asset, repaid, repaid == owed)?;
+        let reserve = after.reserve_mut(asset)?;
+        reserve.cash = reserve
+            .cash
+            .checked_add(repaid)
+            .ok_or(overflow("lending repay"))?;
+        reserve.update_rates(reserve.cash)?;
         *self = after;
         Ok(repaid)
     }
 
-    /// Burn `rayDiv(amount, borrowIndex)` scaled debt (all of it if `all`)
-    /// and put `amount` back in the reserve. Checks before mutating.
+    /// Burn `rayDiv(amount, borrowIndex)` scaled debt (all of it if `all`);
+    /// the repayment's cash and the rates are left to the caller. Checks
+    /// before mutating.
     fn burn_debt(
         &mut self,
         account: &str,
@@ -756,20 +1069,13 @@ impl LendingPool {
         } else {
             ray_div(amount, reserve.borrow_index)?.min(held)
         };
-        let cash = reserve
-            .cash
-            .checked_add(amount)
-            .ok_or(overflow("lending repay"))?;
+        if scaled == 0 {
+            // Aave's debt token refuses to burn nothing.
+            return Err(VenueError::ZeroAmount);
+        }
         let reserve = self.reserve_mut(asset)?;
         reserve.debt_scaled = reserve.debt_scaled.saturating_sub(scaled);
-        reserve.cash = cash;
-        if let Some(entry) = self
-            .accounts
-            .get_mut(account)
-            .and_then(|a| a.borrowed.get_mut(asset))
-        {
-            *entry -= scaled;
-        }
+        self.set_scaled_debt(account, asset, held - scaled);
         Ok(())
     }
 
@@ -794,11 +1100,12 @@ impl LendingPool {
         to_u128(value, "lending value")
     }
 
-    /// An account's collateral, debt, weighted LTV and liquidation threshold
-    /// and health factor, as Aave v3.0's `calculateUserAccountData`:
-    /// each balance is valued `floor(balance * price / 10^decimals)`,
-    /// collateral counts only where the liquidation threshold is not zero,
-    /// the averages are collateral-weighted and rounded down, and the health
+    /// An account's collateral, debt, available borrows, weighted LTV and
+    /// liquidation threshold and health factor now, as Aave v3.0's
+    /// `getUserAccountData`: each balance (at the normalized indices) is
+    /// valued `floor(balance * price / 10^decimals)`, collateral counts
+    /// only where the LTV and the liquidation threshold are not zero, the
+    /// averages are collateral-weighted and rounded down, and the health
     /// factor is `wadDiv(percentMul(collateral, threshold), debt)`.
     pub fn account_data(
         &self,
@@ -816,7 +1123,7 @@ impl LendingPool {
         for asset in positions.supplied.keys() {
             let config = &self.reserve_ref(asset)?.config;
             let balance = self.supplied(account, asset);
-            if balance == 0 || config.liquidation_threshold_bps == 0 {
+            if balance == 0 || !config.is_collateral() {
                 continue;
             }
             let value = self.value_base(asset, balance, price)?;
@@ -843,6 +1150,8 @@ impl LendingPool {
             data.ltv_bps = to_u128(ltv_sum / total, "ltv")?;
             data.liquidation_threshold_bps = to_u128(threshold_sum / total, "threshold")?;
         }
+        data.available_borrows_base = percent_mul(data.total_collateral_base, data.ltv_bps)?
+            .saturating_sub(data.total_debt_base);
         if data.total_debt_base != 0 {
             data.health_factor = wad_div(
                 percent_mul(data.total_collateral_base, data.liquidation_threshold_bps)?,
@@ -852,7 +1161,7 @@ impl LendingPool {
         Ok(data)
     }
 
-    /// The health factor (WAD, 1e18 = 1.0), or `None` without debt.
+    /// The health factor now (WAD, 1e18 = 1.0), or `None` without debt.
     pub fn health_factor(
         &self,
         account: &str,
@@ -863,105 +1172,164 @@ impl LendingPool {
     }
 
     /// The asset with the largest value in the base currency (the first in
-    /// name order on ties), with its balance.
+    /// name order on ties).
     fn largest(
         &self,
         balances: impl Iterator<Item = (String, u128)>,
         price: &PriceFeed<'_>,
-    ) -> Result<Option<(String, u128)>, VenueError> {
-        let mut best: Option<(String, u128, u128)> = None;
+    ) -> Result<Option<String>, VenueError> {
+        let mut best: Option<(String, u128)> = None;
         for (asset, amount) in balances {
             if amount == 0 {
                 continue;
             }
             let value = self.value_base(&asset, amount, price)?;
-            if best.as_ref().is_none_or(|(_, _, v)| value > *v) {
-                best = Some((asset, amount, value));
+            if best.as_ref().is_none_or(|(_, v)| value > *v) {
+                best = Some((asset, value));
             }
         }
-        Ok(best.map(|(asset, amount, _)| (asset, amount)))
+        Ok(best.map(|(asset, _)| asset))
     }
 
     /// If the account's health factor is below 1, a liquidator repays as
-    /// much as allowed of its largest debt (by value) and seizes its largest
-    /// collateral plus the bonus, as Aave v3.0's `liquidationCall` with
-    /// `debtToCover = type(uint256).max` and `receiveAToken = false`:
-    ///
-    /// - close factor: 50% of that debt if the health factor is above 0.95,
-    ///   100% at or below it;
-    /// - collateral = `percentMul(floor(debtPrice * debt * collateralUnit /
-    ///   (collateralPrice * debtUnit)), 100% + bonus)`;
-    /// - if that exceeds the borrower's collateral balance, the whole balance
-    ///   is seized and the debt repaid is reduced to
-    ///   `percentDiv(floor(collateralPrice * balance * debtUnit / (debtPrice *
-    ///   collateralUnit)), 100% + bonus)`, so a liquidation never raises the
-    ///   borrower's equity.
-    ///
-    /// Everything is computed before anything changes: on error (e.g. the
-    /// collateral reserve lacks the cash to pay the seized collateral out)
-    /// the pool is left as it was, interest accrual included.
+    /// much as allowed of its largest debt (by value) and seizes its
+    /// largest collateral plus the bonus: [`LendingPool::liquidation_call`]
+    /// with those assets and no limit on the debt to cover. `None` if the
+    /// account is healthy or nothing can be liquidated (a liquidation
+    /// whose collateral or debt rounds to nothing, which Aave refuses).
+    /// On error the pool is left as it was.
     pub fn liquidate(
         &mut self,
         account: &str,
         now_ms: u64,
         price: &PriceFeed<'_>,
     ) -> Result<Option<Liquidation>, VenueError> {
-        let mut after = self.clone();
-        after.accrue(now_ms)?;
-        let data = after.account_data(account, price)?;
-        if data.total_debt_base == 0 || data.health_factor >= HEALTH_FACTOR_LIQUIDATION_THRESHOLD {
-            return Ok(None);
-        }
-        let positions = after.accounts.get(account).cloned().unwrap_or_default();
+        let mut probe = self.clone();
+        probe.advance(now_ms);
+        let positions = probe.accounts.get(account).cloned().unwrap_or_default();
         let debts = positions
             .borrowed
             .keys()
-            .map(|a| (a.clone(), after.borrowed(account, a)));
+            .map(|a| (a.clone(), probe.borrowed(account, a)));
         let collaterals = positions
             .supplied
             .keys()
             .filter(|a| {
-                after
+                probe
                     .reserves
                     .get(*a)
-                    .is_some_and(|r| r.config.liquidation_threshold_bps != 0)
+                    .is_some_and(|r| r.config.is_collateral())
             })
-            .map(|a| (a.clone(), after.supplied(account, a)));
-        let (Some((debt_asset, debt)), Some((collateral_asset, collateral))) = (
-            after.largest(debts, price)?,
-            after.largest(collaterals, price)?,
+            .map(|a| (a.clone(), probe.supplied(account, a)));
+        let (Some(debt_asset), Some(collateral_asset)) = (
+            probe.largest(debts, price)?,
+            probe.largest(collaterals, price)?,
         ) else {
             return Ok(None);
         };
+        match self.liquidation_call(
+            account,
+            &collateral_asset,
+            &debt_asset,
+            u128::MAX,
+            now_ms,
+            price,
+        ) {
+            Err(VenueError::ZeroAmount) => Ok(None),
+            result => result,
+        }
+    }
+
+    /// Aave v3.0's `liquidationCall(collateral, debt, user, debtToCover,
+    /// receiveAToken = false)` (no liquidation protocol fee):
+    ///
+    /// - the debt reserve is updated, then the account's health factor must
+    ///   be below 1, the collateral asset must be its collateral and it
+    ///   must owe the debt asset (else `None`);
+    /// - close factor: 50% of that debt if the health factor is above 0.95,
+    ///   100% at or below it; the debt to repay is at most `debt_to_cover`
+    ///   (`u128::MAX`: no limit);
+    /// - collateral = `percentMul(floor(debtPrice * debt * collateralUnit /
+    ///   (collateralPrice * debtUnit)), 100% + bonus)`;
+    /// - if that exceeds the borrower's collateral balance, the whole balance
+    ///   is seized and the debt repaid is reduced to
+    ///   `percentDiv(floor(collateralPrice * balance * debtUnit / (debtPrice *
+    ///   collateralUnit)), 100% + bonus)`, so a liquidation never raises the
+    ///   borrower's equity;
+    /// - the debt reserve's rates are set with the repayment counted in,
+    ///   then the collateral reserve is updated and its rates set with the
+    ///   seized collateral paid out; when both are one asset the second
+    ///   setting holds and, as on chain, does not yet count the repayment
+    ///   (it arrives after the rates are set).
+    ///
+    /// Refused with [`VenueError::ZeroAmount`] if the debt repaid or the
+    /// collateral seized burns no scaled unit, and with
+    /// [`VenueError::InsufficientLiquidity`] if the collateral reserve
+    /// cannot pay the seized collateral out. Everything is computed before
+    /// anything changes: on error the pool is left as it was.
+    pub fn liquidation_call(
+        &mut self,
+        account: &str,
+        collateral_asset: &str,
+        debt_asset: &str,
+        debt_to_cover: u128,
+        now_ms: u64,
+        price: &PriceFeed<'_>,
+    ) -> Result<Option<Liquidation>, VenueError> {
+        let now = self.at(now_ms);
+        let mut after = self.clone();
+        after.now_ms = now;
+        after.reserve_mut(debt_asset)?.update_state(now)?;
+        let data = after.account_data(account, price)?;
+        let debt = after.borrowed(account, debt_asset);
+        let collateral = after.supplied(account, collateral_asset);
+        let is_collateral = after.reserve_ref(collateral_asset)?.config.is_collateral();
+        if data.health_factor >= HEALTH_FACTOR_LIQUIDATION_THRESHOLD
+            || debt == 0
+            || collateral == 0
+            || !is_collateral
+        {
+            return Ok(None);
+        }
         let close_factor = if data.health_factor > CLOSE_FACTOR_HF_THRESHOLD {
             DEFAULT_LIQUIDATION_CLOSE_FACTOR
         } else {
             MAX_LIQUIDATION_CLOSE_FACTOR
         };
-        let max_debt = percent_mul(debt, close_factor)?;
-        let (collateral_seized, debt_needed) = after.collateral_to_liquidate(
-            &debt_asset,
+        let max_debt = percent_mul(debt, close_factor)?.min(debt_to_cover);
+        let (collateral_seized, debt_repaid) = after.collateral_to_liquidate(
+            debt_asset,
             max_debt,
-            &collateral_asset,
+            collateral_asset,
             collateral,
             price,
         )?;
-        let debt_repaid = max_debt.min(debt_needed);
-        if debt_repaid == 0 || collateral_seized == 0 {
-            return Ok(None);
-        }
-        after.burn_debt(account, &debt_asset, debt_repaid, debt_repaid == debt)?;
+        after.burn_debt(account, debt_asset, debt_repaid, debt_repaid == debt)?;
+        let reserve = after.reserve_mut(debt_asset)?;
+        let with_repayment = reserve
+            .cash
+            .checked_add(debt_repaid)
+            .ok_or(overflow("liquidation repayment"))?;
+        reserve.update_rates(with_repayment)?;
+        after.reserve_mut(collateral_asset)?.update_state(now)?;
         after.take_supply(
             account,
-            &collateral_asset,
+            collateral_asset,
             collateral_seized,
             collateral_seized == collateral,
         )?;
+        let reserve = after.reserve_mut(collateral_asset)?;
+        reserve.update_rates(reserve.cash)?;
+        let reserve = after.reserve_mut(debt_asset)?;
+        reserve.cash = reserve
+            .cash
+            .checked_add(debt_repaid)
+            .ok_or(overflow("liquidation repayment"))?;
         *self = after;
         Ok(Some(Liquidation {
-            debt_asset,
+            debt_asset: debt_asset.to_owned(),
             debt_repaid,
-            collateral_asset,
+            collateral_asset: collateral_asset.to_owned(),
             collateral_seized,
         }))
     }
@@ -1052,6 +1420,270 @@ mod tests {
 
     fn eth_at(dollars: u128) -> impl Fn(&str) -> Option<u128> {
         move |asset: &str| Some(if asset == "ETH" { dollars * USD } else { USD })
+    }
+
+    /// USDC with a 1% base rate.
+    fn usdc_with_base_rate() -> ReserveConfig {
+        let mut config = usdc_config();
+        config.rates.base_rate = PERCENT;
+        config
+    }
+
+    /// A lender's 2,000 USDC, half of it borrowed against 1,500 DAI (at
+    /// $1) at time 0: utilization 50%, borrow rate 1% + 4% * 0.5 / 0.8 =
+    /// 3.5%, supply rate 3.5% * 0.5 * (1 - 10%) = 1.575%.
+    fn half_lent() -> LendingPool {
+        let mut pool = LendingPool::new();
+        pool.add_reserve("USDC", usdc_with_base_rate(), 0);
+        pool.add_reserve("DAI", usdc_config(), 0);
+        pool.supply("lender", "USDC", 2_000 * USDC, 0).unwrap();
+        pool.supply("borrower", "DAI", 1_500 * USDC, 0).unwrap();
+        pool.borrow("borrower", "USDC", 1_000 * USDC, 0, &one_dollar)
+            .unwrap();
+        pool
+    }
+
+    #[test]
+    fn rates_start_at_zero_and_each_operation_sets_them() {
+        let mut pool = LendingPool::new();
+        pool.add_reserve("USDC", usdc_with_base_rate(), 0);
+        let reserve = pool.reserve("USDC").unwrap();
+        assert_eq!((reserve.supply_rate(), reserve.borrow_rate()), (0, 0));
+        pool.supply("lender", "USDC", 2_000 * USDC, 0).unwrap();
+        // No debt: the base rate, and nothing for suppliers.
+        let reserve = pool.reserve("USDC").unwrap();
+        assert_eq!((reserve.supply_rate(), reserve.borrow_rate()), (0, PERCENT));
+        let pool = half_lent();
+        let reserve = pool.reserve("USDC").unwrap();
+        assert_eq!(reserve.borrow_rate(), 35 * PERCENT / 10);
+        assert_eq!(reserve.supply_rate(), 1_575 * PERCENT / 1_000);
+        assert_eq!(
+            usdc_with_base_rate()
+                .rates
+                .rates(1_000 * USDC, 1_000 * USDC, 1_000)
+                .unwrap(),
+            (reserve.supply_rate(), reserve.borrow_rate())
+        );
+    }
+
+    #[test]
+    fn time_grows_balances_but_only_operations_update_a_reserve() {
+        let mut pool = half_lent();
+        pool.advance(YEAR_MS);
+        let reserve = pool.reserve("USDC").unwrap().clone();
+        assert_eq!(
+            (reserve.liquidity_index(), reserve.borrow_index()),
+            (RAY, RAY),
+            "stored indices wait for an operation"
+        );
+        // Balances grow with the normalized indices: linear for suppliers
+        // (2000 * 1.01575), compounded for borrowers.
+        assert_eq!(pool.supplied("lender", "USDC"), 2_031_500_000);
+        let compounded = compounded_interest(35 * PERCENT / 10, SECONDS_PER_YEAR).unwrap();
+        assert_eq!(
+            pool.borrowed("borrower", "USDC"),
+            ray_mul(1_000 * USDC, compounded).unwrap()
+        );
+        assert_eq!(reserve.normalized_debt(YEAR_MS).unwrap(), compounded);
+        // An operation on DAI updates DAI only.
+        pool.supply("borrower", "DAI", USDC, YEAR_MS).unwrap();
+        assert_eq!(pool.reserve("USDC").unwrap(), &reserve);
+        assert_eq!(pool.reserve("DAI").unwrap().last_update_ms(), YEAR_MS);
+        // A repayment updates USDC: the stored indices become the
+        // normalized ones and the rates are set from the grown debt.
+        pool.repay("borrower", "USDC", USDC, YEAR_MS).unwrap();
+        let updated = pool.reserve("USDC").unwrap();
+        assert_eq!(updated.borrow_index(), compounded);
+        assert_eq!(
+            updated.liquidity_index(),
+            RAY + 1_575 * PERCENT / 1_000,
+            "linear interest over a year"
+        );
+        assert!(updated.borrow_rate() > reserve.borrow_rate());
+        // `accrue` updates every reserve as such an operation would.
+        let mut poked = half_lent();
+        poked.accrue(YEAR_MS).unwrap();
+        assert_eq!(poked.reserve("USDC").unwrap().borrow_index(), compounded);
+        assert_eq!(poked.supplied("lender", "USDC"), 2_031_500_000);
+    }
+
+    #[test]
+    fn the_treasury_accrues_the_reserve_factor_share_of_interest() {
+        let mut pool = half_lent();
+        pool.accrue(YEAR_MS).unwrap();
+        let reserve = pool.reserve("USDC").unwrap();
+        let interest = ray_mul(1_000 * USDC, reserve.borrow_index()).unwrap() - 1_000 * USDC;
+        let share = percent_mul(interest, 1_000).unwrap();
+        assert!(share > 0);
+        let accrued = ray_div(share, reserve.liquidity_index()).unwrap();
+        assert_eq!(reserve.accrued_to_treasury(), accrued);
+        // Within the same second nothing more accrues.
+        pool.accrue(YEAR_MS + 999).unwrap();
+        assert_eq!(pool.reserve("USDC").unwrap().accrued_to_treasury(), accrued);
+    }
+
+    #[test]
+    fn caps_bound_supply_with_the_treasury_share_and_debt() {
+        let mut pool = half_lent();
+        pool.set_supply_cap("USDC", 3_000).unwrap();
+        pool.set_borrow_cap("USDC", 1_200).unwrap();
+        assert!(matches!(
+            pool.set_supply_cap("USDC", MAX_CAP + 1),
+            Err(VenueError::InvalidRange { .. })
+        ));
+        pool.advance(YEAR_MS);
+        // What counts against the cap: suppliers' and the treasury's
+        // supply at the index the supply is made at.
+        let mut probe = pool.clone();
+        probe.accrue(YEAR_MS).unwrap();
+        let reserve = probe.reserve("USDC").unwrap();
+        assert!(reserve.accrued_to_treasury() > 0);
+        let counted = ray_mul(
+            reserve.scaled_total_supply() + reserve.accrued_to_treasury(),
+            reserve.liquidity_index(),
+        )
+        .unwrap();
+        let headroom = 3_000 * USDC - counted;
+        let before = pool.clone();
+        let refused = pool.supply("lender", "USDC", headroom + 1, YEAR_MS);
+        assert!(
+            matches!(
+                &refused,
+                Err(VenueError::CapExceeded {
+                    cap: CapKind::Supply,
+                    ..
+                })
+            ),
+            "{refused:?}"
+        );
+        assert_eq!(pool, before);
+        pool.supply("lender", "USDC", headroom, YEAR_MS).unwrap();
+        // Debt now: 1000 USDC grown by a year of interest; the cap of 1200
+        // leaves the rest.
+        let debt = pool.borrowed("borrower", "USDC");
+        let room = 1_200 * USDC - debt;
+        let refused = pool.borrow("borrower", "USDC", room + 1, YEAR_MS, &one_dollar);
+        assert!(
+            matches!(
+                &refused,
+                Err(VenueError::CapExceeded {
+                    cap: CapKind::Borrow,
+                    ..
+                })
+            ),
+            "{refused:?}"
+        );
+        pool.supply("borrower", "DAI", 1_000 * USDC, YEAR_MS)
+            .unwrap();
+        pool.borrow("borrower", "USDC", room, YEAR_MS, &one_dollar)
+            .unwrap();
+    }
+
+    #[test]
+    fn a_supply_without_ltv_is_not_collateral() {
+        let mut pool = leveraged();
+        let gov = ReserveConfig {
+            ltv_bps: 0,
+            ..usdc_config()
+        };
+        pool.add_reserve("GOV", gov, 0);
+        pool.supply("you", "GOV", 1_000 * USDC, 0).unwrap();
+        let prices = eth_at(2_000);
+        assert_eq!(
+            pool.account_data("you", &prices).unwrap(),
+            AccountData {
+                health_factor: u128::MAX,
+                ..AccountData::default()
+            }
+        );
+        assert!(matches!(
+            pool.borrow("you", "USDC", USDC, 0, &prices),
+            Err(VenueError::Undercollateralized { .. })
+        ));
+        // "me" (1 ETH, 1500 USDC of debt) also supplies GOV: it counts for
+        // nothing; underwater at ETH 1700, it may still be taken out, while
+        // ETH may not.
+        pool.supply("me", "GOV", 1_000 * USDC, 0).unwrap();
+        let crashed = eth_at(1_700);
+        let data = pool.account_data("me", &crashed).unwrap();
+        assert_eq!(data.total_collateral_base, 1_700 * USD);
+        assert_eq!(data.available_borrows_base, 0);
+        assert!(data.health_factor < WAD);
+        assert!(matches!(
+            pool.withdraw("me", "ETH", 1, 0, &crashed),
+            Err(VenueError::Undercollateralized { .. })
+        ));
+        assert_eq!(
+            pool.withdraw("me", "GOV", u128::MAX, 0, &crashed).unwrap(),
+            1_000 * USDC
+        );
+    }
+
+    #[test]
+    fn everything_repaid_and_withdrawn_with_max_amounts() {
+        let mut pool = leveraged();
+        let prices = eth_at(2_000);
+        assert_eq!(
+            pool.repay("me", "USDC", u128::MAX, 0).unwrap(),
+            1_500 * USDC
+        );
+        assert!(matches!(
+            pool.repay("me", "USDC", 1, 0),
+            Err(VenueError::Unknown { .. })
+        ));
+        assert_eq!(
+            pool.withdraw("me", "ETH", u128::MAX, 0, &prices).unwrap(),
+            ETH
+        );
+        assert_eq!(pool.scaled_supply("me", "ETH"), 0);
+        assert!(matches!(
+            pool.withdraw("me", "ETH", u128::MAX, 0, &prices),
+            Err(VenueError::ZeroAmount)
+        ));
+    }
+
+    #[test]
+    fn liquidation_call_takes_the_chosen_assets() {
+        let mut pool = leveraged();
+        // A second, smaller collateral: 100 USDC (HF at ETH 2000 is
+        // (2000 + 100) * 0.85 / 1500 = 1.19).
+        pool.supply("me", "USDC", 100 * USDC, 0).unwrap();
+        assert_eq!(
+            pool.liquidation_call("me", "ETH", "USDC", u128::MAX, 0, &eth_at(2_000))
+                .unwrap(),
+            None,
+            "healthy"
+        );
+        // ETH at 1500: HF = 1600 * 0.85 / 1500 = 0.9067, close factor
+        // 100%; the 100 USDC run short of 1500 * 1.05: all of it is seized
+        // for percentDiv(100e6, 10_500) = 95_238_095 of debt.
+        let crashed = eth_at(1_500);
+        let liquidation = pool
+            .liquidation_call("me", "USDC", "USDC", u128::MAX, 0, &crashed)
+            .unwrap()
+            .unwrap();
+        assert_eq!(liquidation.collateral_seized, 100 * USDC);
+        assert_eq!(liquidation.debt_repaid, 95_238_095);
+        // The collateral is the debt asset: as on chain the rates were set
+        // before the repayment arrived, with the seized collateral out.
+        let reserve = pool.reserve("USDC").unwrap();
+        let debt = ray_mul(reserve.scaled_total_debt(), reserve.borrow_index()).unwrap();
+        let rates = usdc_config()
+            .rates
+            .rates(debt, reserve.cash() - 95_238_095, 1_000)
+            .unwrap();
+        assert_eq!((reserve.supply_rate(), reserve.borrow_rate()), rates);
+        // A debt limit is honoured.
+        let liquidation = pool
+            .liquidation_call("me", "ETH", "USDC", 10 * USDC, 0, &crashed)
+            .unwrap()
+            .unwrap();
+        assert_eq!(liquidation.debt_repaid, 10 * USDC);
+        assert_eq!(
+            pool.liquidation_call("me", "DAI", "USDC", u128::MAX, 0, &crashed)
+                .map_err(|e| e.to_string()),
+            Err("unknown lending asset: DAI".to_owned())
+        );
     }
 
     #[test]

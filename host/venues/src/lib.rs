@@ -23,5 +23,5 @@ pub mod v2;
 pub mod v3;
 pub mod vault;
 
-pub use error::VenueError;
+pub use error::{CapKind, VenueError};
 pub use math::{mul_div, mul_div_rounding_up};

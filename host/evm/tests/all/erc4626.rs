@@ -29,6 +29,7 @@ use stratbox_evm::devnet::{Artifacts, DEPLOYMENT_KEY, address_of, signer_provide
 use stratbox_venues::VenueError;
 use stratbox_venues::vault::Vault4626;
 
+use crate::random_ops::{Rng, env_number};
 use crate::support::Net;
 
 mod asset_abi {
@@ -79,16 +80,6 @@ const DEFAULT_OPS: usize = 160;
 /// The seed when `STRATBOX_DIFFERENTIAL_SEED` is unset.
 const DEFAULT_SEED: u64 = 0x4626_2024_0496;
 
-fn env_number(name: &str) -> Option<u64> {
-    let value = std::env::var(name).ok()?;
-    let value = value.trim();
-    let parsed = match value.strip_prefix("0x") {
-        Some(hex) => u64::from_str_radix(hex, 16),
-        None => value.parse(),
-    };
-    Some(parsed.unwrap_or_else(|e| panic!("{name}={value}: {e}")))
-}
-
 /// Operations for one of the four vaults.
 fn ops_per_vault() -> usize {
     let total = env_number("STRATBOX_DIFFERENTIAL_OPS").map_or(DEFAULT_OPS, |n| n as usize);
@@ -97,49 +88,6 @@ fn ops_per_vault() -> usize {
 
 fn seed() -> u64 {
     env_number("STRATBOX_DIFFERENTIAL_SEED").unwrap_or(DEFAULT_SEED)
-}
-
-/// splitmix64: a seeded, dependency-free generator.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform-ish in `0..n` (`n > 0`; the modulo bias does not matter).
-    fn below(&mut self, n: u128) -> u128 {
-        ((u128::from(self.next()) << 64) | u128::from(self.next())) % n
-    }
-
-    fn percent(&mut self, p: u128) -> bool {
-        self.below(100) < p
-    }
-
-    fn index(&mut self, n: usize) -> usize {
-        self.below(n as u128) as usize
-    }
-
-    /// An amount of `0..=max_digits` digits, each digit count equally
-    /// likely: 1 wei to `10^(max_digits + 1) - 1`.
-    fn amount(&mut self, max_digits: u32) -> u128 {
-        let low = 10u128.pow(self.below(u128::from(max_digits) + 1) as u32);
-        low + self.below(9 * low)
-    }
-
-    /// An amount in `1..=max` (`max > 0`), spread over its digit counts.
-    fn up_to(&mut self, max: u128) -> u128 {
-        let value = self.amount(max.ilog10());
-        if value <= max {
-            value
-        } else {
-            1 + self.below(max)
-        }
-    }
 }
 
 /// Creation bytecode of `TestAsset` and `VaultUnderTest`.
