@@ -7,8 +7,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
-cargo build --quiet -p stratbox
-stratbox=target/debug/stratbox
+# Optimized: the RSI backtest runs ~300x faster than in a debug build.
+echo "demo: building the stratbox CLI (release; the first build takes a while)" >&2
+cargo build --quiet --release --locked -p stratbox
+stratbox=target/release/stratbox
 out=target/stratbox/demo
 mkdir -p "$out"
 
@@ -35,4 +37,8 @@ backtest leverage-loop strategies/rust/leverage-loop \
     --config '{"market":"aave","collateral":"ETH","debt":"BTC","collateral_decimals":18,"debt_decimals":8,"pool":"ETH/BTC-0.3","min_step":0.01,"target_health_factor":1.15,"unwind_below":1.1}'
 
 echo
-echo "reports: $out/*.html"
+echo "reports (self-contained HTML, open in any browser; JSON beside each):"
+for report in "$out"/*.html; do
+    echo "  file://$(cd "$(dirname "$report")" && pwd)/$(basename "$report")"
+done
+echo "open one with: xdg-open $out/rsi-momentum.html   (macOS: open ...)"

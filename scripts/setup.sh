@@ -3,7 +3,8 @@
 # WebAssembly targets, the rustfmt/clippy components, (in .venv) the
 # pinned componentize-py that builds Python strategies, (in node_modules)
 # the pinned componentize-js that builds JavaScript ones, and (from Debian's
-# packages) the PostgreSQL server the service's tests start. Sourced by
+# packages) the PostgreSQL server the service's tests start and the headless
+# Chromium the HTML report's test loads a report in. Sourced by
 # demo.sh and test.sh; safe to run any number of times.
 set -euo pipefail
 
@@ -134,25 +135,45 @@ if [[ ! -s "$stratbox_vault" ]] || [[ "$stratbox_npm_stamp" -nt "$stratbox_vault
     node "$stratbox_root/scripts/evm/compile-vault.cjs" "$stratbox_vault"
 fi
 
-# The service's scale-out tests run a real PostgreSQL server (a cluster in
-# a temporary directory on a loopback port, started and stopped by the test
-# harness): the server binaries come from Debian's packages, installed here
-# when missing.
+# What the tests need from Debian's packages, installed here when missing
+# (one apt-get run for all of them): the service's scale-out tests run a
+# real PostgreSQL server (a cluster in a temporary directory on a loopback
+# port, started and stopped by the test harness), and the HTML report's
+# test loads a rendered report in headless Chromium (the page must load
+# without JavaScript errors and draw its charts).
+stratbox_debian_packages=()
 if ! command -v pg_ctl >/dev/null 2>&1 && ! compgen -G "/usr/lib/postgresql/*/bin/pg_ctl" >/dev/null; then
+    stratbox_debian_packages+=(postgresql)
+fi
+if ! command -v chromium >/dev/null 2>&1; then
+    stratbox_debian_packages+=(chromium)
+fi
+if [[ ${#stratbox_debian_packages[@]} -gt 0 ]]; then
     if ! command -v apt-get >/dev/null 2>&1; then
-        echo "error: PostgreSQL server binaries (pg_ctl, initdb, postgres) not found and no apt-get:" \
-            "install PostgreSQL >= 13 and put its bin directory on PATH" >&2
+        for stratbox_package in "${stratbox_debian_packages[@]}"; do
+            case "$stratbox_package" in
+            postgresql)
+                echo "error: PostgreSQL server binaries (pg_ctl, initdb, postgres) not found and no apt-get:" \
+                    "install PostgreSQL >= 13 and put its bin directory on PATH" >&2
+                ;;
+            chromium)
+                echo "error: chromium not found and no apt-get: install Chromium (the HTML report's" \
+                    "test runs it headless) and put the chromium command on PATH" >&2
+                ;;
+            esac
+        done
         exit 1
     fi
     stratbox_sudo=""
     if [[ "$(id -u)" != 0 ]]; then
         stratbox_sudo="sudo"
     fi
-    echo "setup: installing PostgreSQL from Debian's packages (apt-get install postgresql)" >&2
+    echo "setup: installing ${stratbox_debian_packages[*]} from Debian's packages (apt-get install)" >&2
     $stratbox_sudo apt-get update -qq >&2
-    DEBIAN_FRONTEND=noninteractive $stratbox_sudo apt-get install -y -qq --no-install-recommends postgresql >&2
-    # The package's own cluster is not needed: tests start their own.
-    if command -v pg_ctlcluster >/dev/null 2>&1; then
+    DEBIAN_FRONTEND=noninteractive $stratbox_sudo apt-get install -y -qq --no-install-recommends \
+        "${stratbox_debian_packages[@]}" >&2
+    # PostgreSQL's own cluster is not needed: tests start their own.
+    if [[ " ${stratbox_debian_packages[*]} " == *" postgresql "* ]] && command -v pg_ctlcluster >/dev/null 2>&1; then
         $stratbox_sudo service postgresql stop >/dev/null 2>&1 || true
     fi
 fi

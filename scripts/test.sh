@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
+# The CLI's build and compiled-code cache, inside the repository so that
+# tests neither read nor fill the user's own (~/.cache/stratbox).
+export STRATBOX_CACHE_DIR="$PWD/target/stratbox-cache"
 
 echo "== cargo fmt --check" >&2
 cargo fmt --all --check

@@ -14,11 +14,15 @@ use stratbox_runtime::{
 
 use crate::benchmark::BenchmarkStream;
 use crate::curve::EquityCurve;
+use crate::curve::bars;
+use crate::format::format_amount;
 use crate::metrics::{MetricsInput, MetricsStream};
 use crate::report::{
-    BacktestReport, DenialRecord, EquityPoint, FailureRecord, MAX_DENIAL_RECORDS, Side, TradeRecord,
+    AssetUnits, BacktestReport, DenialRecord, EquityPoint, FailureRecord, MAX_DENIAL_RECORDS, Side,
+    TradeRecord,
 };
 use crate::risk::RiskCollector;
+use crate::series::SeriesCurves;
 use crate::sim::{SimMarket, SimOracle};
 use stratbox_engine::{RunError, Runner, TickRecord, lock};
 
@@ -57,6 +61,12 @@ pub struct Backtest<'a> {
     /// Default ([`Backtest::new`]): `false`, stop with
     /// [`BacktestError::TickFailed`].
     pub continue_on_failure: bool,
+    /// Compute the report's risk figures (VaR and expected shortfall,
+    /// historical, parametric and Monte Carlo, stressed too). Default
+    /// ([`Backtest::new`]): `true`. Optimisers, which rank runs by other
+    /// metrics, turn it off: the Monte Carlo tables cost more than a short
+    /// run itself. Without them the report's `risk` is `None`.
+    pub risk_figures: bool,
 }
 
 /// Why a backtest produced no (complete) report.
@@ -145,6 +155,7 @@ impl<'a> Backtest<'a> {
             strategy: strategy.into(),
             spec,
             continue_on_failure: false,
+            risk_figures: true,
         }
     }
 
@@ -188,12 +199,14 @@ impl<'a> Backtest<'a> {
             &mut *journal,
         )?;
         let mut stopped = None;
+        let mut ran = 0;
         for index in 0..candles {
             let mut timestamp_ms = 0;
             let record = runner.step(index, |record, market| {
                 timestamp_ms = collector.record(record, market);
             })?;
             progress(index + 1);
+            ran = index + 1;
             if let Err(failure) = record.result
                 && !self.continue_on_failure
             {
@@ -217,7 +230,7 @@ impl<'a> Backtest<'a> {
                     source,
                 })?;
             for (id, outcome) in &unfilled {
-                collector.resolve(*id, outcome, None);
+                collector.resolve(*id, outcome, None, &market);
             }
         }
         let mut metrics = collector.metrics.finish(&MetricsInput {
@@ -234,6 +247,8 @@ impl<'a> Backtest<'a> {
             metrics.benchmark_max_drawdown = Some(result.max_drawdown);
             result.benchmark
         });
+        // The candles the run ticked over, for the price chart.
+        let (bars, candles_per_bar) = bars(&market.tape().candles()[..ran]);
         let report = BacktestReport {
             strategy: self.strategy.clone(),
             component_sha256: self.component.info().sha256.clone(),
@@ -244,8 +259,12 @@ impl<'a> Backtest<'a> {
             metrics,
             equity: collector.equity.finish(),
             benchmark,
-            risk: Some(collector.risk.finish()),
+            risk: self.risk_figures.then(|| collector.risk.finish()),
+            candles: bars,
+            candles_per_bar,
+            series: collector.series.finish(),
             trades: collector.trades,
+            round_trips: market.round_trips().to_vec(),
             denials: collector.denials,
             failures: collector.failures,
             stopped: stopped.is_some(),
@@ -275,6 +294,8 @@ impl<'a> Backtest<'a> {
 /// paused run is one record).
 struct Collector {
     priced: String,
+    /// The driving market's quote asset (`BTC` of `ETH/BTC`).
+    counter: String,
     driving: String,
     peak: f64,
     metrics: MetricsStream,
@@ -286,6 +307,9 @@ struct Collector {
     queued: BTreeMap<ActionId, usize>,
     denials: Vec<DenialRecord>,
     failures: Vec<FailureRecord>,
+    /// The strategy's series (a failed tick's points are dropped with the
+    /// rest of what it did).
+    series: SeriesCurves,
 }
 
 /// The outcome of a trade whose action waits for its fill point.
@@ -300,6 +324,7 @@ impl Collector {
     ) -> Self {
         Collector {
             priced,
+            counter: driving.split('/').nth(1).unwrap_or_default().to_owned(),
             driving,
             peak: f64::MIN,
             metrics: MetricsStream::new(),
@@ -310,24 +335,69 @@ impl Collector {
             queued: BTreeMap::new(),
             denials: Vec::new(),
             failures: Vec::new(),
+            series: SeriesCurves::default(),
         }
     }
 
     /// What became of a queued action: its trade's outcome, and when it
     /// executed (`None`: it never did).
-    fn resolve(&mut self, id: ActionId, outcome: &ActionOutcome, executed_ms: Option<u64>) {
+    fn resolve(
+        &mut self,
+        id: ActionId,
+        outcome: &ActionOutcome,
+        executed_ms: Option<u64>,
+        market: &SimMarket,
+    ) {
         if let Some(index) = self.queued.remove(&id)
-            && let Some(trade) = self.trades.get_mut(index)
+            && let Some(mut trade) = self.trades.get(index).cloned()
         {
             trade.outcome = outcome_text(outcome);
             trade.executed_ms = executed_ms;
+            self.fill_details(&mut trade, outcome, market);
+            self.trades[index] = trade;
         }
+    }
+
+    /// A filled action's amounts, fees and (for a swap of the driving
+    /// market's two assets) execution price, on its trade.
+    fn fill_details(&self, trade: &mut TradeRecord, outcome: &ActionOutcome, market: &SimMarket) {
+        let ActionOutcome::Filled(fill) = outcome else {
+            return;
+        };
+        let units = |amounts: &[stratbox_runtime::types::AssetAmount]| -> Vec<AssetUnits> {
+            amounts
+                .iter()
+                .map(|a| AssetUnits {
+                    asset: a.asset.clone(),
+                    units: a.amount.to_u128() as f64
+                        / 10f64.powi(i32::from(market.decimals(&a.asset))),
+                })
+                .collect()
+        };
+        trade.spent = units(&fill.spent);
+        trade.received = units(&fill.received);
+        trade.fees = units(&fill.fees);
+        let of = |list: &[AssetUnits], asset: &str| {
+            list.iter()
+                .find(|a| a.asset == asset)
+                .map(|a| a.units)
+                .filter(|u| *u > 0.0)
+        };
+        trade.price = match trade.side {
+            Side::Buy => of(&trade.spent, &self.counter)
+                .zip(of(&trade.received, &self.priced))
+                .map(|(paid, got)| paid / got),
+            Side::Sell => of(&trade.received, &self.counter)
+                .zip(of(&trade.spent, &self.priced))
+                .map(|(got, paid)| got / paid),
+            Side::Other => None,
+        };
     }
 
     /// Fold one tick; the close time of its candle.
     fn record(&mut self, record: &TickRecord, market: &SimMarket) -> u64 {
         for (id, outcome, executed_ms) in market.settled() {
-            self.resolve(*id, outcome, Some(*executed_ms));
+            self.resolve(*id, outcome, Some(*executed_ms), market);
         }
         let timestamp_ms = market.now_ms();
         let equity = market.equity();
@@ -369,10 +439,12 @@ impl Collector {
         timestamp_ms: u64,
     ) {
         self.metrics.tick(report.trace.fuel_used);
+        self.series.record(timestamp_ms, &report.trace.series);
         for emission in &report.trace.emissions {
             match &emission.verdict {
                 Ok(id) => {
-                    let outcome = match record.outcomes.iter().find(|(done, _)| done == id) {
+                    let done = record.outcomes.iter().find(|(done, _)| done == id);
+                    let outcome = match done {
                         Some((_, outcome)) => outcome_text(outcome),
                         None if market.is_queued(*id) => {
                             self.queued.insert(*id, self.trades.len());
@@ -380,7 +452,7 @@ impl Collector {
                         }
                         None => "none".to_owned(),
                     };
-                    self.trades.push(TradeRecord {
+                    let mut trade = TradeRecord {
                         sequence: report.sequence,
                         timestamp_ms,
                         id: *id,
@@ -389,7 +461,15 @@ impl Collector {
                         summary: describe(&emission.action, market),
                         outcome,
                         executed_ms: None,
-                    });
+                        spent: Vec::new(),
+                        received: Vec::new(),
+                        fees: Vec::new(),
+                        price: None,
+                    };
+                    if let Some((_, outcome)) = done {
+                        self.fill_details(&mut trade, outcome, market);
+                    }
+                    self.trades.push(trade);
                 }
                 Err(Rejection::Denied(denial) | Rejection::Invalid(denial)) => {
                     self.metrics.denial(&denial.rule);
@@ -425,11 +505,12 @@ fn outcome_text(outcome: &ActionOutcome) -> String {
 }
 
 /// One line for the trade list: the kind, and a swap's amounts in whole
-/// units.
+/// units ([`format_amount`]: an 18-decimal token's amount is not shown to
+/// the wei).
 fn describe(action: &Action, market: &SimMarket) -> String {
     let units = |amount: stratbox_runtime::types::Amount, asset: &str| {
-        let decimals = market.decimals(asset);
-        format!("{} {asset}", amount.to_decimal_string(decimals))
+        let whole = amount.to_u128() as f64 / 10f64.powi(i32::from(market.decimals(asset)));
+        format!("{} {asset}", format_amount(whole))
     };
     match action {
         Action::Swap(swap) => match swap.amount {

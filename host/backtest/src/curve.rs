@@ -1,7 +1,45 @@
 //! The equity curve a report keeps for its charts, downsampled as the run
 //! goes so that it never holds more than [`MAX_EQUITY_POINTS`] points.
 
+use stratbox_tape::Candle;
+
 use crate::report::EquityPoint;
+
+/// Most bars a report keeps of the candles a run ticked over
+/// ([`BacktestReport::candles`](crate::report::BacktestReport::candles)),
+/// for its price chart. A run of at most this many candles keeps every
+/// one, so zooming in shows the candles the strategy saw; a longer run
+/// merges consecutive candles into at most this many bars. An interactive
+/// chart draws this many candlesticks smoothly, and the report stays a
+/// few megabytes however long the run.
+pub const MAX_CANDLE_BARS: usize = 20_000;
+
+/// `candles` as at most [`MAX_CANDLE_BARS`] bars, and how many candles
+/// each bar merges: every candle as it is when there are few enough, else
+/// runs of consecutive candles merged into one bar each (the first one's
+/// open time and open, the highest high, the lowest low, the last close,
+/// the summed volume).
+pub(crate) fn bars(candles: &[Candle]) -> (Vec<Candle>, usize) {
+    if candles.is_empty() {
+        return (Vec::new(), 0);
+    }
+    let per_bar = candles.len().div_ceil(MAX_CANDLE_BARS);
+    let bars = candles
+        .chunks(per_bar)
+        .map(|run| {
+            let (first, last) = (run[0], run[run.len() - 1]);
+            Candle {
+                timestamp_ms: first.timestamp_ms,
+                open: first.open,
+                high: run.iter().map(|c| c.high).fold(first.high, f64::max),
+                low: run.iter().map(|c| c.low).fold(first.low, f64::min),
+                close: last.close,
+                volume: run.iter().map(|c| c.volume).sum(),
+            }
+        })
+        .collect();
+    (bars, per_bar)
+}
 
 /// Most points of a report's equity curve
 /// ([`BacktestReport::equity`](crate::report::BacktestReport::equity)). A
@@ -172,6 +210,46 @@ mod tests {
                     .all(|w| w[0].timestamp_ms < w[1].timestamp_ms)
             );
         }
+    }
+
+    fn candle(index: usize) -> Candle {
+        let price = 1.0 + index as f64;
+        Candle {
+            timestamp_ms: index as u64 * 60_000,
+            open: price,
+            high: price + 0.5,
+            low: price - 0.5,
+            close: price + 0.25,
+            volume: 2.0,
+        }
+    }
+
+    #[test]
+    fn few_candles_are_kept_and_many_are_merged_into_bounded_bars() {
+        let few: Vec<Candle> = (0..MAX_CANDLE_BARS).map(candle).collect();
+        assert_eq!(bars(&few), (few.clone(), 1));
+        assert_eq!(bars(&[]), (Vec::new(), 0));
+
+        let many: Vec<Candle> = (0..2 * MAX_CANDLE_BARS + 1).map(candle).collect();
+        let (merged, per_bar) = bars(&many);
+        assert_eq!(per_bar, 3);
+        assert!(merged.len() <= MAX_CANDLE_BARS);
+        assert_eq!(
+            merged[1],
+            Candle {
+                timestamp_ms: 3 * 60_000,
+                open: 4.0,
+                high: 6.5,
+                low: 3.5,
+                close: 6.25,
+                volume: 6.0,
+            }
+        );
+        // The last bar merges the 2 candles left over (40,001 = 3 x 13,333
+        // + 2) and ends with the last one.
+        let last = merged.last().unwrap();
+        assert_eq!(last.close, many.last().unwrap().close);
+        assert_eq!(last.volume, 4.0);
     }
 
     #[test]

@@ -15,11 +15,13 @@ mod backtest;
 mod benchmark;
 mod curve;
 mod fill;
+mod format;
 mod market;
 pub mod metrics;
 mod paper;
 pub mod report;
 pub mod risk;
+mod series;
 pub mod sim;
 
 pub use backtest::{Backtest, BacktestError, DEFAULT_COMMIT_EVERY, FailedTick};

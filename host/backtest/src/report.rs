@@ -1,15 +1,24 @@
 //! The result of a backtest as data: what the terminal table, the JSON file
 //! and the HTML report are rendered from.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 /// The runtime's cause of a failed tick, as a [`FailureRecord`] holds it.
 pub use stratbox_runtime::TickError;
 use stratbox_runtime::TickFailure;
+/// One bar of the price chart ([`BacktestReport::candles`]).
+pub use stratbox_tape::Candle;
 
-pub use crate::curve::MAX_EQUITY_POINTS;
+pub use crate::curve::{MAX_CANDLE_BARS, MAX_EQUITY_POINTS};
 use crate::fill::FillModel;
+pub use crate::format::{
+    AMOUNT_SIGNIFICANT_DIGITS, MAX_AMOUNT_DECIMALS, amount_decimals, format_amount,
+    format_signed_amount,
+};
 use crate::metrics::Metrics;
 use crate::risk::RiskReport;
+pub use crate::series::MAX_SERIES_POINTS;
 
 /// Most denials a report lists ([`BacktestReport::denials`]): the first
 /// ones. Every denial is counted by rule in
@@ -52,6 +61,75 @@ pub struct TradeRecord {
     /// [`FillModel::Close`] and for actions that never executed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub executed_ms: Option<u64>,
+    /// What the account paid, in whole units, once the action filled
+    /// (empty before then, for failed actions, and in reports written
+    /// before fills were recorded).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub spent: Vec<AssetUnits>,
+    /// What the account received, in whole units, once the action filled.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub received: Vec<AssetUnits>,
+    /// Venue fees of the fill, in whole units.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fees: Vec<AssetUnits>,
+    /// The price a filled swap between the driving market's two assets
+    /// executed at, in the market's terms (`BTC` per `ETH` for `ETH/BTC`,
+    /// fees included): where its marker sits on the price chart. Absent
+    /// for other actions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<f64>,
+}
+
+impl TradeRecord {
+    /// When the venue executed the action, ms: [`TradeRecord::executed_ms`]
+    /// if set, else the close of the tick's candle.
+    pub fn executed_at_ms(&self) -> u64 {
+        self.executed_ms.unwrap_or(self.timestamp_ms)
+    }
+}
+
+/// An amount of one asset in whole units (`0.5` `ETH`), for display: the
+/// exact integer amounts are in the journal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AssetUnits {
+    /// Asset symbol.
+    pub asset: String,
+    /// Whole units.
+    pub units: f64,
+}
+
+/// A position in one asset opened and (partly or wholly) closed: what a
+/// sale of the asset realized against its average cost. Every sale of an
+/// asset the account bought is one round trip, whose entry is the first
+/// purchase since the account last held none of it; its profit is the
+/// closed trade the metrics count (fees included), so the round trips'
+/// profits are the run's realized profit and loss.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoundTrip {
+    /// The asset bought and sold.
+    pub asset: String,
+    /// When the position was opened (its first purchase executed), ms.
+    pub entry_ms: u64,
+    /// When this sale executed, ms.
+    pub exit_ms: u64,
+    /// `exit_ms - entry_ms`.
+    pub duration_ms: u64,
+    /// Average cost of the units sold, quote asset per whole unit.
+    pub entry_price: f64,
+    /// What the sale got, quote asset per whole unit (after fees).
+    pub exit_price: f64,
+    /// Whole units sold.
+    pub units: f64,
+    /// Realized profit (negative: loss), in the quote asset.
+    pub profit: f64,
+    /// `profit` as a fraction of the cost of the units sold.
+    pub trade_return: f64,
+    /// The action that opened the position, if the venue knew it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entry_action: Option<u64>,
+    /// The action of this sale, if the venue knew it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_action: Option<u64>,
 }
 
 /// One denial the strategy received.
@@ -206,8 +284,35 @@ pub struct BacktestReport {
     /// reports written before risk figures).
     #[serde(default)]
     pub risk: Option<RiskReport>,
+    /// The driving market's candles the run ticked over, for the price
+    /// chart: every candle for runs of up to [`MAX_CANDLE_BARS`] candles,
+    /// else that many bars at most, each merging `candles_per_bar`
+    /// consecutive candles (first open, highest high, lowest low, last
+    /// close, summed volume, the first one's open time). Empty in reports
+    /// written before candles were kept.
+    #[serde(default)]
+    pub candles: Vec<Candle>,
+    /// Consecutive candles each bar of `candles` merges: 1 unless the run
+    /// was longer than [`MAX_CANDLE_BARS`] candles (0 in reports without
+    /// candles).
+    #[serde(default)]
+    pub candles_per_bar: usize,
+    /// Named numbers the strategy recorded as it ran (an indicator, a
+    /// signal, a target), each a series of `(time ms, value)` points in
+    /// time order, at most [`MAX_SERIES_POINTS`] each (a longer run keeps
+    /// every second point, then every fourth..., and the last). How the
+    /// HTML report draws them follows from their names (see
+    /// `stratbox-report`): `overlay:` names are drawn over the candles,
+    /// others in panes of their own. Empty when the strategy records none.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub series: BTreeMap<String, Vec<(u64, f64)>>,
     /// Released actions.
     pub trades: Vec<TradeRecord>,
+    /// Every sale of an asset the account had bought, with its entry,
+    /// exit, profit and duration (empty in reports written before round
+    /// trips were recorded).
+    #[serde(default)]
+    pub round_trips: Vec<RoundTrip>,
     /// The first [`MAX_DENIAL_RECORDS`] denials received (all of them are
     /// counted in `metrics.denials_by_rule`).
     pub denials: Vec<DenialRecord>,
@@ -268,7 +373,13 @@ mod tests {
         assert_eq!(report.benchmark, None);
         assert_eq!(report.metrics.benchmark_return, None);
         assert_eq!(report.trades[0].executed_ms, None);
+        // Nor before candles, round trips, series and fill amounts.
+        assert!(report.candles.is_empty() && report.round_trips.is_empty());
+        assert!(report.series.is_empty() && report.trades[0].spent.is_empty());
+        assert_eq!((report.candles_per_bar, report.trades[0].price), (0, None));
         // A trade filled at its own close writes no execution time.
         assert!(!report.to_json(false).contains("executed_ms"));
+        // Series are written only when there are some.
+        assert!(!report.to_json(false).contains("series"));
     }
 }

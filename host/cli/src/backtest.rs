@@ -40,8 +40,11 @@ pub struct BacktestArgs {
     /// run; wall-clock speed is left out).
     #[arg(long, value_name = "FILE")]
     pub json_out: Option<PathBuf>,
-    /// Write a self-contained HTML report (equity curve with trade markers,
-    /// drawdown chart, metrics, trades, denials) to this file.
+    /// Write a self-contained, interactive HTML report to this file (one
+    /// file, works offline): candles and volume with trade, denial and
+    /// failure markers, the strategy's series, equity against buy and
+    /// hold, drawdown, profit per round trip; metrics, risk, round trips,
+    /// trades, denials.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
     /// Print the report as JSON on stdout instead of the summary table.
@@ -50,6 +53,12 @@ pub struct BacktestArgs {
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
+    /// Run again whenever the strategy's files, the policy, the venues or
+    /// the candle files change (until Ctrl-C), printing the time from the
+    /// change to the result. An unchanged Python or JavaScript strategy is
+    /// not rebuilt, nor is unchanged code recompiled (the local cache).
+    #[arg(long)]
+    pub watch: bool,
     #[command(flatten)]
     pub failures: FailureArgs,
     #[command(flatten)]
@@ -131,6 +140,13 @@ impl FailureArgs {
 }
 
 pub fn run(args: &BacktestArgs) -> anyhow::Result<()> {
+    if args.watch {
+        return crate::watch::watch(args, || run_once(args));
+    }
+    run_once(args)
+}
+
+fn run_once(args: &BacktestArgs) -> anyhow::Result<()> {
     // A run stopped at a failed tick still writes and prints its report
     // (the failure listed), then exits with the error.
     let (report, stopped) = match backtest(args)? {
@@ -183,8 +199,7 @@ pub fn backtest(args: &BacktestArgs) -> anyhow::Result<Result<BacktestReport, Bo
     let choice = policy(args.policy.as_deref(), &assets)?;
     let strategy = StrategySource::load(&args.strategy)?;
     let runtime = crate::runtime::isolated(RuntimeConfig::default())?;
-    let component = runtime
-        .load(&strategy.bytes)
+    let component = crate::cache::load(&runtime, &strategy.bytes)
         .with_context(|| format!("loading {}", strategy.path.display()))?;
     let spec = args.failures.spec(
         DeploymentSpec::new(strategy.name.clone(), args.config.clone())

@@ -6,6 +6,7 @@ use anyhow::Context;
 use stratbox_builder::{JsStrategy, JsToolchain, PythonStrategy, PythonToolchain, RustPackage};
 use stratbox_runtime::{LimitClass, RuntimeConfig};
 
+use crate::cache::LocalCache;
 use crate::output::write_atomically;
 
 /// A strategy built into a component the runtime accepts.
@@ -33,27 +34,33 @@ pub fn run(dir: &Path, output: Option<&Path>) -> anyhow::Result<()> {
 pub fn build(dir: &Path) -> anyhow::Result<Built> {
     let built = if JsStrategy::is_js_strategy(dir) {
         let strategy = JsStrategy::locate(dir)?;
-        let cwd = std::env::current_dir().context("reading the current directory")?;
-        let toolchain = JsToolchain::find(&[strategy.dir(), &cwd])?;
-        eprintln!(
-            "building {} with componentize-js (takes a few seconds)",
-            strategy.name()
-        );
+        let component = cached(strategy.name(), &strategy.fingerprint()?, || {
+            let cwd = std::env::current_dir().context("reading the current directory")?;
+            let toolchain = JsToolchain::find(&[strategy.dir(), &cwd])?;
+            eprintln!(
+                "building {} with componentize-js (takes a few seconds)",
+                strategy.name()
+            );
+            Ok(strategy.build_component(&toolchain)?)
+        })?;
         Built {
-            component: strategy.build_component(&toolchain)?,
+            component,
             name: strategy.name().to_owned(),
             class: LimitClass::JavaScript,
         }
     } else if PythonStrategy::is_python_strategy(dir) {
         let strategy = PythonStrategy::locate(dir)?;
-        let cwd = std::env::current_dir().context("reading the current directory")?;
-        let toolchain = PythonToolchain::find(&[strategy.dir(), &cwd])?;
-        eprintln!(
-            "building {} with componentize-py (takes a few seconds)",
-            strategy.name()
-        );
+        let component = cached(strategy.name(), &strategy.fingerprint()?, || {
+            let cwd = std::env::current_dir().context("reading the current directory")?;
+            let toolchain = PythonToolchain::find(&[strategy.dir(), &cwd])?;
+            eprintln!(
+                "building {} with componentize-py (takes a few seconds)",
+                strategy.name()
+            );
+            Ok(strategy.build_component(&toolchain)?)
+        })?;
         Built {
-            component: strategy.build_component(&toolchain)?,
+            component,
             name: strategy.name().to_owned(),
             class: LimitClass::Python,
         }
@@ -71,6 +78,27 @@ pub fn build(dir: &Path) -> anyhow::Result<Built> {
         .inspect(&built.component)
         .with_context(|| format!("{} built, but the runtime refuses it", built.name))?;
     Ok(built)
+}
+
+/// The component built from sources with `fingerprint` (their files, the
+/// SDK, the WIT world and the toolchain's version): from the local cache
+/// when an identical build is there, else built by `build` and cached.
+/// (Rust strategies need no such cache: cargo skips an unchanged crate.)
+fn cached(
+    name: &str,
+    fingerprint: &str,
+    build: impl FnOnce() -> anyhow::Result<Vec<u8>>,
+) -> anyhow::Result<Vec<u8>> {
+    let cache = LocalCache::open();
+    if let Some(component) = cache.as_ref().and_then(|c| c.component(fingerprint)) {
+        eprintln!("{name}: unchanged since its last build (from the local cache)");
+        return Ok(component);
+    }
+    let component = build()?;
+    if let Some(cache) = &cache {
+        cache.put_component(fingerprint, &component);
+    }
+    Ok(component)
 }
 
 fn default_output(name: &str) -> PathBuf {

@@ -76,7 +76,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
         .context("--config must be valid JSON")?;
 
     let runtime = crate::runtime::isolated(RuntimeConfig::default())?;
-    let component = runtime.load(&source.bytes)?;
+    let component = crate::cache::load(&runtime, &source.bytes)?;
     let candles = tape.len();
     println!(
         "running {} over {} {} candles from {}",

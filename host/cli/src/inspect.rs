@@ -22,7 +22,7 @@ pub fn run(path: &Path, key: &KeyArgs, limit_args: &LimitArgs, json: bool) -> an
     }
     let runtime = crate::runtime::isolated(RuntimeConfig::default())?;
     let info = runtime.inspect(&bytes)?;
-    let component = runtime.load(&bytes)?;
+    let component = crate::cache::load(&runtime, &bytes)?;
     let class = limit_args.class(None);
     let limits = Limits::of_class(class);
     // Loading compiled it; a trial deployment proves it instantiates and

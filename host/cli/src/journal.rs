@@ -25,7 +25,7 @@ enum JournalCommand {
     /// Per deployment: running (its lease is held), paused and why, or
     /// stopped; its last tick, pending transactions and recent failures.
     Status,
-    /// Show one call of a run: its input, oracle reads, verdicts, logs,
+    /// Show one call of a run: its input, oracle reads, verdicts, logs, series,
     /// fuel, snapshot and the venue's results.
     Show {
         /// Run id, or a deployment id (its latest run).
@@ -265,6 +265,12 @@ fn print_call(run: i64, record: &CallRecord) {
                 format!("{:?}", log.level).to_lowercase(),
                 esc(&log.message)
             );
+        }
+    }
+    if !record.series.is_empty() {
+        println!("series");
+        for point in &record.series {
+            println!("  {:<24} {}", esc(&point.name), point.value);
         }
     }
     if !record.results.is_empty() {

@@ -3,6 +3,7 @@
 mod backtest;
 mod bench;
 mod build;
+mod cache;
 mod client;
 mod demo;
 mod generate;
@@ -13,10 +14,12 @@ mod keygen;
 mod keys;
 mod market;
 mod new;
+mod optimize;
 mod output;
 mod rekey;
 mod replay;
 mod report;
+mod robustness;
 mod run;
 mod runtime;
 mod seal;
@@ -24,6 +27,8 @@ mod serve;
 mod session;
 mod study;
 mod sweep;
+mod walk_forward;
+mod watch;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -87,9 +92,17 @@ enum Command {
     /// Backtest a strategy over candles against simulated venues (AMMs,
     /// lending, vaults) and report metrics, as JSON and HTML on request.
     Backtest(backtest::BacktestArgs),
-    /// Backtest every combination of a grid of config values in parallel
-    /// and rank them.
+    /// Backtest every combination of a grid of config values (or a TPE or
+    /// random search over ranges) in parallel and rank them.
     Sweep(sweep::SweepArgs),
+    /// Optimise on rolling (or anchored) in-sample windows, run each best
+    /// config on the out-of-sample window after it, and report the stitched
+    /// out-of-sample run, the walk-forward efficiency and parameter
+    /// stability.
+    WalkForward(walk_forward::WalkForwardArgs),
+    /// Monte Carlo of a saved backtest report: its trades in random orders
+    /// and its returns bootstrapped; percentiles of return and drawdown.
+    Robustness(robustness::RobustnessArgs),
     /// Render a saved backtest report (summary, HTML).
     Report(report::ReportArgs),
     /// Estimate how likely a lending position's collateral falls short of
@@ -240,6 +253,8 @@ fn main() -> ExitCode {
         Command::Rekey(args) => rekey::run(&args),
         Command::Backtest(args) => backtest::run(&args),
         Command::Sweep(args) => sweep::run(&args),
+        Command::WalkForward(args) => walk_forward::run(&args),
+        Command::Robustness(args) => robustness::run(&args),
         Command::Report(args) => report::run(&args),
         Command::Demo(args) => demo::run(&args),
         Command::Study(args) => study::run(&args),

@@ -27,6 +27,7 @@ use stratbox_store::keys::{
 use zeroize::Zeroizing;
 
 use crate::keys::KeyArgs;
+use crate::output::create_private_dir;
 
 /// The variable a default host key's passphrase is read from.
 pub const PASSPHRASE_VAR: &str = "STRATBOX_PASSPHRASE";
@@ -98,17 +99,6 @@ fn load_config(file: Option<&Path>) -> anyhow::Result<ServiceConfig> {
     toml::from_str(&text).with_context(|| format!("configuration {}", path.display()))
 }
 
-/// Create `dir` (and its parents) if missing, private to its owner.
-fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder
-        .create(dir)
-        .with_context(|| format!("creating the data directory {}", dir.display()))
-}
-
 /// Run the service until SIGINT or SIGTERM.
 pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
     let mut config = load_config(args.config.as_deref())?;
@@ -122,7 +112,8 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         config.workers = usize::try_from(workers).context("--workers")?;
     }
     config.compile_isolation = CompileIsolation::Subprocess(crate::runtime::compile_worker()?);
-    create_private_dir(&config.data_dir)?;
+    create_private_dir(&config.data_dir)
+        .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
     // Keys (and passphrases in the environment) are read before any
     // thread starts: a variable is removed from the environment once read.
     let host = host_key(&config.data_dir, &args.key)?;
@@ -350,7 +341,8 @@ fn create_tenant(id: &str, data: Option<&Path>, config: Option<&Path>) -> anyhow
         "`{}` is not a tenant id: 1 to 64 of A-Z a-z 0-9 . _ -, not starting with `.`",
         stratbox_report::escape_terminal(id)
     );
-    create_private_dir(data)?;
+    create_private_dir(data)
+        .with_context(|| format!("creating the data directory {}", data.display()))?;
     let path = data.join("control.sqlite");
     let control = ControlPlane::open(&path)
         .with_context(|| format!("opening the control plane {}", path.display()))?;

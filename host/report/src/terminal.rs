@@ -4,7 +4,9 @@
 use std::borrow::Cow;
 use std::fmt::Write;
 
-use stratbox_backtest::report::{BacktestReport, FailureRecord};
+use stratbox_backtest::report::{
+    BacktestReport, FailureRecord, format_amount, format_signed_amount,
+};
 
 /// Text made safe to print to a terminal. A report carries text a strategy
 /// controls (its log lines, error messages, names; a saved report may have
@@ -70,11 +72,19 @@ pub(crate) fn metric_rows(report: &BacktestReport) -> Vec<(String, String)> {
         ("ticks", ticks),
         (
             "equity",
-            format!("{:.6} -> {:.6} {q}", m.initial_equity, m.final_equity),
+            format!(
+                "{} -> {} {q}",
+                format_amount(m.initial_equity),
+                format_amount(m.final_equity)
+            ),
         ),
         (
             "pnl",
-            format!("{:+.6} {q} ({})", m.pnl, percent(m.total_return)),
+            format!(
+                "{} {q} ({})",
+                format_signed_amount(m.pnl),
+                percent(m.total_return)
+            ),
         ),
         ("buy and hold", buy_and_hold(report)),
         (
@@ -92,8 +102,9 @@ pub(crate) fn metric_rows(report: &BacktestReport) -> Vec<(String, String)> {
                 m.closed_trades
             ),
         ),
-        ("fees paid", format!("{:.6} {q}", m.fees_paid)),
-        ("gas paid", format!("{:.6} {q}", m.gas_paid)),
+        ("round trips", round_trips(report)),
+        ("fees paid", format!("{} {q}", format_amount(m.fees_paid))),
+        ("gas paid", format!("{} {q}", format_amount(m.gas_paid))),
         ("actions", m.actions.to_string()),
         (
             "denials",
@@ -121,21 +132,30 @@ fn buy_and_hold(report: &BacktestReport) -> String {
             "{:+.2}% (max drawdown {:.2}%; {} {} bought with the starting equity at the first close, no fees)",
             total_return * 100.0,
             m.benchmark_max_drawdown.unwrap_or(0.0) * 100.0,
-            units(benchmark.units),
+            format_amount(benchmark.units),
             benchmark.asset
         ),
         _ => "n/a".to_owned(),
     }
 }
 
-/// Whole units to at most 8 decimals, trailing zeros left out.
-fn units(value: f64) -> String {
-    let text = format!("{value:.8}");
-    if text.contains('.') {
-        text.trim_end_matches('0').trim_end_matches('.').to_owned()
-    } else {
-        text
+/// How many round trips, how many won, what they realized and how long
+/// they lasted on average.
+fn round_trips(report: &BacktestReport) -> String {
+    let trips = &report.round_trips;
+    if trips.is_empty() {
+        return "none".to_owned();
     }
+    let won = trips.iter().filter(|r| r.profit > 0.0).count();
+    let realized: f64 = trips.iter().map(|r| r.profit).sum();
+    let held = trips.iter().map(|r| r.duration_ms).sum::<u64>() / trips.len() as u64;
+    format!(
+        "{} ({won} profitable), realized {} {}, held {} on average",
+        trips.len(),
+        format_signed_amount(realized),
+        report.quote,
+        crate::chart_data::duration(held)
+    )
 }
 
 /// Where and why a tick failed, one line for a terminal: `tick 5 at

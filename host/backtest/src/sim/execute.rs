@@ -19,6 +19,7 @@ use stratbox_venues::v3;
 
 use super::market::{ACCOUNT, AmmPool, SimMarket, VaultKind};
 use crate::metrics::ClosedTrade;
+use crate::report::RoundTrip;
 
 fn failed(code: &str, reason: impl Into<String>) -> ActionOutcome {
     ActionOutcome::Failed(Failure {
@@ -36,6 +37,7 @@ fn venue_failure(error: &VenueError) -> ActionOutcome {
         VenueError::InvalidRange { .. } => "INVALID_RANGE",
         VenueError::Unknown { .. } => "UNKNOWN",
         VenueError::NotYetClaimable { .. } => "NOT_YET_CLAIMABLE",
+        VenueError::CapExceeded { .. } => "CAP_EXCEEDED",
         _ => "VENUE_ERROR",
     };
     failed(code, error.to_string())
@@ -273,13 +275,24 @@ impl SimMarket {
     }
 
     /// Average-cost bookkeeping: buying an asset adds to its basis, selling
-    /// it realizes profit or loss in the quote asset.
+    /// it realizes profit or loss in the quote asset (a closed trade, and
+    /// the round trip it ends).
     fn book_trade(&mut self, sold: &str, sold_units: u128, bought: &str, bought_units: u128) {
         let quote = self.config.quote.clone();
         let proceeds = self.value(bought, bought_units);
         let cost = self.value(sold, sold_units);
+        // Under a delayed fill model the action executes at its fill point,
+        // which `now_ms` may not be yet (the next candle's open).
+        let (action, now) = match self.executing {
+            Some((id, at_ms)) => (Some(id), at_ms),
+            None => (None, self.now_ms()),
+        };
         if bought != quote {
             let basis = self.basis.entry(bought.to_owned()).or_default();
+            if basis.units == 0 {
+                basis.opened_ms = now;
+                basis.opened_by = action;
+            }
             basis.units += bought_units;
             basis.cost_in_quote += cost;
         }
@@ -287,14 +300,37 @@ impl SimMarket {
             && let Some(basis) = self.basis.get_mut(sold)
             && basis.units > 0
         {
-            let share = (sold_units.min(basis.units)) as f64 / basis.units as f64;
+            let matched = sold_units.min(basis.units);
+            let share = matched as f64 / basis.units as f64;
             let cost_of_sold = basis.cost_in_quote * share;
             basis.cost_in_quote -= cost_of_sold;
             basis.units = basis.units.saturating_sub(sold_units);
-            let now = self.now_ms();
+            let (opened_ms, opened_by) = (basis.opened_ms, basis.opened_by);
+            let pnl = proceeds - cost_of_sold;
             self.trades.push(ClosedTrade {
                 closed_at_ms: now,
-                pnl: proceeds - cost_of_sold,
+                pnl,
+            });
+            let scale = self.scale(sold);
+            let units = sold_units as f64 / scale;
+            // A zero-amount sale has no price.
+            let per_unit = |value: f64, units: f64| if units > 0.0 { value / units } else { 0.0 };
+            self.round_trips.push(RoundTrip {
+                asset: sold.to_owned(),
+                entry_ms: opened_ms,
+                exit_ms: now,
+                duration_ms: now.saturating_sub(opened_ms),
+                entry_price: per_unit(cost_of_sold, matched as f64 / scale),
+                exit_price: per_unit(proceeds, units),
+                units,
+                profit: pnl,
+                trade_return: if cost_of_sold > 0.0 {
+                    pnl / cost_of_sold
+                } else {
+                    0.0
+                },
+                entry_action: opened_by,
+                exit_action: action,
             });
         }
     }

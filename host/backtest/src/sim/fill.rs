@@ -27,7 +27,17 @@ impl SimMarket {
         if self.queue.hold(id, action, self.index) {
             return None;
         }
-        self.execute(action)
+        let at = self.now_ms();
+        self.execute_as(id, at, action)
+    }
+
+    /// [`SimMarket::execute`] for action `id`, executing at `at_ms`: the
+    /// round trip it closes names it and that time.
+    fn execute_as(&mut self, id: ActionId, at_ms: u64, action: &Action) -> Option<ActionOutcome> {
+        self.executing = Some((id, at_ms));
+        let outcome = self.execute(action);
+        self.executing = None;
+        outcome
     }
 
     /// Whether `id` was released and waits for its fill point.
@@ -80,7 +90,7 @@ impl SimMarket {
         };
         let mut outcomes = Vec::new();
         for (id, action) in self.queue.take_due(next) {
-            if let Some(outcome) = self.execute(&action) {
+            if let Some(outcome) = self.execute_as(id, executed_ms, &action) {
                 self.settled.push((id, outcome.clone(), executed_ms));
                 outcomes.push((id, outcome));
             }

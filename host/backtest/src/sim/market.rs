@@ -16,6 +16,7 @@ use super::error::SimError;
 use crate::fill::FillQueue;
 use crate::market::wit_candle;
 use crate::metrics::ClosedTrade;
+use crate::report::RoundTrip;
 
 /// The strategy's account in venues that track accounts by name.
 pub(crate) const ACCOUNT: &str = "strategy";
@@ -44,6 +45,10 @@ pub(crate) struct VaultHolding {
 pub(crate) struct CostBasis {
     pub(crate) units: u128,
     pub(crate) cost_in_quote: f64,
+    /// When the position was opened (bought while none was held), ms,
+    /// and by which action: the entry of its round trips.
+    pub(crate) opened_ms: u64,
+    pub(crate) opened_by: Option<ActionId>,
 }
 
 /// A simulated market driven by one or more tapes.
@@ -62,6 +67,10 @@ pub struct SimMarket {
     pub(crate) fees_in_quote: f64,
     pub(crate) gas_in_quote: f64,
     pub(crate) trades: Vec<ClosedTrade>,
+    /// The same sales as `trades`, with their entries, for the report.
+    pub(crate) round_trips: Vec<RoundTrip>,
+    /// The action being executed and when (ms), for the round trips.
+    pub(crate) executing: Option<(ActionId, u64)>,
     pub(crate) basis: BTreeMap<String, CostBasis>,
     /// Liquidations suffered, for the report.
     pub(crate) liquidations: usize,
@@ -141,6 +150,8 @@ impl SimMarket {
             fees_in_quote: 0.0,
             gas_in_quote: 0.0,
             trades: Vec::new(),
+            round_trips: Vec::new(),
+            executing: None,
             basis: BTreeMap::new(),
             liquidations: 0,
             queue: FillQueue::default(),
@@ -577,6 +588,12 @@ impl SimMarket {
     /// Closed trades (sells that realized profit or loss).
     pub fn closed_trades(&self) -> &[ClosedTrade] {
         &self.trades
+    }
+
+    /// Every sale of an asset the account had bought, with its entry: the
+    /// closed trades of [`SimMarket::closed_trades`], in the same order.
+    pub fn round_trips(&self) -> &[RoundTrip] {
+        &self.round_trips
     }
 
     /// Times the account was liquidated.

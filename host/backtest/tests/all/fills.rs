@@ -36,12 +36,21 @@ fn pinned(report: &BacktestReport) -> serde_json::Value {
     for added in ["benchmark_return", "benchmark_max_drawdown"] {
         metrics.remove(added);
     }
+    // Added with fill amounts and prices (for the HTML report's markers),
+    // checked by the tests below.
+    let mut trades = serde_json::to_value(&report.trades).unwrap();
+    for trade in trades.as_array_mut().unwrap() {
+        let trade = trade.as_object_mut().unwrap();
+        for added in ["spent", "received", "fees", "price"] {
+            trade.remove(added);
+        }
+    }
     serde_json::json!({
         "market": report.market,
         "quote": report.quote,
         "metrics": metrics,
         "equity": report.equity,
-        "trades": report.trades,
+        "trades": trades,
         "denials": report.denials,
         "failures": report.failures,
         "liquidations": report.liquidations,
@@ -328,4 +337,60 @@ fn the_benchmark_curve_is_bounded_and_keeps_its_extremes() {
     assert!(benchmark.equity.iter().any(|p| p.price == low));
     let expected = closes[candles - 1] / closes[0] - 1.0;
     assert!((report.metrics.benchmark_return.unwrap() - expected).abs() <= 1e-12);
+}
+
+#[test]
+fn fills_carry_their_amounts_and_price_and_sales_their_round_trips() {
+    let rsi = load(Guest::RsiMomentum);
+    for fill in [FillModel::Close, FillModel::Latency(2)] {
+        let tape = eth_tape(400);
+        let (report, _) = run(&rsi, fill, tape.clone());
+        // Every candle the run ticked over, for the price chart.
+        assert_eq!(report.candles, tape.candles(), "{fill}");
+        assert_eq!(report.candles_per_bar, 1);
+        let filled: Vec<_> = report
+            .trades
+            .iter()
+            .filter(|t| t.outcome == "filled")
+            .collect();
+        assert!(filled.len() > 10, "{fill}: the strategy trades");
+        for trade in &filled {
+            // A swap between ETH and BTC: one asset paid, the other got,
+            // and the price in BTC per ETH, near the candles'.
+            let (paid, got) = (&trade.spent[0], &trade.received[0]);
+            let (eth, btc) = if paid.asset == "ETH" {
+                (paid.units, got.units)
+            } else {
+                (got.units, paid.units)
+            };
+            let price = trade.price.unwrap();
+            assert!((price - btc / eth).abs() < 1e-12, "{fill}: {trade:?}");
+            assert!((0.08..0.11).contains(&price), "{fill}: {price}");
+            assert!(!trade.fees.is_empty());
+        }
+        // One round trip per closed trade the metrics count, each ending
+        // at a sale's execution.
+        let trips = &report.round_trips;
+        assert_eq!(trips.len(), report.metrics.closed_trades, "{fill}");
+        let won = trips.iter().filter(|r| r.profit > 0.0).count();
+        assert_eq!(
+            won as f64 / trips.len() as f64,
+            report.metrics.win_rate,
+            "{fill}"
+        );
+        for trip in trips {
+            let sale = trade(&report, trip.exit_action.unwrap());
+            assert_eq!(sale.side, stratbox_backtest::report::Side::Sell);
+            assert_eq!(trip.exit_ms, sale.executed_at_ms(), "{fill}");
+            assert_eq!(trip.duration_ms, trip.exit_ms - trip.entry_ms);
+            let entry = trade(&report, trip.entry_action.unwrap());
+            assert_eq!(trip.entry_ms, entry.executed_at_ms(), "{fill}");
+            assert_eq!(trip.asset, "ETH");
+            let expected = (trip.exit_price - trip.entry_price) * trip.units;
+            assert!((trip.profit - expected).abs() < 1e-9, "{trip:?}");
+            assert!(
+                (trip.trade_return - trip.profit / (trip.entry_price * trip.units)).abs() < 1e-9
+            );
+        }
+    }
 }

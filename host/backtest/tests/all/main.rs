@@ -5,6 +5,7 @@
 mod failures;
 mod fills;
 mod heap;
+mod series;
 mod snapshots;
 mod streaming;
 mod support;

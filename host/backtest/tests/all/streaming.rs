@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex};
 
 use stratbox_backtest::metrics::{Metrics, MetricsInput};
-use stratbox_backtest::report::{BacktestReport, MAX_EQUITY_POINTS};
+use stratbox_backtest::report::{BacktestReport, Candle, MAX_CANDLE_BARS, MAX_EQUITY_POINTS};
 use stratbox_backtest::sim::{SimMarket, SimOracle};
 use stratbox_backtest::{Backtest, NoJournal};
 use stratbox_runtime::{AllowAll, DeploymentSpec, Limits, StrategyComponent};
@@ -82,12 +82,24 @@ fn a_long_run_keeps_a_bounded_curve_with_its_extremes_and_metrics_of_every_tick(
             .all(|w| w[0].timestamp_ms < w[1].timestamp_ms),
         "in time order"
     );
-    // The JSON holds the bounded curve and the trades, nothing per tick.
+    // The candles for the price chart, two to a bar.
+    assert_eq!(report.candles_per_bar, 2);
+    assert_eq!(report.candles.len(), candles / 2);
+    assert!(report.candles.len() <= MAX_CANDLE_BARS);
+    // The JSON holds the bounded curve, the bounded candles, the trades
+    // and round trips, nothing per tick.
     let json = report.to_json(false);
-    let trades = serde_json::to_string_pretty(&report.trades).unwrap();
+    // Each as the report writes it: one key of an object, indented so.
+    let value = serde_json::to_value(&report).unwrap();
+    let pretty = |key: &str| {
+        serde_json::to_string_pretty(&serde_json::json!({ key: value[key] }))
+            .unwrap()
+            .len()
+    };
+    let beside = pretty("trades") + pretty("round_trips") + pretty("candles");
     assert!(
-        json.len() < trades.len() + 250 * MAX_EQUITY_POINTS,
-        "{} bytes of JSON",
+        json.len() < beside + 250 * MAX_EQUITY_POINTS,
+        "{} bytes of JSON, {beside} of trades, round trips and candles",
         json.len()
     );
 
@@ -163,13 +175,18 @@ fn the_heap_a_backtest_needs_does_not_grow_with_its_candles() {
     let (short, small) = grown(10_000);
     let (long, large) = grown(40_000);
     assert_eq!(long.metrics.ticks, 40_000);
-    // Per released action a trade record; nothing per tick. Keeping every
-    // tick's equity point and fuel (40 bytes) would add more than 1.2 MB.
+    // Per released action a trade record (and a round trip per sale), and
+    // the candles for the price chart up to their bound (all 10,000 of the
+    // short run, 20,000 bars of the long one); nothing per tick. Keeping
+    // every tick's equity point and fuel (40 bytes) would add more than
+    // 1.2 MB.
     let more_trades = long.trades.len().saturating_sub(short.trades.len());
-    let allowance = 128 * 1024 + 512 * more_trades;
+    let more_bars = long.candles.len().saturating_sub(short.candles.len());
+    assert!(long.candles.len() <= MAX_CANDLE_BARS);
+    let allowance = 128 * 1024 + 768 * more_trades + size_of::<Candle>() * more_bars;
     assert!(
         large <= small + allowance,
         "10,000 candles took {small} bytes at the peak, 40,000 took {large} \
-         ({more_trades} more trades, allowance {allowance})"
+         ({more_trades} more trades, {more_bars} more bars, allowance {allowance})"
     );
 }

@@ -500,16 +500,31 @@ fn a_long_backtest_writes_a_report_that_does_not_grow_per_candle() {
         equity.len()
     );
     assert_eq!(report["metrics"]["ticks"], 20_000);
-    // Per trade, not per candle: the curve and everything else fit in a
-    // fixed size beside the trades.
-    let trades = serde_json::to_string_pretty(&report["trades"])
-        .unwrap()
-        .len();
+    // The candles for the price chart, up to their bound.
+    let candles = report["candles"].as_array().unwrap().len();
+    assert!(candles <= stratbox_backtest::report::MAX_CANDLE_BARS);
+    // Per trade and bounded candles, not per candle: the curve and
+    // everything else fit in a fixed size beside the trades, round trips
+    // and candles.
+    // Each as the report writes it: one key of an object, indented so.
+    let pretty = |key: &str| {
+        serde_json::to_string_pretty(&serde_json::json!({ key: report[key] }))
+            .unwrap()
+            .len()
+    };
+    let beside = pretty("trades") + pretty("round_trips") + pretty("candles");
     let size = std::fs::metadata(&json).unwrap().len() as usize;
-    assert!(size < trades + 500_000, "{size} bytes, {trades} of trades");
+    assert!(
+        size < beside + 500_000,
+        "{size} bytes, {beside} of trades and candles"
+    );
     let page = std::fs::read_to_string(&html).unwrap();
     assert!(
         page.contains("<svg"),
-        "the HTML draws the downsampled curve"
+        "the HTML draws the downsampled curve without JavaScript"
+    );
+    assert!(
+        page.contains("id=\"stratbox-chart-data\"") && page.contains("LightweightCharts"),
+        "and embeds the interactive chart, its data and its library"
     );
 }

@@ -12,6 +12,8 @@ fn inspect_compiles_in_the_hidden_worker_command() {
     let output = Command::new(env!("CARGO_BIN_EXE_stratbox"))
         .args(["inspect", Guest::RsiMomentum.path().to_str().unwrap()])
         .env("STRATBOX_LOG", "stratbox_runtime=debug")
+        // Compiled code from the local cache would need no worker.
+        .env("STRATBOX_NO_CACHE", "1")
         .output()
         .expect("stratbox runs");
     let (stdout, stderr) = text(&output);

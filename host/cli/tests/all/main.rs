@@ -1,6 +1,7 @@
 //! End-to-end tests of the `stratbox` binary.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
+mod author_loop;
 mod backtest;
 mod bad_input;
 mod bench;
@@ -14,6 +15,7 @@ mod javascript_build;
 mod journal;
 mod live_daemon;
 mod operator;
+mod optimize;
 mod python_build;
 mod resume;
 mod sealing;
