@@ -23,7 +23,7 @@ use stratbox_runtime::{LoadError, LoadLimits, Runtime, RuntimeConfig};
 use stratbox_test_artifacts::Guest;
 
 use crate::crafted::{append_module, core_module, leb};
-use crate::support::{isolated, processes_with, worker};
+use crate::support::{isolated, isolated_with_timeout, processes_with, worker};
 
 /// The bomb's core module: one function `(param i32) (result i64)` of
 /// `merges` nested blocks and `locals` locals (see the module docs).
@@ -115,16 +115,7 @@ fn a_slow_to_compile_component_is_stopped_at_the_compile_timeout() {
     assert_statically_acceptable(&bytes);
     let timeout = Duration::from_secs(2);
     let marker = format!("stratbox-compile-bomb-{}", std::process::id());
-    let runtime = isolated(
-        RuntimeConfig {
-            load: LoadLimits {
-                compile_timeout: timeout,
-                ..LoadLimits::default()
-            },
-            ..RuntimeConfig::default()
-        },
-        worker().arg(&marker),
-    );
+    let runtime = isolated_with_timeout(timeout, &marker);
     let started = Instant::now();
     let error = runtime.load(&bytes).unwrap_err();
     let elapsed = started.elapsed();

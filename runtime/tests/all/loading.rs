@@ -7,7 +7,9 @@ use stratbox_runtime::{
 };
 use stratbox_test_artifacts::Guest;
 
-use crate::support::{fingerprint, isolated, paper_run, processes_with, runtime, worker};
+use crate::support::{
+    fingerprint, isolated, isolated_with_timeout, paper_run, processes_with, runtime, worker,
+};
 
 #[test]
 fn example_strategies_load_and_report_their_world() {
@@ -381,16 +383,7 @@ fn a_worker_past_the_compile_timeout_is_killed() {
         (Guest::PyBollinger, Duration::from_millis(300)),
     ] {
         let marker = format!("stratbox-timeout-test-{}-{guest:?}", std::process::id());
-        let runtime = isolated(
-            RuntimeConfig {
-                load: LoadLimits {
-                    compile_timeout: timeout,
-                    ..LoadLimits::default()
-                },
-                ..RuntimeConfig::default()
-            },
-            worker().arg(&marker),
-        );
+        let runtime = isolated_with_timeout(timeout, &marker);
         let started = Instant::now();
         let error = runtime.load(&guest.bytes()).unwrap_err();
         assert!(

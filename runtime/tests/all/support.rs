@@ -3,12 +3,13 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
+use std::time::Duration;
 
 use stratbox_backtest::{PaperMarket, PaperMarketConfig, PaperRun, run_paper};
 use stratbox_runtime::types::{Action, ActionId, ActionOutcome, BlockInfo};
 use stratbox_runtime::{
-    AcceptedAction, AllowAll, CompileIsolation, CompileWorker, DeploymentSpec, Oracle, Policy,
-    PolicyContext, Runtime, RuntimeConfig, StrategyComponent, Verdict,
+    AcceptedAction, AllowAll, CompileIsolation, CompileWorker, DeploymentSpec, LoadLimits, Oracle,
+    Policy, PolicyContext, Runtime, RuntimeConfig, StrategyComponent, Verdict,
 };
 use stratbox_tape::Tape;
 use stratbox_test_artifacts::{Guest, data_dir};
@@ -158,6 +159,21 @@ pub fn isolated(config: RuntimeConfig, worker: CompileWorker) -> Runtime {
     Runtime::new(config)
         .expect("runtime")
         .with_compile_isolation(CompileIsolation::Subprocess(worker))
+}
+
+/// A runtime whose worker (its command line marked with `marker`, to find
+/// it among processes) is killed after `timeout` of compiling.
+pub fn isolated_with_timeout(timeout: Duration, marker: &str) -> Runtime {
+    isolated(
+        RuntimeConfig {
+            load: LoadLimits {
+                compile_timeout: timeout,
+                ..LoadLimits::default()
+            },
+            ..RuntimeConfig::default()
+        },
+        worker().arg(marker),
+    )
 }
 
 /// Processes whose command line contains `marker`.
