@@ -8,7 +8,7 @@
 'use strict';
 const fs = require('fs');
 const path = require('path');
-const solc = require('solc');
+const { compile, compiler, writeArtifact } = require('./solc.cjs');
 
 const out = process.argv[2];
 if (!out) {
@@ -20,14 +20,6 @@ const source = fs.readFileSync(path.join(__dirname, unit), 'utf8');
 const ozPackage = require.resolve('@openzeppelin/contracts/package.json');
 const ozRoot = path.dirname(ozPackage);
 const ozVersion = JSON.parse(fs.readFileSync(ozPackage, 'utf8')).version;
-const input = {
-  language: 'Solidity',
-  sources: { [unit]: { content: source } },
-  settings: {
-    optimizer: { enabled: true, runs: 200 },
-    outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object'] } },
-  },
-};
 // Only OpenZeppelin is imported: `@openzeppelin/contracts/...` (the
 // library's own relative imports arrive here already resolved).
 const prefix = '@openzeppelin/contracts/';
@@ -41,24 +33,15 @@ const readImport = (name) => {
     return { error: `${name}: ${error.message}` };
   }
 };
-const output = JSON.parse(solc.compile(JSON.stringify(input), { import: readImport }));
-const errors = (output.errors || []).filter((e) => e.severity === 'error');
-if (errors.length > 0) {
-  console.error(errors.map((e) => e.formattedMessage).join('\n'));
-  process.exit(1);
-}
+const compiled = compile(unit, source, readImport);
 const contracts = {};
 for (const name of ['TestAsset', 'VaultUnderTest']) {
-  const contract = output.contracts[unit][name];
-  contracts[name] = { abi: contract.abi, bytecode: `0x${contract.evm.bytecode.object}` };
+  contracts[name] = compiled[name];
 }
-const artifact = {
+writeArtifact(out, {
   source: `scripts/evm/${unit}`,
   sourceCode: source,
   openzeppelin: `@openzeppelin/contracts ${ozVersion}`,
-  compiler: `solc ${solc.version()}`,
+  compiler,
   contracts,
-};
-fs.mkdirSync(path.dirname(out), { recursive: true });
-fs.writeFileSync(`${out}.tmp`, JSON.stringify(artifact));
-fs.renameSync(`${out}.tmp`, out);
+});
