@@ -10,25 +10,7 @@ const RIGHT: f64 = 20.0;
 const TOP: f64 = 34.0;
 const BOTTOM: f64 = 34.0;
 
-/// Text for HTML: markup characters as entities, control characters shown
-/// escaped (`\u{1b}`) rather than passed on.
-pub(crate) fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c if c.is_control() => {
-                let _ = write!(out, "\\u{{{:x}}}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub(crate) use stratbox_report::escape_html as escape;
 
 /// About `count` round tick values covering `low..=high`.
 fn ticks(low: f64, high: f64, count: usize) -> Vec<f64> {

@@ -116,8 +116,8 @@ fn base64(bytes: &[u8]) -> String {
 }
 
 /// Escape text for HTML; control characters are shown escaped as in the
-/// terminal ([`escape_terminal`]).
-pub(crate) fn escape(text: &str) -> String {
+/// terminal ([`escape_terminal`]). For every page stratbox writes.
+pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in escape_terminal(text).chars() {
         match c {

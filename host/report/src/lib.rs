@@ -22,6 +22,7 @@ mod tests;
 
 pub use chart_data::{OVERLAY_PREFIX, pane_of};
 pub use charts::{drawdown_svg, equity_svg};
+pub use html::escape as escape_html;
 pub use html::{LIBRARY, LIBRARY_VERSION, html, script_hash};
 pub use stratbox_backtest::report::BacktestReport;
 pub use study::{model_text, probability_text, study_histogram_svg, study_html};
